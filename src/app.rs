@@ -1,0 +1,327 @@
+//! Use cases: the functions both front doors (the `portraits` CLI and the desktop shell) call.
+//! Each takes plain arguments, does one user-visible thing and returns data or an [`ApiError`]
+//! — the `{code, message, fields}` shape that crosses to the UI, with a closed set of codes.
+//!
+//! Owns: opening the database where the user expects it (seeding it on first use), reading and
+//! writing the user's files for import, export and backup. Must not: hold SQL (that is `store`),
+//! print, or exit (that is `cli`).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundled::{self, BundledError};
+use crate::model::{self, booklet::BookletDef, FieldError, Portrait, Warning};
+use crate::store::{
+    CityFilter, CitySummary, ImportItem, ImportReport, SearchHit, SearchQuery, SortBy, Store, StoreError, VersionInfo,
+};
+
+/// The closed set of error codes the UI and scripts can rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The user's input (a file, a field, an argument) is wrong; `fields` says where.
+    InvalidInput,
+    /// What was asked for does not exist.
+    NotFound,
+    /// The request contradicts what is stored (an immutable version, a duplicate).
+    Conflict,
+    /// A file could not be read or written.
+    Io,
+    /// The database failed.
+    Storage,
+    /// A bug.
+    Internal,
+}
+
+/// An error as the UI and the CLI see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The fields at fault, each with its JSON path.
+    #[serde(default)]
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), fields: Vec::new() }
+    }
+
+    pub fn invalid(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
+        ApiError { code: ErrorCode::InvalidInput, message: message.into(), fields }
+    }
+
+    fn io(path: &Path, e: std::io::Error) -> Self {
+        ApiError::new(ErrorCode::Io, format!("{}: {e}", path.display()))
+    }
+
+    /// The process exit code for the CLI: 2 for bad input, 1 for other failures.
+    pub fn exit_code(&self) -> i32 {
+        match self.code {
+            ErrorCode::InvalidInput | ErrorCode::NotFound | ErrorCode::Conflict => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::Conflict { .. } => ErrorCode::Conflict,
+            StoreError::InvalidQuery(_) => ErrorCode::InvalidInput,
+            StoreError::Open { .. } | StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => {
+                ErrorCode::Storage
+            }
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<BundledError> for ApiError {
+    fn from(e: BundledError) -> Self {
+        match e {
+            BundledError::Store(s) => s.into(),
+            other => ApiError::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ApiError>;
+
+/// Where the database lives when no `--db` is given: the OS data directory
+/// (`~/.local/share/learning-city-portraits/portraits.sqlite3` on Linux).
+pub fn default_db_path() -> Result<PathBuf> {
+    directories::ProjectDirs::from("org", "UNESCO", "learning-city-portraits")
+        .map(|d| d.data_dir().join("portraits.sqlite3"))
+        .ok_or_else(|| ApiError::new(ErrorCode::Io, "cannot find the home directory; pass --db PATH"))
+}
+
+/// Opens the database at `path` (default: [`default_db_path`]). A database holding no portraits
+/// is seeded from the bundled catalogue unless `seed` is false.
+pub fn open(path: Option<&Path>, seed: bool) -> Result<Store> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => default_db_path()?,
+    };
+    if path.is_dir() {
+        return Err(ApiError::invalid(format!("{} is a directory, not a database file", path.display()), vec![]));
+    }
+    let (mut store, _new) = Store::open(&path)?;
+    if seed && store.counts()?.1 == 0 {
+        bundled::seed(&mut store)?;
+    }
+    Ok(store)
+}
+
+/// The city list.
+pub fn list(store: &Store, filter: &CityFilter, sort: SortBy) -> Result<Vec<CitySummary>> {
+    Ok(store.cities(filter, sort)?)
+}
+
+/// A portrait as a reader sees it: the version, its warnings and the city's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortraitView {
+    pub portrait: Portrait,
+    pub latest_version: u32,
+    pub warnings: Vec<Warning>,
+    pub versions: Vec<VersionInfo>,
+}
+
+pub fn show(store: &Store, city_id: &str, version: Option<u32>) -> Result<PortraitView> {
+    let portrait = store.portrait(city_id, version)?;
+    let versions = store.versions(city_id)?;
+    let mut warnings = model::warnings(&portrait);
+    // Cross-city checks need the catalogue: the country GDP printed for the same country.
+    let latest = store.latest_portraits()?;
+    let mut others: Vec<&Portrait> = latest.iter().filter(|p| p.city.id != city_id).collect();
+    others.push(&portrait);
+    for (id, w) in model::catalogue_warnings(&others) {
+        if id == city_id {
+            warnings.push(w);
+        }
+    }
+    Ok(PortraitView {
+        latest_version: versions.last().map(|v| v.version).unwrap_or(portrait.version),
+        portrait,
+        warnings,
+        versions,
+    })
+}
+
+pub fn search(store: &Store, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+    Ok(store.search(query)?)
+}
+
+/// The result of validating one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    pub file: String,
+    pub valid: bool,
+    pub errors: Vec<FieldError>,
+    pub warnings: Vec<Warning>,
+}
+
+fn read_capped(path: &Path, cap: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| ApiError::io(path, e))?;
+    let mut buf = Vec::new();
+    // Read at most cap + 1 bytes, whatever the file claims to be.
+    f.take(cap as u64 + 1).read_to_end(&mut buf).map_err(|e| ApiError::io(path, e))?;
+    Ok(buf)
+}
+
+/// Validates a portrait file: schema and domain errors with JSON paths, and quality warnings.
+pub fn validate_file(path: &Path) -> Result<ValidationReport> {
+    let bytes = read_capped(path, model::validate::MAX_PORTRAIT_BYTES)?;
+    let file = path.display().to_string();
+    Ok(match model::parse_portrait(&bytes) {
+        Ok(p) => ValidationReport { file, valid: true, errors: vec![], warnings: model::warnings(&p) },
+        Err(errors) => ValidationReport { file, valid: false, errors, warnings: vec![] },
+    })
+}
+
+fn collect_json_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| ApiError::io(path, e))?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| ApiError::io(path, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                collect_json_files(&p, out)?;
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// Imports portrait files (each path a file or a directory searched for `*.json`), all or
+/// nothing: every file is validated first and any error refuses the whole import, naming each
+/// file and JSON path at fault.
+pub fn import_paths(store: &mut Store, paths: &[PathBuf]) -> Result<ImportReport> {
+    let mut files = Vec::new();
+    for p in paths {
+        collect_json_files(p, &mut files)?;
+    }
+    if files.is_empty() {
+        return Err(ApiError::invalid("no portrait files (*.json) to import", vec![]));
+    }
+    let mut items = Vec::new();
+    let mut errors: Vec<FieldError> = Vec::new();
+    for f in &files {
+        let bytes = read_capped(f, model::validate::MAX_PORTRAIT_BYTES)?;
+        match model::parse_portrait(&bytes) {
+            Ok(portrait) => items.push(ImportItem { origin: f.display().to_string(), portrait }),
+            Err(errs) => errors
+                .extend(errs.into_iter().map(|e| FieldError::new(format!("{}: {}", f.display(), e.path), e.message))),
+        }
+    }
+    if !errors.is_empty() {
+        let first = &errors[0];
+        let more = if errors.len() > 1 { format!(" (and {} more)", errors.len() - 1) } else { String::new() };
+        return Err(ApiError::invalid(
+            format!("import refused, nothing was changed: {}: {}{more}", first.path, first.message),
+            errors,
+        ));
+    }
+    store.import(&items).map_err(|e| match e {
+        StoreError::Conflict { origin, message } => {
+            ApiError::new(ErrorCode::Conflict, format!("import refused, nothing was changed: {origin}: {message}"))
+        }
+        other => other.into(),
+    })
+}
+
+/// Writes every version of every city as `OUT/<city-id>/v<N>.json` in the canonical form
+/// (re-importing them round-trips exactly). Returns the number of files written.
+pub fn export_json(store: &Store, out: &Path) -> Result<usize> {
+    let all = store.all_versions()?;
+    for p in &all {
+        let dir = out.join(&p.city.id);
+        std::fs::create_dir_all(&dir).map_err(|e| ApiError::io(&dir, e))?;
+        let file = dir.join(format!("v{}.json", p.version));
+        write_atomic(&file, model::to_canonical_json(p).as_bytes())?;
+    }
+    Ok(all.len())
+}
+
+/// Writes a file via a temporary file in the same directory and a rename, so the final name
+/// never holds a half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(ApiError::io(path, e));
+    }
+    Ok(())
+}
+
+/// A consistent copy of the database (SQLite's online backup), safe while others write.
+pub fn backup(store: &Store, dest: &Path) -> Result<()> {
+    if dest.is_dir() {
+        return Err(ApiError::invalid(format!("{} is a directory; give a file name", dest.display()), vec![]));
+    }
+    if let (Some(src), Ok(d)) = (store.path(), std::fs::canonicalize(dest)) {
+        if std::fs::canonicalize(src).is_ok_and(|s| s == d) {
+            return Err(ApiError::invalid("the backup file must not be the database itself", vec![]));
+        }
+    }
+    Ok(store.backup_to(dest)?)
+}
+
+/// A stored booklet as a definition.
+pub fn booklet(store: &Store, id: &str) -> Result<BookletDef> {
+    let b = store.booklet(id)?;
+    BookletDef::from_stored(&b.definition, &b.entries)
+        .map_err(|e| ApiError::new(ErrorCode::Storage, format!("booklet {id} is corrupt: {e}")))
+}
+
+pub fn booklets(store: &Store) -> Result<Vec<BookletDef>> {
+    store
+        .booklets()?
+        .iter()
+        .map(|b| {
+            BookletDef::from_stored(&b.definition, &b.entries)
+                .map_err(|e| ApiError::new(ErrorCode::Storage, format!("booklet {} is corrupt: {e}", b.id)))
+        })
+        .collect()
+}
+
+/// Creates or replaces a booklet from a TOML definition file.
+pub fn create_booklet(store: &mut Store, file: &Path) -> Result<BookletDef> {
+    let bytes = read_capped(file, 1024 * 1024)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ApiError::invalid(format!("{}: not UTF-8 text", file.display()), vec![]))?;
+    let def = BookletDef::from_toml(&text).map_err(|errs| {
+        let first = errs.first().map(|e| e.to_string()).unwrap_or_default();
+        ApiError::invalid(format!("{}: {first}", file.display()), errs)
+    })?;
+    let entries: Vec<(String, u32)> = def.cities.iter().map(|e| (e.city.clone(), e.version)).collect();
+    store.put_booklet(&def.id, def.template.as_str(), &def.front_matter_json(), &entries).map_err(|e| match e {
+        StoreError::Conflict { message, .. } => ApiError::invalid(
+            format!("{}: {message}", file.display()),
+            vec![FieldError::new("$.cities", message.clone())],
+        ),
+        other => other.into(),
+    })?;
+    Ok(def)
+}

@@ -1,0 +1,10 @@
+//! Learning City Portraits — the core: portrait model, SQLite store, bundled catalogue, use
+//! cases and the `portraits` CLI. No Tauri in here, ever: the desktop shell (`src-tauri/`) and
+//! the CLI are two thin front doors onto [`app`]. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod bundled;
+pub mod cli;
+pub mod model;
+pub mod store;
+pub mod synth;

@@ -1,0 +1,5 @@
+//! The `portraits` command: a thin binary over [`portraits::cli`].
+
+fn main() {
+    std::process::exit(portraits::cli::main());
+}

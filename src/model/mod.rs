@@ -1,0 +1,622 @@
+//! The portrait model: portrait schema v1 (DESIGN §3) as Rust types, its validation, its
+//! data-quality warnings and the Markdown subset of the narrative sections.
+//!
+//! Owns: the shape of a city and of a portrait version, what makes one valid, what makes one
+//! suspicious, and how section text is parsed. Must not do IO of any kind (no files, no SQL, no
+//! network, no clock except through arguments): every function here is pure, so the store, the
+//! feed, the server, the booklet and the UI all agree on one definition.
+
+pub mod booklet;
+pub mod markdown;
+pub mod quality;
+pub mod validate;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use quality::{catalogue_warnings, warnings, Warning};
+pub use validate::{parse_portrait, validate_portrait, FieldError};
+
+/// The one schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One immutable, numbered version of a city's portrait, together with the city it describes.
+/// This is exactly the content of one file `data/portraits/<city-id>/v<N>.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Portrait", description = "One version of a learning city's portrait (schema v1).")]
+pub struct Portrait {
+    /// Always 1.
+    pub schema_version: u32,
+    pub city: City,
+    /// Integer version, 1, 2, 3 … set by the publisher, never a timestamp.
+    pub version: u32,
+    pub source: Source,
+    /// The portrait's one-line heading; null where none is published.
+    pub tagline: Option<String>,
+    /// The introductory paragraph.
+    pub lead: String,
+    pub facts: Facts,
+    /// "Vision and motivation", Markdown subset.
+    pub vision: Option<String>,
+    /// "Challenges and goals", Markdown subset.
+    pub challenges: Option<String>,
+    /// "Plan and implementation", Markdown subset.
+    pub plan: Option<String>,
+    pub quote: Option<Quote>,
+    pub contacts: Vec<Contact>,
+    /// The award booklet's initiatives, one string each.
+    pub highlights: Vec<String>,
+    pub photos: Vec<Photo>,
+    /// Key Features of Learning Cities, 1–12, ascending.
+    pub key_feature_areas: Vec<u8>,
+}
+
+/// A member city of the network. The same block appears in every version file of a city.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct City {
+    /// ISO 3166-1 alpha-2 code, `-`, ASCII slug: `dk-sonderborg`.
+    #[schemars(regex(pattern = r"^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$"), length(max = 64))]
+    pub id: String,
+    /// Name as published, with diacritics.
+    #[schemars(length(min = 1, max = 200))]
+    pub name: String,
+    pub country: Country,
+    pub region: Region,
+    /// Year the city joined the GNLC, where known.
+    #[schemars(range(min = 2013, max = 2100))]
+    pub joined: Option<u16>,
+    /// Learning City Award years, ascending.
+    pub awards: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2, upper case.
+    #[schemars(regex(pattern = r"^[A-Z]{2}$"))]
+    pub code: String,
+    /// Display name as published ("Iran (Islamic Republic of)").
+    #[schemars(length(min = 1, max = 200))]
+    pub name: String,
+}
+
+/// UNESCO's five regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub enum Region {
+    #[serde(rename = "Africa")]
+    Africa,
+    #[serde(rename = "Arab States")]
+    ArabStates,
+    #[serde(rename = "Asia and the Pacific")]
+    AsiaPacific,
+    #[serde(rename = "Europe and North America")]
+    EuropeNorthAmerica,
+    #[serde(rename = "Latin America and the Caribbean")]
+    LatinAmericaCaribbean,
+}
+
+impl Region {
+    pub const ALL: [Region; 5] = [
+        Region::Africa,
+        Region::ArabStates,
+        Region::AsiaPacific,
+        Region::EuropeNorthAmerica,
+        Region::LatinAmericaCaribbean,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Africa => "Africa",
+            Region::ArabStates => "Arab States",
+            Region::AsiaPacific => "Asia and the Pacific",
+            Region::EuropeNorthAmerica => "Europe and North America",
+            Region::LatinAmericaCaribbean => "Latin America and the Caribbean",
+        }
+    }
+
+    /// Parses a region name, case-insensitively.
+    pub fn parse(s: &str) -> Option<Region> {
+        Region::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl std::fmt::Display for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a version comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Id of the booklet the version was published in; null for an edit.
+    pub booklet: Option<String>,
+    /// Publication date, `YYYY-MM-DD`.
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub published: String,
+}
+
+/// The facts table of a portrait.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Facts {
+    pub population: Fact,
+    pub area_km2: Fact,
+    /// GDP per capita of the city, USD.
+    pub gdp_city_usd: Fact,
+    /// GDP per capita of the country, USD.
+    pub gdp_country_usd: Fact,
+    /// Mean years of schooling in the city; may be split by sex.
+    pub schooling_years: Fact,
+}
+
+impl Facts {
+    /// The facts in table order, with their keys and printed labels.
+    pub fn rows(&self) -> [(&'static str, &'static str, &Fact); 5] {
+        [
+            ("population", "Population", &self.population),
+            ("area_km2", "Area (km²)", &self.area_km2),
+            ("gdp_city_usd", "GDP per capita, city (USD)", &self.gdp_city_usd),
+            ("gdp_country_usd", "GDP per capita, country (USD)", &self.gdp_country_usd),
+            ("schooling_years", "Mean years of schooling (city)", &self.schooling_years),
+        ]
+    }
+}
+
+/// One fact: a value (or n/a) with its year (or n/a).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fact {
+    pub value: FactValue,
+    pub year: Year,
+    /// Men's figure, for a fact split by sex (schooling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub men: Option<Number>,
+    /// Women's figure, for a fact split by sex (schooling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub women: Option<Number>,
+    /// Free text about the fact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 500))]
+    pub note: Option<String>,
+    /// The exact printed text where it is not a plain number ("268,05").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 100))]
+    pub printed: Option<String>,
+}
+
+impl Fact {
+    pub fn na() -> Fact {
+        Fact {
+            value: FactValue::NotAvailable,
+            year: Year::NotAvailable,
+            men: None,
+            women: None,
+            note: None,
+            printed: None,
+        }
+    }
+
+    pub fn number(&self) -> Option<f64> {
+        self.value.as_f64()
+    }
+
+    /// The value as a reader sees it: the printed text, the number with thousands separators,
+    /// the men/women split, or "n/a".
+    pub fn display_value(&self) -> String {
+        if let Some(p) = &self.printed {
+            return p.clone();
+        }
+        match (&self.value, &self.men, &self.women) {
+            (FactValue::NotAvailable, Some(m), Some(w)) => {
+                format!("Men: {} / Women: {}", format_number(m.0), format_number(w.0))
+            }
+            (FactValue::Number(n), _, _) => format_number(n.0),
+            (FactValue::NotAvailable, _, _) => "n/a".to_string(),
+        }
+    }
+
+    /// The value and its year, as one reader's string: "80,006 (2010)", "n/a".
+    pub fn display(&self) -> String {
+        match (&self.value, self.year) {
+            (FactValue::NotAvailable, Year::NotAvailable) if self.men.is_none() => "n/a".into(),
+            (_, Year::NotAvailable) => format!("{} (n/a)", self.display_value()),
+            (_, Year::Year(y)) => format!("{} ({y})", self.display_value()),
+        }
+    }
+}
+
+/// A JSON number that keeps the difference between `36` and `36.0`, so files round-trip
+/// byte for byte.
+#[derive(Debug, Clone, Copy, PartialEq, JsonSchema)]
+#[schemars(transparent)]
+pub struct Number(pub f64);
+
+impl Serialize for Number {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            s.serialize_i64(v as i64)
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if v.is_finite() {
+            Ok(Number(v))
+        } else {
+            Err(serde::de::Error::custom("number must be finite"))
+        }
+    }
+}
+
+/// A fact's value: a number, or the string "n/a".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FactValue {
+    Number(Number),
+    NotAvailable,
+}
+
+impl FactValue {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            FactValue::Number(n) => Some(n.0),
+            FactValue::NotAvailable => None,
+        }
+    }
+}
+
+/// A year, or the string "n/a".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Year {
+    Year(u16),
+    NotAvailable,
+}
+
+impl Year {
+    pub fn get(self) -> Option<u16> {
+        match self {
+            Year::Year(y) => Some(y),
+            Year::NotAvailable => None,
+        }
+    }
+}
+
+const NA: &str = "n/a";
+
+impl Serialize for FactValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FactValue::Number(n) => n.serialize(s),
+            FactValue::NotAvailable => s.serialize_str(NA),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FactValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) if s == NA => Ok(FactValue::NotAvailable),
+            serde_json::Value::Number(n) => match n.as_f64() {
+                Some(v) if v.is_finite() => Ok(FactValue::Number(Number(v))),
+                _ => Err(serde::de::Error::custom("number out of range")),
+            },
+            _ => Err(serde::de::Error::custom("expected a number or \"n/a\"")),
+        }
+    }
+}
+
+impl Serialize for Year {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Year::Year(y) => s.serialize_u16(*y),
+            Year::NotAvailable => s.serialize_str(NA),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Year {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) if s == NA => Ok(Year::NotAvailable),
+            serde_json::Value::Number(n) => match n.as_u64() {
+                Some(v) if (1800..=2200).contains(&v) => Ok(Year::Year(v as u16)),
+                _ => Err(serde::de::Error::custom("a year must be an integer from 1800 to 2200")),
+            },
+            _ => Err(serde::de::Error::custom("expected a year or \"n/a\"")),
+        }
+    }
+}
+
+impl JsonSchema for FactValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FactValue".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number as printed, or \"n/a\".",
+            "oneOf": [ { "type": "number" }, { "const": "n/a" } ]
+        })
+    }
+}
+
+impl JsonSchema for Year {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Year".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The year printed with a fact, or \"n/a\".",
+            "oneOf": [ { "type": "integer", "minimum": 1800, "maximum": 2200 }, { "const": "n/a" } ]
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quote {
+    /// The words, without the surrounding quote marks.
+    #[schemars(length(min = 1, max = 2000))]
+    pub text: String,
+    #[schemars(length(min = 1, max = 200))]
+    pub speaker: String,
+    #[schemars(length(max = 300))]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[schemars(length(min = 1, max = 200))]
+    pub name: String,
+    #[schemars(length(max = 300))]
+    pub role: Option<String>,
+    #[schemars(length(max = 300))]
+    pub organisation: Option<String>,
+    #[schemars(length(max = 254))]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Photo {
+    /// SHA-256 of the image bytes, lower-case hex: the photo's content address.
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub sha256: String,
+    pub mime: PhotoMime,
+    #[schemars(length(max = 500))]
+    pub caption: Option<String>,
+    #[schemars(length(max = 200))]
+    pub credit: Option<String>,
+    #[schemars(length(max = 200))]
+    pub licence: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PhotoMime {
+    #[serde(rename = "image/jpeg")]
+    Jpeg,
+    #[serde(rename = "image/png")]
+    Png,
+}
+
+/// The twelve Key Features of Learning Cities, by number.
+pub const KEY_FEATURES: [&str; 12] = [
+    "Empowering individuals and promoting social cohesion",
+    "Enhancing economic development and cultural prosperity",
+    "Promoting sustainable development",
+    "Inclusive learning in the education system",
+    "Revitalized learning in families and communities",
+    "Effective learning for and in the workplace",
+    "Extended use of modern learning technologies",
+    "Enhanced quality in learning",
+    "A vibrant culture of learning throughout life",
+    "Strengthened political will and commitment",
+    "Improved governance and participation of all stakeholders",
+    "Boosted mobilization and utilization of resources",
+];
+
+/// The three narrative sections: key, printed heading.
+pub const SECTIONS: [(&str, &str); 3] =
+    [("vision", "Vision and motivation"), ("challenges", "Challenges and goals"), ("plan", "Plan and implementation")];
+
+impl Portrait {
+    /// The narrative section with the given key (`vision`, `challenges`, `plan`).
+    pub fn section(&self, key: &str) -> Option<&str> {
+        match key {
+            "vision" => self.vision.as_deref(),
+            "challenges" => self.challenges.as_deref(),
+            "plan" => self.plan.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// All the portrait's words as plain text, for full-text search.
+    pub fn plain_text_body(&self) -> String {
+        let mut out = String::new();
+        for (key, _) in SECTIONS {
+            if let Some(md) = self.section(key) {
+                out.push_str(&markdown::plain_text(md));
+                out.push('\n');
+            }
+        }
+        for h in &self.highlights {
+            out.push_str(h);
+            out.push('\n');
+        }
+        if let Some(q) = &self.quote {
+            out.push_str(&q.text);
+            out.push('\n');
+            out.push_str(&q.speaker);
+            if let Some(r) = &q.role {
+                out.push(' ');
+                out.push_str(r);
+            }
+            out.push('\n');
+        }
+        for c in &self.contacts {
+            for s in [Some(&c.name), c.role.as_ref(), c.organisation.as_ref(), c.email.as_ref()].into_iter().flatten() {
+                out.push_str(s);
+                out.push(' ');
+            }
+            out.push('\n');
+        }
+        for p in &self.photos {
+            if let Some(c) = &p.caption {
+                out.push_str(c);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// SHA-256 of the canonical JSON of this version (the file's bytes), hex.
+    pub fn content_sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(to_canonical_json(self).as_bytes()))
+    }
+}
+
+/// The canonical file form of a portrait: pretty JSON, 2-space indent, newline at the end.
+/// Export writes exactly this, so export → import → export is byte-identical.
+pub fn to_canonical_json<T: Serialize>(value: &T) -> String {
+    // Serialising our own plain data types cannot fail.
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Formats a number the way the booklets print it: thousands separated by commas, decimals kept.
+pub fn format_number(v: f64) -> String {
+    let neg = v < 0.0;
+    let v = v.abs();
+    let s = if v.fract() == 0.0 { format!("{}", v as u64) } else { format!("{v}") };
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (s, None),
+    };
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let mut out = if neg { format!("-{grouped}") } else { grouped };
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    out
+}
+
+/// The ASCII slug of a name, as used in city ids: "Sønderborg" → "sonderborg".
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars() {
+        let folded = fold_char(ch);
+        for c in folded.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// Folds one character to ASCII where there is an obvious Latin equivalent.
+pub fn fold_char(c: char) -> String {
+    let s = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ā' | 'Ă' | 'Ą' => "A",
+        'æ' => "ae",
+        'Æ' => "AE",
+        'ç' | 'ć' | 'č' => "c",
+        'Ç' | 'Ć' | 'Č' => "C",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ė' | 'Ę' | 'Ě' => "E",
+        'ğ' => "g",
+        'Ğ' => "G",
+        'ì' | 'í' | 'î' | 'ï' | 'ı' | 'ī' | 'į' => "i",
+        'Ì' | 'Í' | 'Î' | 'Ï' | 'İ' | 'Ī' | 'Į' => "I",
+        'ł' => "l",
+        'Ł' => "L",
+        'ñ' | 'ń' | 'ň' => "n",
+        'Ñ' | 'Ń' | 'Ň' => "N",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō' | 'Ő' => "O",
+        'œ' => "oe",
+        'Œ' => "OE",
+        'ř' => "r",
+        'Ř' => "R",
+        'ś' | 'ş' | 'š' | 'ș' => "s",
+        'Ś' | 'Ş' | 'Š' | 'Ș' => "S",
+        'ß' => "ss",
+        'ţ' | 'ť' | 'ț' => "t",
+        'Ţ' | 'Ť' | 'Ț' => "T",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' => "u",
+        'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ū' | 'Ů' | 'Ű' | 'Ų' => "U",
+        'ý' | 'ÿ' => "y",
+        'Ý' | 'Ÿ' => "Y",
+        'ź' | 'ż' | 'ž' => "z",
+        'Ź' | 'Ż' | 'Ž' => "Z",
+        _ => return c.to_string(),
+    };
+    s.to_string()
+}
+
+/// Folds a whole string to ASCII where possible (used to make search diacritic-insensitive
+/// for letters that Unicode does not decompose, such as ø and ı).
+pub fn fold(s: &str) -> String {
+    s.chars().map(fold_char).collect()
+}
+
+/// The JSON Schema of a portrait file, as published at `data/schema/portrait.schema.json`.
+pub fn portrait_json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Portrait);
+    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_their_printed_shape() {
+        assert_eq!(serde_json::to_string(&Number(36.0)).unwrap(), "36");
+        assert_eq!(serde_json::to_string(&Number(3499.8)).unwrap(), "3499.8");
+        assert_eq!(format_number(21705000.0), "21,705,000");
+        assert_eq!(format_number(3499.8), "3,499.8");
+        assert_eq!(format_number(11.0), "11");
+    }
+
+    #[test]
+    fn slugs_are_ascii() {
+        assert_eq!(slugify("Sønderborg"), "sonderborg");
+        assert_eq!(slugify("Eskişehir"), "eskisehir");
+        assert_eq!(slugify("Modiin-Maccabim-Reut"), "modiin-maccabim-reut");
+        assert_eq!(slugify("Ybycuí"), "ybycui");
+        assert_eq!(slugify("Gwanak-gu"), "gwanak-gu");
+    }
+
+    #[test]
+    fn fact_display() {
+        let f: Fact = serde_json::from_str(r#"{"value": 80006, "year": 2010}"#).unwrap();
+        assert_eq!(f.display(), "80,006 (2010)");
+        let f: Fact = serde_json::from_str(r#"{"value": "n/a", "year": "n/a"}"#).unwrap();
+        assert_eq!(f.display(), "n/a");
+        let f: Fact = serde_json::from_str(r#"{"value": "n/a", "men": 12.4, "women": 10.9, "year": 2015}"#).unwrap();
+        assert_eq!(f.display(), "Men: 12.4 / Women: 10.9 (2015)");
+        let f: Fact = serde_json::from_str(r#"{"value": 268.05, "year": 2015, "printed": "268,05"}"#).unwrap();
+        assert_eq!(f.display(), "268,05 (2015)");
+    }
+}

@@ -1,0 +1,401 @@
+//! Validation of a portrait: structure (the JSON Schema, every error with its JSON path), then
+//! the domain rules that a schema cannot express. Pure functions over bytes and values.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::{markdown, Portrait, Year, SCHEMA_VERSION};
+
+/// Largest portrait file accepted, in bytes. A seed portrait is about 6 KB; photos are separate.
+pub const MAX_PORTRAIT_BYTES: usize = 1024 * 1024;
+/// Largest narrative section, in characters.
+pub const MAX_SECTION_CHARS: usize = 20_000;
+/// Largest lead paragraph, in characters.
+pub const MAX_LEAD_CHARS: usize = 5_000;
+/// Most list entries (contacts, highlights, photos).
+pub const MAX_LIST_ITEMS: usize = 50;
+
+/// One problem with one place in a document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FieldError {
+    /// JSON path of the value at fault, e.g. `$.facts.population.year`; `$` for the document.
+    pub path: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { path: path.into(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+fn validator() -> Option<&'static jsonschema::Validator> {
+    static V: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    V.get_or_init(|| jsonschema::validator_for(&super::portrait_json_schema()).ok()).as_ref()
+}
+
+/// Converts a JSON pointer (`/facts/population/0`) to a JSON path (`$.facts.population[0]`).
+pub fn pointer_to_path(pointer: &str) -> String {
+    let mut out = String::from("$");
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else if seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !seg.is_empty() {
+            out.push('.');
+            out.push_str(&seg);
+        } else {
+            out.push_str(&format!("[{}]", serde_json::Value::String(seg)));
+        }
+    }
+    out
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Parses and validates a portrait file. Returns every structural error (all of them, each with
+/// its JSON path) or, when the structure is right, every domain error.
+pub fn parse_portrait(bytes: &[u8]) -> Result<Portrait, Vec<FieldError>> {
+    if bytes.len() > MAX_PORTRAIT_BYTES {
+        return Err(vec![FieldError::new(
+            "$",
+            format!("file is {} bytes; a portrait may be at most {} bytes", bytes.len(), MAX_PORTRAIT_BYTES),
+        )]);
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| vec![FieldError::new("$", format!("not valid JSON: {e}"))])?;
+    parse_portrait_value(&value)
+}
+
+/// As [`parse_portrait`], from an already parsed JSON value.
+pub fn parse_portrait_value(value: &serde_json::Value) -> Result<Portrait, Vec<FieldError>> {
+    let mut errors = structural_errors(value);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let portrait: Portrait = match serde_json::from_value(value.clone()) {
+        Ok(p) => p,
+        Err(e) => return Err(vec![FieldError::new("$", shorten(&e.to_string(), 300))]),
+    };
+    errors = validate_portrait(&portrait);
+    if errors.is_empty() {
+        Ok(portrait)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every way the value departs from the portrait JSON Schema.
+pub fn structural_errors(value: &serde_json::Value) -> Vec<FieldError> {
+    let Some(v) = validator() else {
+        return vec![FieldError::new("$", "internal error: the portrait schema does not compile")];
+    };
+    let mut errors: Vec<FieldError> = v
+        .iter_errors(value)
+        .map(|e| FieldError::new(pointer_to_path(e.instance_path().as_str()), shorten(&e.to_string(), 300)))
+        .collect();
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    errors.dedup();
+    errors
+}
+
+fn check_text(errors: &mut Vec<FieldError>, path: &str, text: &str, max: usize, multiline: bool) {
+    let n = text.chars().count();
+    if n > max {
+        errors.push(FieldError::new(path, format!("{n} characters; at most {max} allowed")));
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control() && !(multiline && (*c == '\n' || *c == '\t'))) {
+        errors.push(FieldError::new(path, format!("contains the control character U+{:04X}", c as u32)));
+    }
+}
+
+fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
+}
+
+fn is_valid_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
+        return false;
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (parts[0].parse::<i32>(), parts[1].parse::<u8>(), parts[2].parse::<u8>()) else {
+        return false;
+    };
+    let Ok(month) = time::Month::try_from(m) else { return false };
+    (1900..=2200).contains(&y) && time::Date::from_calendar_date(y, month, d).is_ok()
+}
+
+/// The domain rules of a portrait (what the JSON Schema cannot say). Empty when valid.
+pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if p.schema_version != SCHEMA_VERSION {
+        e.push(FieldError::new(
+            "$.schema_version",
+            format!("schema version {} is not supported; this build reads version {SCHEMA_VERSION}", p.schema_version),
+        ));
+    }
+    // City.
+    let c = &p.city;
+    let id_ok = c.id.len() <= 64
+        && c.id.split_once('-').is_some_and(|(cc, slug)| {
+            cc.len() == 2
+                && cc.chars().all(|ch| ch.is_ascii_lowercase())
+                && !slug.is_empty()
+                && slug.split('-').all(|part| {
+                    !part.is_empty() && part.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+                })
+        });
+    if !id_ok {
+        e.push(FieldError::new(
+            "$.city.id",
+            format!(
+                "{:?} is not a city id: expected a country code, '-', and an ASCII slug, like \"dk-sonderborg\"",
+                shorten(&c.id, 80)
+            ),
+        ));
+    } else if !c.id.starts_with(&format!("{}-", c.country.code.to_ascii_lowercase())) {
+        e.push(FieldError::new(
+            "$.city.id",
+            format!("city id {:?} must start with the country code {:?}", c.id, c.country.code.to_ascii_lowercase()),
+        ));
+    }
+    if c.country.code.len() != 2 || !c.country.code.chars().all(|ch| ch.is_ascii_uppercase()) {
+        e.push(FieldError::new("$.city.country.code", "must be an ISO 3166-1 alpha-2 code in upper case, like \"DK\""));
+    }
+    check_text(&mut e, "$.city.name", &c.name, 200, false);
+    if c.name.trim().is_empty() {
+        e.push(FieldError::new("$.city.name", "must not be empty"));
+    }
+    check_text(&mut e, "$.city.country.name", &c.country.name, 200, false);
+    for w in c.awards.windows(2) {
+        if w[0] >= w[1] {
+            e.push(FieldError::new("$.city.awards", "award years must be ascending, without duplicates"));
+            break;
+        }
+    }
+    for (i, y) in c.awards.iter().enumerate() {
+        if !(2015..=2100).contains(y) {
+            e.push(FieldError::new(
+                format!("$.city.awards[{i}]"),
+                format!("{y} is not a Learning City Award year (first awarded in 2015)"),
+            ));
+        }
+    }
+    if let Some(j) = c.joined {
+        if !(2013..=2100).contains(&j) {
+            e.push(FieldError::new(
+                "$.city.joined",
+                format!("{j} is not a plausible year to join the GNLC (founded 2013)"),
+            ));
+        }
+    }
+    // Version.
+    if p.version == 0 {
+        e.push(FieldError::new("$.version", "versions start at 1"));
+    }
+    if !is_valid_date(&p.source.published) {
+        e.push(FieldError::new(
+            "$.source.published",
+            format!("{:?} is not a date (YYYY-MM-DD)", shorten(&p.source.published, 40)),
+        ));
+    }
+    if let Some(b) = &p.source.booklet {
+        if b.is_empty()
+            || b.len() > 64
+            || !b.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        {
+            e.push(FieldError::new("$.source.booklet", "a booklet id is lower-case ASCII letters, digits and '-'"));
+        }
+    }
+    // Text.
+    if let Some(t) = &p.tagline {
+        check_text(&mut e, "$.tagline", t, 300, false);
+        if t.trim().is_empty() {
+            e.push(FieldError::new("$.tagline", "must not be empty; use null for no tagline"));
+        }
+    }
+    check_text(&mut e, "$.lead", &p.lead, MAX_LEAD_CHARS, true);
+    if p.lead.trim().is_empty() {
+        e.push(FieldError::new("$.lead", "the lead paragraph must not be empty"));
+    }
+    for (key, heading) in super::SECTIONS {
+        if let Some(md) = p.section(key) {
+            let path = format!("$.{key}");
+            check_text(&mut e, &path, md, MAX_SECTION_CHARS, true);
+            if markdown::parse(md).is_empty() {
+                e.push(FieldError::new(path, format!("\"{heading}\" has no text; use null for no section")));
+            }
+        }
+    }
+    if let Some(q) = &p.quote {
+        check_text(&mut e, "$.quote.text", &q.text, 2000, true);
+        check_text(&mut e, "$.quote.speaker", &q.speaker, 200, false);
+        if q.text.trim().is_empty() {
+            e.push(FieldError::new("$.quote.text", "must not be empty"));
+        }
+        if q.speaker.trim().is_empty() {
+            e.push(FieldError::new("$.quote.speaker", "must not be empty"));
+        }
+    }
+    if p.contacts.len() > MAX_LIST_ITEMS {
+        e.push(FieldError::new("$.contacts", format!("at most {MAX_LIST_ITEMS} contacts")));
+    }
+    for (i, ct) in p.contacts.iter().enumerate() {
+        check_text(&mut e, &format!("$.contacts[{i}].name"), &ct.name, 200, false);
+        if ct.name.trim().is_empty() {
+            e.push(FieldError::new(format!("$.contacts[{i}].name"), "must not be empty"));
+        }
+        if let Some(em) = &ct.email {
+            if !is_plausible_email(em) {
+                e.push(FieldError::new(
+                    format!("$.contacts[{i}].email"),
+                    format!("{:?} is not an email address", shorten(em, 80)),
+                ));
+            }
+        }
+    }
+    if p.highlights.len() > MAX_LIST_ITEMS {
+        e.push(FieldError::new("$.highlights", format!("at most {MAX_LIST_ITEMS} highlights")));
+    }
+    for (i, h) in p.highlights.iter().enumerate() {
+        check_text(&mut e, &format!("$.highlights[{i}]"), h, 2000, false);
+        if h.trim().is_empty() {
+            e.push(FieldError::new(format!("$.highlights[{i}]"), "must not be empty"));
+        }
+    }
+    if p.photos.len() > MAX_LIST_ITEMS {
+        e.push(FieldError::new("$.photos", format!("at most {MAX_LIST_ITEMS} photos")));
+    }
+    for (i, ph) in p.photos.iter().enumerate() {
+        if ph.sha256.len() != 64 || !ph.sha256.chars().all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_uppercase()) {
+            e.push(FieldError::new(format!("$.photos[{i}].sha256"), "must be 64 lower-case hex digits"));
+        }
+    }
+    for (i, k) in p.key_feature_areas.iter().enumerate() {
+        if !(1..=12).contains(k) {
+            e.push(FieldError::new(
+                format!("$.key_feature_areas[{i}]"),
+                format!("{k} is not a Key Feature area (1–12)"),
+            ));
+        }
+    }
+    if p.key_feature_areas.windows(2).any(|w| w[0] >= w[1]) {
+        e.push(FieldError::new("$.key_feature_areas", "must be ascending, without duplicates"));
+    }
+    // Facts.
+    for (key, _, fact) in p.facts.rows() {
+        let path = format!("$.facts.{key}");
+        if let Some(v) = fact.number() {
+            if v < 0.0 {
+                e.push(FieldError::new(format!("{path}.value"), "must not be negative"));
+            }
+        }
+        if (fact.men.is_some() || fact.women.is_some()) && key != "schooling_years" {
+            e.push(FieldError::new(path.clone(), "only schooling may be split into men and women"));
+        }
+        if fact.men.is_some() != fact.women.is_some() {
+            e.push(FieldError::new(path.clone(), "a split fact needs both men and women"));
+        }
+        if let Year::Year(y) = fact.year {
+            if !(1900..=2100).contains(&y) {
+                e.push(FieldError::new(format!("{path}.year"), format!("{y} is not a plausible year")));
+            }
+        }
+    }
+    e
+}
+
+/// Validates a portrait value that must describe the given city and version (used where the
+/// file name or the URL already says which portrait it is).
+pub fn check_identity(p: &Portrait, city_id: &str, version: Option<u32>) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if p.city.id != city_id {
+        e.push(FieldError::new("$.city.id", format!("is {:?} but {city_id:?} was expected", p.city.id)));
+    }
+    if let Some(v) = version {
+        if p.version != v {
+            e.push(FieldError::new("$.version", format!("is {} but {v} was expected", p.version)));
+        }
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VILLA: &str = include_str!("../../data/portraits/ar-villa-maria/v1.json");
+
+    #[test]
+    fn seed_example_is_valid() {
+        let p = parse_portrait(VILLA.as_bytes()).unwrap();
+        assert_eq!(p.city.name, "Villa María");
+    }
+
+    #[test]
+    fn pointers_become_paths() {
+        assert_eq!(pointer_to_path(""), "$");
+        assert_eq!(pointer_to_path("/facts/population/year"), "$.facts.population.year");
+        assert_eq!(pointer_to_path("/contacts/0/email"), "$.contacts[0].email");
+    }
+
+    #[test]
+    fn every_structural_error_is_reported_with_its_path() {
+        let mut v: serde_json::Value = serde_json::from_str(VILLA).unwrap();
+        v["facts"]["population"]["year"] = serde_json::json!("last year");
+        v["contacts"][0]["email"] = serde_json::json!(42);
+        v.as_object_mut().unwrap().remove("lead");
+        let errs = parse_portrait_value(&v).unwrap_err();
+        let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert!(paths.contains(&"$.facts.population.year"), "{errs:?}");
+        assert!(paths.contains(&"$.contacts[0].email"), "{errs:?}");
+        assert!(paths.contains(&"$"), "{errs:?}");
+        assert!(errs.iter().any(|e| e.message.contains("lead")), "{errs:?}");
+    }
+
+    #[test]
+    fn domain_errors() {
+        let mut p = parse_portrait(VILLA.as_bytes()).unwrap();
+        p.city.id = "ar-Villa".into();
+        p.contacts[0].email = Some("orna m@modiin.muni.il".into());
+        p.key_feature_areas = vec![3, 3, 13];
+        p.source.published = "2016-02-30".into();
+        let errs = validate_portrait(&p);
+        let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+        for want in
+            ["$.city.id", "$.contacts[0].email", "$.key_feature_areas[2]", "$.key_feature_areas", "$.source.published"]
+        {
+            assert!(paths.contains(&want), "{want} missing from {errs:?}");
+        }
+    }
+
+    #[test]
+    fn oversized_and_broken_files() {
+        let big = vec![b' '; MAX_PORTRAIT_BYTES + 1];
+        assert!(parse_portrait(&big).unwrap_err()[0].message.contains("at most"));
+        let errs = parse_portrait(b"{\"schema_version\": 1,").unwrap_err();
+        assert!(errs[0].message.contains("not valid JSON"), "{errs:?}");
+    }
+}

@@ -1,0 +1,31 @@
+//! Synthetic catalogues for benchmarks and crash tests: N portraits derived from the bundled
+//! ones (same shapes and text, new ids and names, words rotated so documents differ).
+//!
+//! Owns nothing persistent; must not be used for user data.
+
+use crate::bundled;
+use crate::model::Portrait;
+use crate::store::ImportItem;
+
+/// `n` valid version-1 portraits of new cities `<cc>-synthetic-<i>`.
+pub fn portraits(n: usize) -> Vec<ImportItem> {
+    let seeds: Vec<Portrait> =
+        bundled::portraits().unwrap_or_default().into_iter().map(|i| i.portrait).filter(|p| p.version == 1).collect();
+    if seeds.is_empty() {
+        return Vec::new();
+    }
+    (0..n)
+        .map(|i| {
+            let mut p = seeds[i % seeds.len()].clone();
+            let cc = p.city.country.code.to_ascii_lowercase();
+            p.city.id = format!("{cc}-synthetic-{i}");
+            p.city.name = format!("{} {i}", p.city.name);
+            p.version = 1;
+            // Rotate the lead's words so that every document is different.
+            let words: Vec<&str> = p.lead.split(' ').collect();
+            let k = i % words.len().max(1);
+            p.lead = words[k..].iter().chain(words[..k].iter()).copied().collect::<Vec<_>>().join(" ");
+            ImportItem { origin: format!("synthetic/{i}"), portrait: p }
+        })
+        .collect()
+}
