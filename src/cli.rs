@@ -89,8 +89,43 @@ pub enum Command {
         #[command(subcommand)]
         command: BookletCommand,
     },
+    /// Typeset a booklet as a print-ready PDF.
+    ExportPdf {
+        /// A booklet stored in the database (see `booklet list`).
+        #[arg(long, conflicts_with_all = ["template", "cities", "city"])]
+        booklet: Option<String>,
+        /// members-meeting or learning-city-award, with --cities or --city.
+        #[arg(long)]
+        template: Option<String>,
+        /// Comma-separated city ids, in booklet order (latest versions).
+        #[arg(long, value_delimiter = ',')]
+        cities: Vec<String>,
+        /// One city.
+        #[arg(long, conflicts_with = "cities")]
+        city: Option<String>,
+        /// The PDF file to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Creation date written into the PDF (YYYY-MM-DD) [default: SOURCE_DATE_EPOCH, else now].
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Photos stored in the database, content-addressed.
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
     /// Print the JSON Schema of a portrait file.
     Schema,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MediaCommand {
+    /// Add JPEG or PNG files; prints each one's SHA-256 (use it in a portrait's photos).
+    Add {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -306,6 +341,75 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
                 print_json(&serde_json::json!({ "backup": file }))
             } else {
                 out(&format!("backed up to {}\n", file.display()))
+            }
+        }
+        Command::ExportPdf { booklet, template, cities, city, output, date } => {
+            use crate::model::booklet::Template;
+            let source = match (booklet, template) {
+                (Some(id), _) => app::BookletSource::Stored(id.clone()),
+                (None, Some(t)) => {
+                    let template = Template::parse(t).ok_or_else(|| {
+                        ApiError::invalid(
+                            format!("--template {t:?}: use members-meeting or learning-city-award"),
+                            vec![],
+                        )
+                    })?;
+                    let mut list: Vec<String> =
+                        cities.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+                    if let Some(c) = city {
+                        list.push(c.clone());
+                    }
+                    app::BookletSource::Adhoc { template, cities: list }
+                }
+                (None, None) => {
+                    return Err(ApiError::invalid("give --booklet ID, or --template with --cities or --city", vec![]))
+                }
+            };
+            let date = app::export_date(date.as_deref())?;
+            let store = open()?;
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let mut progress = |page: usize, pages: usize| {
+                if tty {
+                    eprint!("\rwriting page {page} of {pages}");
+                    if page == pages {
+                        eprintln!();
+                    }
+                } else if page == pages || page.is_multiple_of(25) {
+                    eprintln!("writing page {page} of {pages}");
+                }
+            };
+            let report = app::export_pdf(&store, &source, output, date, &mut progress)?;
+            if json {
+                print_json(&report)
+            } else {
+                out(&format!(
+                    "wrote {} ({} pages, {} cities, {} bytes)\n",
+                    report.file, report.pages, report.cities, report.bytes
+                ))
+            }
+        }
+        Command::Media { command: MediaCommand::Add { files } } => {
+            let mut store = open()?;
+            let mut added = Vec::new();
+            for f in files {
+                let (sha, mime) = app::add_media(&mut store, f)?;
+                added.push(serde_json::json!({ "file": f, "sha256": sha, "mime": mime }));
+            }
+            if json {
+                print_json(&added)
+            } else {
+                let lines: Vec<String> = added
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}  {}  {}",
+                            a["sha256"].as_str().unwrap_or(""),
+                            a["mime"].as_str().unwrap_or(""),
+                            a["file"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                out(&format!("{}\n", lines.join("\n")))
             }
         }
         Command::Booklet { command } => {

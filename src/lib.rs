@@ -3,6 +3,7 @@
 //! the CLI are two thin front doors onto [`app`]. See ARCHITECTURE.md for the map.
 
 pub mod app;
+pub mod booklet;
 pub mod bundled;
 pub mod cli;
 pub mod model;

@@ -7,10 +7,16 @@ use crate::bundled;
 use crate::model::Portrait;
 use crate::store::ImportItem;
 
-/// `n` valid version-1 portraits of new cities `<cc>-synthetic-<i>`.
+/// `n` valid version-1 portraits of new cities `<cc>-synthetic-<i>`, from the 37 portraits of
+/// the 2016 booklet.
 pub fn portraits(n: usize) -> Vec<ImportItem> {
-    let seeds: Vec<Portrait> =
-        bundled::portraits().unwrap_or_default().into_iter().map(|i| i.portrait).filter(|p| p.version == 1).collect();
+    // The 2016 portraits: complete ones, with every section, so any template can print them.
+    let seeds: Vec<Portrait> = bundled::portraits()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.portrait)
+        .filter(|p| p.source.booklet.as_deref() == Some("members-meeting-2016"))
+        .collect();
     if seeds.is_empty() {
         return Vec::new();
     }

@@ -665,3 +665,26 @@ fn refresh_city(tx: &Transaction<'_>, id: &str) -> Result<()> {
     search::index_city(tx, &p)?;
     Ok(())
 }
+
+// ---- media ------------------------------------------------------------------------------
+
+impl Store {
+    /// Stores a photo under the SHA-256 of its bytes; returns the hash. Idempotent.
+    pub fn put_media(&mut self, bytes: &[u8], mime: &str) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let sha = hex::encode(Sha256::digest(bytes));
+        self.conn.execute(
+            "INSERT OR IGNORE INTO media(sha256, mime, size, bytes) VALUES (?1, ?2, ?3, ?4)",
+            params![sha, mime, bytes.len() as i64, bytes],
+        )?;
+        Ok(sha)
+    }
+
+    /// A photo's bytes and MIME type, if stored.
+    pub fn media(&self, sha256: &str) -> Result<Option<(Vec<u8>, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT bytes, mime FROM media WHERE sha256 = ?1", [sha256], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+}

@@ -3,8 +3,9 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE cities (
     num            INTEGER PRIMARY KEY,             -- stable rowid: the search index's key
     id             TEXT NOT NULL UNIQUE,
@@ -95,5 +96,17 @@ CREATE VIRTUAL TABLE search USING fts5(
 );
 INSERT INTO search(search, rank) VALUES ('rank', 'bm25(0.0, 10.0, 5.0, 4.0, 2.0, 1.0, 8.0)');
 "#,
-    )])
+        ),
+        // Photos, content-addressed by the SHA-256 of their bytes (immutable).
+        M::up(
+            r#"
+CREATE TABLE media (
+    sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+    mime   TEXT NOT NULL,
+    size   INTEGER NOT NULL,
+    bytes  BLOB NOT NULL
+) STRICT;
+"#,
+        ),
+    ])
 }

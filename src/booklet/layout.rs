@@ -1,0 +1,422 @@
+//! The page model and the flow that fills it: blocks (paragraphs, headings, list items, tables,
+//! images, pull quotes) placed top to bottom in a column, page after page, with headings kept
+//! with what follows, no widow or orphan lines, tables whose header repeats on every page they
+//! cross, and images kept with their captions. Coordinates are PDF points, origin bottom-left.
+
+use super::fonts::{metrics, Face};
+use super::text::{self, Align, Line, ParaStyle, Span};
+
+pub type Rgb = (f32, f32, f32);
+pub const BLACK: Rgb = (0.1, 0.1, 0.1);
+pub const GREY: Rgb = (0.38, 0.38, 0.4);
+/// The accent colour (UNESCO blue).
+pub const ACCENT: Rgb = (0.0, 0.36, 0.62);
+pub const LIGHT: Rgb = (0.93, 0.95, 0.97);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkTarget {
+    Uri(String),
+    /// An index into the document's pages.
+    Page(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A line of text; `y` is the baseline.
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        color: Rgb,
+        line: Line,
+    },
+    Rule {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+        width: f32,
+        color: Rgb,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        color: Rgb,
+    },
+    /// An image of the document's `images`, at (x, y) lower-left, w × h points.
+    Image {
+        image: usize,
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+    },
+    Link {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        target: LinkTarget,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlineEntry {
+    pub title: String,
+    pub page: usize,
+}
+
+/// Page numbering style for a range of pages (PDF /PageLabels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelStyle {
+    /// No number shown (cover).
+    None,
+    RomanLower,
+    Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelRange {
+    pub first_page: usize,
+    pub style: LabelStyle,
+    pub prefix: String,
+    pub start: u32,
+}
+
+/// An image to embed: the file's bytes, kept as they are for JPEG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageData {
+    pub bytes: Vec<u8>,
+    pub kind: super::images::ImageKind,
+    pub width_px: u32,
+    pub height_px: u32,
+}
+
+/// Everything the PDF writer needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub width: f32,
+    pub height: f32,
+    pub pages: Vec<Page>,
+    pub outline: Vec<OutlineEntry>,
+    pub labels: Vec<LabelRange>,
+    pub images: Vec<ImageData>,
+    pub title: String,
+    pub subject: String,
+    pub author: String,
+    pub keywords: Vec<String>,
+}
+
+/// Geometry of the page and its text column.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub width: f32,
+    pub height: f32,
+    pub left: f32,
+    pub right: f32,
+    pub top: f32,
+    pub bottom: f32,
+}
+
+impl Frame {
+    pub fn column(&self) -> f32 {
+        self.width - self.left - self.right
+    }
+}
+
+/// A paragraph style for the flow.
+#[derive(Debug, Clone, Copy)]
+pub struct Block {
+    pub size: f32,
+    pub leading: f32,
+    pub align: Align,
+    pub color: Rgb,
+    pub before: f32,
+    pub after: f32,
+    /// Left indent of the whole block.
+    pub indent: f32,
+    pub hyphenate: bool,
+    /// Keep with the next block: the space it needs below this one (points).
+    pub keep_next: f32,
+}
+
+impl Block {
+    pub fn body(size: f32) -> Block {
+        Block {
+            size,
+            leading: size * 1.38,
+            align: Align::Justify,
+            color: BLACK,
+            before: 0.0,
+            after: size * 0.6,
+            indent: 0.0,
+            hyphenate: true,
+            keep_next: 0.0,
+        }
+    }
+}
+
+/// Fills pages top to bottom.
+pub struct Flow {
+    pub frame: Frame,
+    pub pages: Vec<Page>,
+    /// Distance of the next line's top from the page's top edge.
+    pub cursor: f32,
+    /// True when nothing has been placed on the current page yet.
+    pub fresh: bool,
+}
+
+impl Flow {
+    pub fn new(frame: Frame) -> Flow {
+        Flow { frame, pages: vec![Page::default()], cursor: frame.top, fresh: true }
+    }
+
+    pub fn page_index(&self) -> usize {
+        self.pages.len() - 1
+    }
+
+    pub fn page(&mut self) -> &mut Page {
+        let i = self.pages.len() - 1;
+        &mut self.pages[i]
+    }
+
+    pub fn new_page(&mut self) {
+        self.pages.push(Page::default());
+        self.cursor = self.frame.top;
+        self.fresh = true;
+    }
+
+    /// Starts a new page unless the current one is still empty.
+    pub fn break_page(&mut self) {
+        if !self.fresh {
+            self.new_page();
+        }
+    }
+
+    /// Room left on the page, in points.
+    pub fn room(&self) -> f32 {
+        self.frame.height - self.frame.bottom - self.cursor
+    }
+
+    /// Makes sure `h` points are free, else moves to a new page.
+    pub fn need(&mut self, h: f32) {
+        if h > self.room() && !self.fresh {
+            self.new_page();
+        }
+    }
+
+    pub fn space(&mut self, h: f32) {
+        if !self.fresh {
+            self.cursor += h;
+        }
+    }
+
+    /// y (from the bottom) of a baseline whose line box starts at the cursor.
+    fn baseline(&self, size: f32, leading: f32) -> f32 {
+        let asc = metrics(Face::Regular).ascender * size;
+        let half = (leading - size * 1.2).max(0.0) / 2.0;
+        self.frame.height - (self.cursor + half + asc)
+    }
+
+    fn place_line(&mut self, x: f32, line: Line, style: &Block) {
+        let y = self.baseline(style.size, style.leading);
+        let item = Item::Text { x: x + line.indent, y, size: style.size, color: style.color, line };
+        self.page().items.push(item);
+        self.cursor += style.leading;
+        self.fresh = false;
+    }
+
+    /// Places a paragraph; returns (first page, top, last page, bottom) of what was placed,
+    /// for links and decorations.
+    pub fn paragraph(&mut self, spans: &[Span], style: Block) -> Placed {
+        self.paragraph_at(spans, style, self.frame.left + style.indent, self.frame.column() - style.indent, 0.0)
+    }
+
+    /// A paragraph in a sub-column at `x`, `width` wide, first line shifted by `first_indent`.
+    pub fn paragraph_at(&mut self, spans: &[Span], style: Block, x: f32, width: f32, first_indent: f32) -> Placed {
+        let lines = text::layout(
+            spans,
+            width,
+            ParaStyle { size: style.size, align: style.align, first_indent, hyphenate: style.hyphenate },
+        );
+        self.place_lines(lines, style, x)
+    }
+
+    /// Places laid-out lines with widow and orphan control: never one line of a paragraph alone
+    /// at the foot or the head of a page.
+    pub fn place_lines(&mut self, lines: Vec<Line>, style: Block, x: f32) -> Placed {
+        self.space(style.before);
+        let fit = |room: f32| (room / style.leading + 0.001).floor().max(0.0) as usize;
+        let n = lines.len();
+        if !self.fresh && n as f32 * style.leading + style.keep_next > self.room() {
+            // Split here only if two lines stay and two go over, and nothing must follow it.
+            let splittable = style.keep_next == 0.0 && n >= 4 && fit(self.room()) >= 2;
+            if !splittable {
+                self.new_page();
+            }
+        }
+        let start_page = self.page_index();
+        let start_top = self.cursor;
+        let mut remaining = lines;
+        loop {
+            let cap = fit(self.room());
+            if cap >= remaining.len() {
+                for line in remaining {
+                    self.place_line(x, line, &style);
+                }
+                break;
+            }
+            let mut here = cap;
+            if remaining.len() - here < 2 {
+                here = remaining.len().saturating_sub(2); // no widow at the next page's head
+            }
+            if here < 2 {
+                if self.fresh {
+                    here = cap.max(1); // a page too small for the rules: place what fits
+                } else {
+                    self.new_page(); // no orphan at this page's foot
+                    continue;
+                }
+            }
+            let rest = remaining.split_off(here);
+            for line in remaining {
+                self.place_line(x, line, &style);
+            }
+            remaining = rest;
+            self.new_page();
+        }
+        self.cursor += style.after;
+        Placed { start_page, start_top, end_page: self.page_index(), end_bottom: self.cursor - style.after }
+    }
+
+    /// A list item: the marker in the hanging indent, the text beside it.
+    pub fn list_item(&mut self, marker: &str, spans: &[Span], style: Block, hang: f32) -> Placed {
+        let x = self.frame.left + style.indent;
+        let width = self.frame.column() - style.indent - hang;
+        let lines = text::layout(
+            spans,
+            width,
+            ParaStyle { size: style.size, align: style.align, first_indent: 0.0, hyphenate: style.hyphenate },
+        );
+        let placed = self.place_lines(lines, style, x + hang);
+        // The marker goes on the item's first baseline, wherever that landed.
+        let page = placed.start_page;
+        let y = self.frame.height
+            - (placed.start_top
+                + (style.leading - style.size * 1.2).max(0.0) / 2.0
+                + metrics(Face::Regular).ascender * style.size);
+        let marker_line = text::layout(
+            &[Span::new(marker, Face::Regular)],
+            hang,
+            ParaStyle { size: style.size, align: Align::Left, first_indent: 0.0, hyphenate: false },
+        );
+        if let Some(line) = marker_line.into_iter().next() {
+            self.pages[page].items.push(Item::Text { x, y, size: style.size, color: style.color, line });
+        }
+        placed
+    }
+
+    /// A horizontal rule across the column at the cursor.
+    pub fn rule(&mut self, width: f32, color: Rgb, gap: f32) {
+        self.space(gap);
+        let y = self.frame.height - self.cursor;
+        let (x1, x2) = (self.frame.left, self.frame.width - self.frame.right);
+        self.page().items.push(Item::Rule { x1, y1: y, x2, y2: y, width, color });
+        self.cursor += gap;
+        self.fresh = false;
+    }
+}
+
+/// Where a block landed.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed {
+    pub start_page: usize,
+    pub start_top: f32,
+    pub end_page: usize,
+    pub end_bottom: f32,
+}
+
+/// A table: column widths (points), a header row and body rows of plain text cells. Rows never
+/// split; on a page break the header is set again at the top of the new page.
+pub struct Table<'a> {
+    pub widths: &'a [f32],
+    pub header: Vec<Vec<Span>>,
+    pub rows: Vec<Vec<Vec<Span>>>,
+    pub size: f32,
+    pub padding: f32,
+}
+
+impl Flow {
+    pub fn table(&mut self, t: &Table<'_>) {
+        let style = Block { align: Align::Left, hyphenate: false, ..Block::body(t.size) };
+        let layout_row = |cells: &[Vec<Span>]| -> Vec<Vec<Line>> {
+            cells
+                .iter()
+                .zip(t.widths)
+                .map(|(spans, w)| {
+                    text::layout(
+                        spans,
+                        w - 2.0 * t.padding,
+                        ParaStyle { size: t.size, align: Align::Left, first_indent: 0.0, hyphenate: false },
+                    )
+                })
+                .collect()
+        };
+        let row_height = |cells: &Vec<Vec<Line>>| {
+            cells.iter().map(|c| c.len().max(1)).max().unwrap_or(1) as f32 * style.leading + 2.0 * t.padding
+        };
+        let header = layout_row(&t.header);
+        let hh = row_height(&header);
+        let rows: Vec<Vec<Vec<Line>>> = t.rows.iter().map(|r| layout_row(r)).collect();
+        // The header and at least one row together.
+        let first_h = rows.first().map(row_height).unwrap_or(0.0);
+        self.need(hh + first_h);
+        self.table_row(&header, t, hh, true);
+        for row in rows {
+            let h = row_height(&row);
+            if h > self.room() {
+                self.new_page();
+                self.table_row(&header, t, hh, true);
+            }
+            self.table_row(&row, t, h, false);
+        }
+    }
+
+    fn table_row(&mut self, cells: &[Vec<Line>], t: &Table<'_>, h: f32, header: bool) {
+        let top = self.frame.height - self.cursor;
+        let left = self.frame.left;
+        let total: f32 = t.widths.iter().sum();
+        if header {
+            self.page().items.push(Item::Rect { x: left, y: top - h, w: total, h, color: LIGHT });
+        }
+        let style = Block { align: Align::Left, color: if header { ACCENT } else { BLACK }, ..Block::body(t.size) };
+        let mut x = left;
+        for (lines, w) in cells.iter().zip(t.widths) {
+            let mut cursor = self.cursor + t.padding;
+            for line in lines {
+                let half = (style.leading - style.size * 1.2).max(0.0) / 2.0;
+                let y = self.frame.height - (cursor + half + metrics(Face::Regular).ascender * style.size);
+                self.page().items.push(Item::Text {
+                    x: x + t.padding + line.indent,
+                    y,
+                    size: style.size,
+                    color: style.color,
+                    line: line.clone(),
+                });
+                cursor += style.leading;
+            }
+            x += w;
+        }
+        let y = top - h;
+        self.page().items.push(Item::Rule { x1: left, y1: y, x2: left + total, y2: y, width: 0.4, color: GREY });
+        self.cursor += h;
+        self.fresh = false;
+    }
+}

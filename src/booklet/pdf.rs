@@ -1,0 +1,403 @@
+//! The PDF writer: a laid-out [`Document`] → PDF bytes, with printpdf's drawing operations and
+//! a few lopdf fixes printpdf 0.12.8 needs.
+//!
+//! - Fonts are subset here (printpdf embeds whole fonts without its `text_layout` feature) with
+//!   allsorts, tagged `ABCDEF+NotoSans-…`, embedded as Type0/Identity-H with a ToUnicode map.
+//! - Text is written glyph by glyph with its Unicode text (so extraction works), one TJ per
+//!   segment, justification as TJ offsets at the spaces (never `Tw`, which Identity-H ignores).
+//! - JPEG photos go in byte for byte with /DCTDecode; PNG pixels with /FlateDecode.
+//! - Fixed after printpdf: /PageMode /UseOutlines as a name, the outline (built here, in
+//!   document order), /PageLabels, the Info dictionary, a content-derived /ID — so the same
+//!   input and date always give the same bytes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lopdf::{Dictionary, Object, StringFormat};
+use printpdf::{
+    Actions, BorderArray, Codepoint, Color, ColorArray, Destination, DictItem, ExternalStream, ExternalXObject, FontId,
+    HighlightingMode, LinkAnnotation, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, RawImage, RawImageData, RawImageFormat, TextItem, TextMatrix, XObject, XObjectId,
+    XObjectTransform,
+};
+
+use super::fonts::{metrics, Face};
+use super::images::ImageKind;
+use super::layout::{Document, Item, LabelStyle, LinkTarget, Rgb};
+use super::{BookletError, Options};
+
+fn font_id(face: Face) -> FontId {
+    FontId(format!("F{}", face as usize + 1))
+}
+
+fn color(c: Rgb) -> Color {
+    Color::Rgb(printpdf::Rgb::new(c.0, c.1, c.2, None))
+}
+
+fn pt(x: f32, y: f32) -> Point {
+    Point { x: Pt(x), y: Pt(y) }
+}
+
+/// Glyphs used per face: original glyph ids.
+fn used_glyphs(doc: &Document) -> BTreeMap<Face, BTreeSet<u16>> {
+    let mut used: BTreeMap<Face, BTreeSet<u16>> = BTreeMap::new();
+    for page in &doc.pages {
+        for item in &page.items {
+            if let Item::Text { line, .. } = item {
+                for seg in &line.segs {
+                    let m = metrics(seg.face);
+                    let set = used.entry(seg.face).or_default();
+                    set.extend(seg.text.chars().map(|c| m.glyph(c)));
+                }
+            }
+        }
+    }
+    used
+}
+
+/// A subset of one face: the font to embed and the map from original to subset glyph ids.
+struct Subset {
+    font: ParsedFont,
+    remap: BTreeMap<u16, u16>,
+}
+
+fn subset(face: Face, glyphs: &BTreeSet<u16>) -> Result<Subset, BookletError> {
+    use allsorts::binary::read::ReadScope;
+    use allsorts::font_data::FontData;
+    use allsorts::subset::{subset as allsorts_subset, CmapTarget, SubsetProfile};
+    let ids: Vec<u16> = std::iter::once(0).chain(glyphs.iter().copied().filter(|g| *g != 0)).collect();
+    let remap: BTreeMap<u16, u16> = ids.iter().enumerate().map(|(i, g)| (*g, i as u16)).collect();
+    let err =
+        |what: &str, e: &dyn std::fmt::Display| BookletError::Pdf(format!("subsetting {}: {what}: {e}", face.name()));
+    let scope = ReadScope::new(face.bytes());
+    let data = scope.read::<FontData<'_>>().map_err(|e| err("read", &e))?;
+    let provider = data.table_provider(0).map_err(|e| err("tables", &e))?;
+    let bytes =
+        allsorts_subset(&provider, &ids, &SubsetProfile::Pdf, CmapTarget::Unicode).map_err(|e| err("subset", &e))?;
+    let mut warnings = Vec::new();
+    let mut font = ParsedFont::from_bytes(&bytes, 0, &mut warnings)
+        .ok_or_else(|| BookletError::Pdf(format!("subset of {} does not parse", face.name())))?;
+    // A subset tag (six capitals) derived from the glyph set: stable for the same text.
+    let mut h: u32 = 2_166_136_261;
+    for g in &ids {
+        h = (h ^ u32::from(*g)).wrapping_mul(16_777_619);
+    }
+    h ^= face as u32;
+    let tag: String = (0..6).map(|i| (b'A' + ((h >> (i * 5)) % 26) as u8) as char).collect();
+    font.font_name = Some(format!("{tag}+{}", face.name()));
+    Ok(Subset { font, remap })
+}
+
+fn image_xobject(img: &super::layout::ImageData) -> Result<XObject, BookletError> {
+    match &img.kind {
+        ImageKind::Jpeg { components } => {
+            let n = |s: &str| DictItem::Name(s.as_bytes().to_vec());
+            let mut d = BTreeMap::new();
+            d.insert("Type".to_string(), n("XObject"));
+            d.insert("Subtype".to_string(), n("Image"));
+            d.insert("Width".to_string(), DictItem::Int(i64::from(img.width_px)));
+            d.insert("Height".to_string(), DictItem::Int(i64::from(img.height_px)));
+            d.insert("BitsPerComponent".to_string(), DictItem::Int(8));
+            let space = match components {
+                1 => "DeviceGray",
+                4 => "DeviceCMYK",
+                _ => "DeviceRGB",
+            };
+            d.insert("ColorSpace".to_string(), n(space));
+            if *components == 4 {
+                // Adobe CMYK JPEGs are stored inverted.
+                d.insert(
+                    "Decode".to_string(),
+                    DictItem::Array(vec![1, 0, 1, 0, 1, 0, 1, 0].into_iter().map(DictItem::Int).collect()),
+                );
+            }
+            d.insert("Filter".to_string(), n("DCTDecode"));
+            Ok(XObject::External(ExternalXObject {
+                stream: ExternalStream { dict: d, content: img.bytes.clone(), compress: false },
+                width: None,
+                height: None,
+                dpi: None,
+            }))
+        }
+        ImageKind::Png { rgb, pixels, alpha } => {
+            // printpdf writes raw pixels Flate-compressed, alpha as an /SMask: lossless.
+            let (data, format) = match (rgb, alpha) {
+                (true, None) => (pixels.clone(), RawImageFormat::RGB8),
+                (false, None) => (pixels.clone(), RawImageFormat::R8),
+                (true, Some(a)) => {
+                    let mut v = Vec::with_capacity(pixels.len() / 3 * 4);
+                    for (px, al) in pixels.chunks_exact(3).zip(a) {
+                        v.extend_from_slice(px);
+                        v.push(*al);
+                    }
+                    (v, RawImageFormat::RGBA8)
+                }
+                (false, Some(a)) => {
+                    let mut v = Vec::with_capacity(pixels.len() * 2);
+                    for (g, al) in pixels.iter().zip(a) {
+                        v.push(*g);
+                        v.push(*al);
+                    }
+                    (v, RawImageFormat::RG8)
+                }
+            };
+            Ok(XObject::Image(RawImage {
+                pixels: RawImageData::U8(data),
+                width: img.width_px as usize,
+                height: img.height_px as usize,
+                data_format: format,
+                tag: Vec::new(),
+            }))
+        }
+    }
+}
+
+/// Writes the document; `progress(page, pages)` after each page's operations are built.
+pub fn write(
+    doc: &Document,
+    options: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<u8>, BookletError> {
+    let mut pdf = PdfDocument::new(&doc.title);
+    // Fonts: one subset per face actually used.
+    let used = used_glyphs(doc);
+    let mut remaps: BTreeMap<Face, BTreeMap<u16, u16>> = BTreeMap::new();
+    for (face, glyphs) in &used {
+        let s = subset(*face, glyphs)?;
+        pdf.resources.fonts.map.insert(font_id(*face), PdfFont::new(s.font));
+        remaps.insert(*face, s.remap);
+    }
+    // Images, with stable resource names.
+    let mut image_ids = Vec::with_capacity(doc.images.len());
+    for (i, img) in doc.images.iter().enumerate() {
+        let id = XObjectId(format!("Im{}", i + 1));
+        pdf.resources.xobjects.map.insert(id.clone(), image_xobject(img)?);
+        image_ids.push(id);
+    }
+    let total = doc.pages.len();
+    for (index, page) in doc.pages.iter().enumerate() {
+        let mut ops: Vec<Op> = Vec::with_capacity(page.items.len() * 6);
+        for item in &page.items {
+            match item {
+                Item::Text { x, y, size, color: c, line } => {
+                    ops.push(Op::StartTextSection);
+                    ops.push(Op::SetFillColor { col: color(*c) });
+                    let mut current: Option<Face> = None;
+                    for seg in &line.segs {
+                        if current != Some(seg.face) {
+                            ops.push(Op::SetFont { font: PdfFontHandle::External(font_id(seg.face)), size: Pt(*size) });
+                            current = Some(seg.face);
+                        }
+                        ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(x + seg.x), Pt(*y)) });
+                        let m = metrics(seg.face);
+                        let remap = remaps.get(&seg.face);
+                        // Extra space at each gap, as a TJ offset in thousandths of an em
+                        // (negative moves right).
+                        let offset =
+                            if line.extra_per_space > 0.0 { -line.extra_per_space * 1000.0 / size } else { 0.0 };
+                        let glyphs: Vec<Codepoint> = seg
+                            .text
+                            .chars()
+                            .map(|ch| {
+                                let gid = remap.and_then(|r| r.get(&m.glyph(ch)).copied()).unwrap_or(0);
+                                let off = if ch == ' ' { offset } else { 0.0 };
+                                Codepoint::with_cid(gid, off, ch.to_string())
+                            })
+                            .collect();
+                        ops.push(Op::ShowText { items: vec![TextItem::GlyphIds(glyphs)] });
+                    }
+                    ops.push(Op::EndTextSection);
+                }
+                Item::Rule { x1, y1, x2, y2, width, color: c } => {
+                    ops.push(Op::SaveGraphicsState);
+                    ops.push(Op::SetOutlineColor { col: color(*c) });
+                    ops.push(Op::SetOutlineThickness { pt: Pt(*width) });
+                    ops.push(Op::DrawLine {
+                        line: printpdf::Line {
+                            points: vec![
+                                printpdf::LinePoint { p: pt(*x1, *y1), bezier: false },
+                                printpdf::LinePoint { p: pt(*x2, *y2), bezier: false },
+                            ],
+                            is_closed: false,
+                        },
+                    });
+                    ops.push(Op::RestoreGraphicsState);
+                }
+                Item::Rect { x, y, w, h, color: c } => {
+                    ops.push(Op::SaveGraphicsState);
+                    ops.push(Op::SetFillColor { col: color(*c) });
+                    ops.push(Op::DrawRectangle {
+                        rectangle: printpdf::Rect {
+                            x: Pt(*x),
+                            y: Pt(*y),
+                            width: Pt(*w),
+                            height: Pt(*h),
+                            mode: Some(PaintMode::Fill),
+                            winding_order: None,
+                        },
+                    });
+                    ops.push(Op::RestoreGraphicsState);
+                }
+                Item::Image { image, x, y, w, h } => {
+                    let Some(id) = image_ids.get(*image) else { continue };
+                    ops.push(Op::UseXobject {
+                        id: id.clone(),
+                        transform: XObjectTransform {
+                            translate_x: Some(Pt(*x)),
+                            translate_y: Some(Pt(*y)),
+                            scale_x: Some(*w),
+                            scale_y: Some(*h),
+                            no_auto_scale: true,
+                            ..Default::default()
+                        },
+                    });
+                }
+                Item::Link { x, y, w, h, target } => {
+                    let actions = match target {
+                        LinkTarget::Uri(u) => Actions::Uri(u.clone()),
+                        LinkTarget::Page(p) => {
+                            Actions::Goto(Destination::Xyz { page: p + 1, left: None, top: None, zoom: None })
+                        }
+                    };
+                    ops.push(Op::LinkAnnotation {
+                        link: LinkAnnotation::new(
+                            printpdf::Rect::from_xywh(Pt(*x), Pt(*y), Pt(*w), Pt(*h)),
+                            actions,
+                            Some(BorderArray::Solid([0.0, 0.0, 0.0])),
+                            Some(ColorArray::Transparent),
+                            Some(HighlightingMode::Invert),
+                        ),
+                    });
+                }
+            }
+        }
+        let mut p = PdfPage::new(printpdf::Mm(0.0), printpdf::Mm(0.0), ops);
+        let r = printpdf::Rect::from_wh(Pt(doc.width), Pt(doc.height));
+        p.media_box = r.clone();
+        p.trim_box = r.clone();
+        p.crop_box = r;
+        pdf.pages.push(p);
+        progress(index + 1, total);
+    }
+    // Metadata.
+    let d = options.date.to_offset(time::UtcOffset::UTC);
+    let date = printpdf::OffsetDateTime::new_in_offset(
+        printpdf::date::Date { year: d.year(), month: u8::from(d.month()), day: d.day() },
+        printpdf::date::Time { hour: d.hour(), minute: d.minute(), second: d.second(), millisecond: 0 },
+        printpdf::date::Offset { hours: 0, minutes: 0, seconds: 0, milliseconds: 0 },
+    );
+    {
+        let info = &mut pdf.metadata.info;
+        info.document_title = doc.title.clone();
+        info.author = doc.author.clone();
+        info.subject = doc.subject.clone();
+        info.keywords = doc.keywords.clone();
+        info.creator = "Learning City Portraits".into();
+        info.producer = format!("Learning City Portraits {} (printpdf 0.12.8)", env!("CARGO_PKG_VERSION"));
+        info.creation_date = date;
+        info.modification_date = date;
+        info.metadata_date = date;
+    }
+    let mut warnings = Vec::new();
+    let mut lo = pdf.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
+    fix_up(&mut lo, doc)?;
+    lo.compress();
+    let mut out = Vec::new();
+    lo.save_to(&mut out).map_err(|e| BookletError::Pdf(e.to_string()))?;
+    Ok(out)
+}
+
+fn utf16(s: &str) -> Object {
+    let mut bytes = vec![0xFE, 0xFF];
+    for u in s.encode_utf16() {
+        bytes.extend_from_slice(&u.to_be_bytes());
+    }
+    Object::String(bytes, StringFormat::Hexadecimal)
+}
+
+/// The lopdf pass: outline, page mode, page labels, Info clean-up, PDF version, /ID.
+fn fix_up(lo: &mut lopdf::Document, doc: &Document) -> Result<(), BookletError> {
+    let err = |e: lopdf::Error| BookletError::Pdf(e.to_string());
+    let pages: Vec<lopdf::ObjectId> = lo.get_pages().values().copied().collect();
+    // Outline: one entry per marked page, in document order.
+    let entries: Vec<_> = doc.outline.iter().filter(|e| e.page < pages.len()).collect();
+    if !entries.is_empty() {
+        let root_id = lo.new_object_id();
+        let ids: Vec<lopdf::ObjectId> = entries.iter().map(|_| lo.new_object_id()).collect();
+        for (i, e) in entries.iter().enumerate() {
+            let mut d = Dictionary::new();
+            d.set("Title", utf16(&e.title));
+            d.set("Parent", Object::Reference(root_id));
+            if i > 0 {
+                d.set("Prev", Object::Reference(ids[i - 1]));
+            }
+            if i + 1 < ids.len() {
+                d.set("Next", Object::Reference(ids[i + 1]));
+            }
+            d.set("Dest", Object::Array(vec![Object::Reference(pages[e.page]), Object::Name(b"Fit".to_vec())]));
+            lo.objects.insert(ids[i], Object::Dictionary(d));
+        }
+        let mut root = Dictionary::new();
+        root.set("Type", Object::Name(b"Outlines".to_vec()));
+        root.set("First", Object::Reference(ids[0]));
+        root.set("Last", Object::Reference(ids[ids.len() - 1]));
+        root.set("Count", Object::Integer(ids.len() as i64));
+        lo.objects.insert(root_id, Object::Dictionary(root));
+        let catalog = lo.catalog_mut().map_err(err)?;
+        catalog.set("Outlines", Object::Reference(root_id));
+        catalog.set("PageMode", Object::Name(b"UseOutlines".to_vec()));
+    }
+    // Page labels.
+    let mut nums = Vec::new();
+    for r in &doc.labels {
+        let mut d = Dictionary::new();
+        match r.style {
+            LabelStyle::RomanLower => d.set("S", Object::Name(b"r".to_vec())),
+            LabelStyle::Decimal => d.set("S", Object::Name(b"D".to_vec())),
+            LabelStyle::None => {}
+        }
+        if !r.prefix.is_empty() {
+            d.set("P", utf16(&r.prefix));
+        }
+        if r.start != 1 {
+            d.set("St", Object::Integer(i64::from(r.start)));
+        }
+        nums.push(Object::Integer(r.first_page as i64));
+        nums.push(Object::Dictionary(d));
+    }
+    if !nums.is_empty() {
+        let mut labels = Dictionary::new();
+        labels.set("Nums", Object::Array(nums));
+        lo.catalog_mut().map_err(err)?.set("PageLabels", Object::Dictionary(labels));
+    }
+    // Info: printpdf adds an empty /GTS_PDFXVersion (which makes readers call it PDF/X) and an
+    // empty /Identifier.
+    if let Ok(info_id) = lo.trailer.get(b"Info").and_then(Object::as_reference) {
+        if let Ok(d) = lo.get_dictionary_mut(info_id) {
+            d.remove(b"GTS_PDFXVersion");
+            d.remove(b"Identifier");
+        }
+    }
+    // Soft masks and Type0 fonts are PDF 1.4 features.
+    lo.version = "1.4".into();
+    // A document ID derived from the content, so identical input gives identical files.
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(doc.title.as_bytes());
+    hasher.update((doc.pages.len() as u64).to_le_bytes());
+    for page in &doc.pages {
+        for item in &page.items {
+            if let Item::Text { line, x, y, .. } = item {
+                hasher.update(line.text().as_bytes());
+                hasher.update(x.to_le_bytes());
+                hasher.update(y.to_le_bytes());
+            }
+        }
+    }
+    for img in &doc.images {
+        hasher.update(&img.bytes);
+    }
+    let digest = hasher.finalize();
+    let id = Object::String(digest[..16].to_vec(), StringFormat::Hexadecimal);
+    lo.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+    Ok(())
+}

@@ -1,0 +1,347 @@
+//! PDF booklets through the real CLI on a real database, checked with poppler's tools
+//! (`pdftotext`, `pdffonts`, `pdfinfo`, `pdfimages`) and by inspecting the laid-out pages.
+
+mod common;
+use common::{repo, Env};
+use std::path::Path;
+use std::process::Command;
+
+use portraits::booklet::{fonts, layout::Item, templates};
+use portraits::model::booklet::BookletDef;
+
+fn tool(name: &str, args: &[&str]) -> String {
+    let out =
+        Command::new(name).args(args).output().unwrap_or_else(|e| panic!("{name} (poppler-utils) not found: {e}"));
+    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    tool("pdftotext", &[pdf.to_str().unwrap(), "-"])
+}
+
+fn export(env: &Env, args: &[&str], name: &str) -> std::path::PathBuf {
+    let out = env.path(name);
+    let mut a = vec!["export-pdf", "--date", "2016-11-15", "-o", out.to_str().unwrap()];
+    a.extend_from_slice(args);
+    let r = env.run(&a).ok();
+    assert!(r.stderr.contains("writing page"), "progress on stderr: {}", r.stderr);
+    out
+}
+
+#[test]
+fn the_2016_booklet_has_every_city_email_and_fact_with_its_year() {
+    let env = Env::new();
+    let pdf = export(&env, &["--booklet", "members-meeting-2016"], "hangzhou-2016.pdf");
+    let text = pdftotext(&pdf);
+    let book = env.run(&["booklet", "show", "members-meeting-2016", "--json"]).ok().json();
+    for entry in book["cities"].as_array().unwrap() {
+        let v = env.run(&["show", entry["city"].as_str().unwrap(), "--version", "1", "--json"]).ok().json();
+        let p = &v["portrait"];
+        let name = p["city"]["name"].as_str().unwrap();
+        assert!(text.contains(name), "city name {name} missing from the PDF text");
+        for c in p["contacts"].as_array().unwrap() {
+            if let Some(e) = c["email"].as_str() {
+                assert!(text.contains(e), "{name}: email {e} missing");
+            }
+        }
+        let pop = &p["facts"]["population"];
+        if let Some(n) = pop["value"].as_f64() {
+            let shown = pop["printed"].as_str().map(String::from).unwrap_or_else(|| portraits::model::format_number(n));
+            assert!(text.contains(&shown), "{name}: population {shown} missing");
+            if let Some(y) = pop["year"].as_u64() {
+                assert!(text.contains(&format!("({y})")), "{name}: year {y} missing");
+            }
+        }
+    }
+    for s in [
+        "Sønderborg",
+        "Eskişehir",
+        "Ybycuí",
+        "CO₂",
+        "Participating cities",
+        "* UNESCO Learning City Awardee 2015",
+        "Foreword",
+        "Arne Carlsen",
+        "Contents",
+        "Imprint",
+        "Feldbrunnenstr. 58",
+        "Vision and motivation",
+        "Challenges and goals",
+        "Plan and implementation",
+        "Contact details",
+    ] {
+        assert!(text.contains(s), "{s:?} missing from the PDF text");
+    }
+    // Fonts: embedded, subset, with Unicode maps.
+    let fonts = tool("pdffonts", &[pdf.to_str().unwrap()]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(rows.len() >= 3, "{fonts}");
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert!(cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+', "subset tag: {row}");
+        let n = cols.len();
+        assert_eq!(&cols[n - 5..n - 2], ["yes", "yes", "yes"], "emb sub uni: {row}");
+    }
+    // Metadata, outline mode, page labels, links.
+    let info = tool("pdfinfo", &[pdf.to_str().unwrap()]);
+    assert!(info.contains("Author:          UNESCO Institute for Lifelong Learning"), "{info}");
+    assert!(info.contains("CreationDate:    Tue Nov 15 00:00:00 2016 UTC"), "{info}");
+    assert!(info.contains("Title:           Learning, sharing and collaborating"), "{info}");
+    assert!(!info.contains("PDF subtype"), "not PDF/X: {info}");
+    let raw = std::fs::read(&pdf).unwrap();
+    let lo = lopdf::Document::load_mem(&raw).unwrap();
+    let catalog = lo.catalog().unwrap();
+    assert_eq!(catalog.get(b"PageMode").unwrap().as_name().unwrap(), b"UseOutlines");
+    assert!(catalog.has(b"PageLabels"));
+    let outline_titles = outline(&lo);
+    for entry in book["cities"].as_array().unwrap() {
+        let v = env.run(&["show", entry["city"].as_str().unwrap(), "--json"]).ok().json();
+        let name = v["portrait"]["city"]["name"].as_str().unwrap();
+        assert!(outline_titles.iter().any(|t| t.starts_with(name)), "outline entry for {name}: {outline_titles:?}");
+    }
+    let urls = tool("pdfinfo", &["-url", pdf.to_str().unwrap()]);
+    assert!(urls.contains("mailto:gabrielrios5@hotmail.com"), "{urls}");
+    // Links have no visible border.
+    for (_, obj) in lo.objects.iter() {
+        if let Ok(d) = obj.as_dict() {
+            if d.get(b"Subtype").ok().and_then(|s| s.as_name().ok()) == Some(b"Link") {
+                let border = d.get(b"Border").unwrap().as_array().unwrap();
+                assert!(border.iter().all(|b| b.as_float().unwrap_or(0.0) == 0.0), "{border:?}");
+            }
+        }
+    }
+}
+
+fn outline(lo: &lopdf::Document) -> Vec<String> {
+    let mut titles = Vec::new();
+    let root = lo.catalog().unwrap().get(b"Outlines").unwrap().as_reference().unwrap();
+    let mut next = lo.get_dictionary(root).unwrap().get(b"First").ok().and_then(|o| o.as_reference().ok());
+    while let Some(id) = next {
+        let d = lo.get_dictionary(id).unwrap();
+        let bytes = d.get(b"Title").unwrap().as_str().unwrap();
+        let units: Vec<u16> = bytes[2..].chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        titles.push(String::from_utf16(&units).unwrap());
+        next = d.get(b"Next").ok().and_then(|o| o.as_reference().ok());
+    }
+    titles
+}
+
+#[test]
+fn the_2019_booklet_numbers_its_cities_like_the_seed() {
+    let env = Env::new();
+    let pdf = export(&env, &["--booklet", "learning-city-award-2019"], "award-2019.pdf");
+    let text = pdftotext(&pdf);
+    for s in [
+        "1. Colombia, Medellín",
+        "2. Denmark, Sønderborg",
+        "10. Ukraine, Melitopol",
+        "City population",
+        "Annual GDP: US$6,643 (2014)",
+        "David Atchoarena",
+        "Initiatives",
+        "Federico Gutiérrez",
+    ] {
+        assert!(text.contains(s), "{s:?} missing: {}", &text[..text.len().min(3000)]);
+    }
+}
+
+#[test]
+fn adhoc_and_single_city_booklets() {
+    let env = Env::new();
+    let pdf = export(&env, &["--template", "members-meeting", "--cities", "ie-cork,fi-espoo,kr-suwon"], "three.pdf");
+    let text = pdftotext(&pdf);
+    for s in ["Cork", "Espoo", "Suwon", "learningfestival@corkcity.ie"] {
+        assert!(text.contains(s), "{s}");
+    }
+    let pos = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(pos("Cork, Ireland") < pos("Espoo, Finland"), "contents in the order given");
+    assert!(pos("Espoo, Finland") < pos("Suwon, Republic of Korea"), "contents in the order given");
+    let one = export(&env, &["--template", "members-meeting", "--city", "dk-sonderborg"], "sonderborg.pdf");
+    let t = pdftotext(&one);
+    assert!(t.contains("Sønderborg") && t.contains("Erik Lauritzen") && !t.contains("Cork"));
+    let info = tool("pdfinfo", &[one.to_str().unwrap()]);
+    let pages: usize =
+        info.lines().find(|l| l.starts_with("Pages:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!((3..=6).contains(&pages), "{pages} pages for one city");
+}
+
+#[test]
+fn exports_are_deterministic() {
+    let env = Env::new();
+    let a = export(&env, &["--booklet", "members-meeting-2016"], "a.pdf");
+    let b = export(&env, &["--booklet", "members-meeting-2016"], "b.pdf");
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "same input and date, same bytes");
+    // SOURCE_DATE_EPOCH works too.
+    let out = env.path("epoch.pdf");
+    let r = Command::new(env!("CARGO_BIN_EXE_portraits"))
+        .args([
+            "--db",
+            env.db().to_str().unwrap(),
+            "export-pdf",
+            "--booklet",
+            "learning-city-award-2019",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .env("SOURCE_DATE_EPOCH", "1569888000")
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    let info = tool("pdfinfo", &[out.to_str().unwrap()]);
+    assert!(info.contains("Oct  1 00:00:00 2019 UTC"), "{info}");
+}
+
+#[test]
+fn a_jpeg_photo_is_embedded_byte_for_byte_and_a_png_losslessly() {
+    let env = Env::new();
+    let jpeg = repo().join("tests/fixtures/images/photo.jpg");
+    let png = repo().join("tests/fixtures/images/photo.png");
+    let added = env.run(&["media", "add", jpeg.to_str().unwrap(), png.to_str().unwrap(), "--json"]).ok().json();
+    let sha_jpeg = added[0]["sha256"].as_str().unwrap().to_string();
+    let sha_png = added[1]["sha256"].as_str().unwrap().to_string();
+    assert_eq!(added[0]["mime"], "image/jpeg");
+    // Medellín v2 with two photos.
+    let mut v = env.run(&["show", "co-medellin", "--json"]).ok().json()["portrait"].clone();
+    v["version"] = 2.into();
+    v["photos"] = serde_json::json!([
+        {"sha256": sha_jpeg, "mime": "image/jpeg", "caption": "Knowledge ceremony", "credit": "City of Medellín", "licence": "CC-BY-SA 3.0 IGO"},
+        {"sha256": sha_png, "mime": "image/png", "caption": "'We count on you at school' programme", "credit": null, "licence": null}
+    ]);
+    let file = env.path("medellin-v2.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).ok();
+    let pdf = export(&env, &["--template", "learning-city-award", "--city", "co-medellin"], "medellin.pdf");
+    let raw = std::fs::read(&pdf).unwrap();
+    let jpeg_bytes = std::fs::read(&jpeg).unwrap();
+    assert!(raw.windows(jpeg_bytes.len()).any(|w| w == jpeg_bytes.as_slice()), "the JPEG file is in the PDF unchanged");
+    let list = tool("pdfimages", &["-list", pdf.to_str().unwrap()]);
+    assert!(list.lines().any(|l| l.contains(" jpeg ") && l.contains("480") && l.contains("320")), "{list}");
+    assert!(list.lines().any(|l| l.contains(" image ") && l.contains("240") && l.contains("160")), "{list}");
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Knowledge ceremony") && text.contains("City of Medellín"), "caption and credit");
+}
+
+#[test]
+fn bad_input_gives_a_clear_error_exit_2_and_no_file() {
+    let env = Env::new();
+    let check = |args: &[&str], out: &str, expect: &[&str]| {
+        let path = env.path(out);
+        let mut a = vec!["export-pdf", "-o", path.to_str().unwrap()];
+        a.extend_from_slice(args);
+        let r = env.run(&a);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        for e in expect {
+            assert!(r.stderr.contains(e), "{args:?}: stderr should name {e:?}: {}", r.stderr);
+        }
+        assert!(!path.exists(), "no output file after an error");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".partial"))
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary file left: {leftovers:?}");
+    };
+    check(&["--template", "members-meeting", "--cities", "ie-cork,xx-atlantis"], "x1.pdf", &["xx-atlantis"]);
+    check(&["--booklet", "no-such-booklet"], "x2.pdf", &["no-such-booklet"]);
+    // A portrait missing a section the template needs: Medellín has no plan.
+    check(
+        &["--template", "members-meeting", "--city", "co-medellin"],
+        "x3.pdf",
+        &["co-medellin", "tagline", "challenges", "plan"],
+    );
+    // An unwritable output path.
+    let r = env.run(&["export-pdf", "--booklet", "members-meeting-2016", "-o", "/proc/nonexistent/dir/out.pdf"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("/proc/nonexistent/dir/out.pdf"), "{}", r.stderr);
+    // A booklet pinning a version that does not exist is refused when it is created.
+    let toml = env.path("bad.toml");
+    std::fs::write(&toml, "id = \"bad\"\ntemplate = \"members-meeting\"\ntitle = \"T\"\nattribution = \"CC\"\n[[cities]]\ncity = \"ie-cork\"\nversion = 7\n").unwrap();
+    let r = env.run(&["booklet", "create", toml.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("ie-cork") && r.stderr.contains("version 7"), "{}", r.stderr);
+    // Corrupt and oversized images are refused when added …
+    let truncated = repo().join("tests/fixtures/images/truncated.jpg");
+    let r = env.run(&["media", "add", truncated.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("truncated.jpg") && r.stderr.contains("corrupt JPEG"), "{}", r.stderr);
+    let big = env.path("big.jpg");
+    let mut bytes = std::fs::read(repo().join("tests/fixtures/images/photo.jpg")).unwrap();
+    bytes.resize(21 * 1024 * 1024, 0);
+    std::fs::write(&big, &bytes).unwrap();
+    let r = env.run(&["media", "add", big.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("big.jpg") && r.stderr.contains("at most"), "{}", r.stderr);
+    // … and a corrupt image already in the database stops the export, naming city and photo.
+    let corrupt = std::fs::read(&truncated).unwrap();
+    let sha = {
+        let (mut store, _) = portraits::store::Store::open(&env.db()).unwrap();
+        store.put_media(&corrupt, "image/jpeg").unwrap()
+    };
+    let mut v = env.run(&["show", "eg-aswan", "--json"]).ok().json()["portrait"].clone();
+    v["version"] = 2.into();
+    v["photos"] =
+        serde_json::json!([{"sha256": sha, "mime": "image/jpeg", "caption": "x", "credit": null, "licence": null}]);
+    let file = env.path("aswan-v2.json");
+    std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).ok();
+    check(
+        &["--template", "learning-city-award", "--city", "eg-aswan"],
+        "x4.pdf",
+        &["eg-aswan", "photo 0", "corrupt JPEG"],
+    );
+}
+
+fn bundled_defs() -> Vec<BookletDef> {
+    portraits::bundled::booklets().unwrap()
+}
+
+/// Lays out both seed booklets from the bundled data (no database) and checks every line on
+/// every page against its column, and every character against the fonts.
+#[test]
+fn no_line_is_wider_than_its_column_and_every_character_has_a_glyph() {
+    let items = portraits::bundled::portraits().unwrap();
+    let find = |id: &str, v: u32| items.iter().find(|i| i.portrait.city.id == id && i.portrait.version == v).unwrap();
+    for p in items.iter().map(|i| &i.portrait) {
+        for (field, text) in templates::text_fields(p) {
+            for face in fonts::Face::ALL {
+                let missing = fonts::missing_glyphs(face, &text);
+                assert!(missing.is_empty(), "{} {field}: no glyph in {face:?} for {missing:?}", p.city.id);
+            }
+        }
+    }
+    let frame = templates::frame();
+    for def in bundled_defs() {
+        let cities: Vec<templates::CityInput<'_>> = def
+            .cities
+            .iter()
+            .map(|e| templates::CityInput { portrait: &find(&e.city, e.version).portrait, photos: vec![] })
+            .collect();
+        let doc = templates::build(&def, &cities, &mut |_, _| {}).unwrap();
+        let mut lines = 0;
+        for (pi, page) in doc.pages.iter().enumerate() {
+            for item in &page.items {
+                if let Item::Text { x, line, y, .. } = item {
+                    lines += 1;
+                    let right = x + line.width();
+                    assert!(
+                        right <= frame.width - frame.right + 0.05,
+                        "{} page {}: line ends at {right:.2} > {:.2}: {:?}",
+                        def.id,
+                        pi + 1,
+                        frame.width - frame.right,
+                        line.text()
+                    );
+                    assert!(
+                        *x >= frame.left - 0.05,
+                        "{} page {}: line starts at {x} left of the column",
+                        def.id,
+                        pi + 1
+                    );
+                    assert!(*y > 20.0 && *y < frame.height, "{} page {}: baseline {y} off the page", def.id, pi + 1);
+                }
+            }
+        }
+        assert!(lines > 300, "{}: {lines} lines", def.id);
+    }
+}
