@@ -420,3 +420,87 @@ impl Flow {
         self.fresh = false;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> Frame {
+        Frame { width: 400.0, height: 300.0, left: 40.0, right: 40.0, top: 40.0, bottom: 40.0 }
+    }
+
+    fn long_text() -> Vec<Span> {
+        vec![Span::new("Learning cities promote lifelong learning for all. ".repeat(20), Face::Regular)]
+    }
+
+    fn lines_per_page(flow: &Flow) -> Vec<usize> {
+        flow.pages.iter().map(|p| p.items.iter().filter(|i| matches!(i, Item::Text { .. })).count()).collect()
+    }
+
+    #[test]
+    fn no_orphan_at_the_foot_of_a_page() {
+        let mut flow = Flow::new(frame());
+        let style = Block::body(10.0);
+        // Leave room for exactly one line, then start a long paragraph.
+        flow.cursor = flow.frame.height - flow.frame.bottom - style.leading * 1.5;
+        flow.fresh = false;
+        flow.paragraph(&long_text(), style);
+        assert_eq!(lines_per_page(&flow)[0], 0, "one line alone at the foot moves to the next page");
+    }
+
+    #[test]
+    fn no_widow_at_the_head_of_a_page() {
+        let style = Block::body(10.0);
+        let total = text::layout(
+            &long_text(),
+            frame().column(),
+            ParaStyle { size: 10.0, align: Align::Justify, first_indent: 0.0, hyphenate: true },
+        )
+        .len();
+        // Room for all lines but one: the last would be a widow, so two go over.
+        let mut flow = Flow::new(frame());
+        flow.cursor = flow.frame.height - flow.frame.bottom - style.leading * (total as f32 - 1.0) - 0.5;
+        flow.fresh = false;
+        flow.paragraph(&long_text(), style);
+        let counts = lines_per_page(&flow);
+        assert!(counts.iter().all(|&n| n == 0 || n >= 2), "{counts:?} of {total}");
+        assert_eq!(counts.iter().sum::<usize>(), total);
+    }
+
+    #[test]
+    fn a_heading_is_kept_with_what_follows() {
+        let mut flow = Flow::new(frame());
+        let body = Block::body(10.0);
+        flow.cursor = flow.frame.height - flow.frame.bottom - body.leading * 2.0;
+        flow.fresh = false;
+        let heading = Block { keep_next: body.leading * 3.0, ..Block::body(12.0) };
+        let placed = flow.paragraph(&[Span::new("Plan and implementation", Face::Bold)], heading);
+        assert_eq!(placed.start_page, 1, "the heading moved to the page its text starts on");
+    }
+
+    #[test]
+    fn a_table_repeats_its_header_on_every_page() {
+        let mut flow = Flow::new(frame());
+        let widths = [160.0, 160.0];
+        let table = Table {
+            widths: &widths,
+            header: vec![vec![Span::new("Country", Face::Bold)], vec![Span::new("City", Face::Bold)]],
+            rows: (0..40)
+                .map(|i| {
+                    vec![vec![Span::new(format!("Country {i}"), Face::Regular)], vec![Span::new("City", Face::Regular)]]
+                })
+                .collect(),
+            size: 9.0,
+            padding: 3.0,
+        };
+        flow.table(&table);
+        assert!(flow.pages.len() >= 2);
+        for page in &flow.pages {
+            let first = page.items.iter().find_map(|i| match i {
+                Item::Text { line, .. } => Some(line.text()),
+                _ => None,
+            });
+            assert_eq!(first.as_deref(), Some("Country"), "every page starts with the header");
+        }
+    }
+}
