@@ -115,8 +115,156 @@ pub enum Command {
         #[command(subcommand)]
         command: MediaCommand,
     },
-    /// Print the JSON Schema of a portrait file.
-    Schema,
+    /// Print the JSON Schema of a portrait file (`--feed` for the feed's).
+    Schema {
+        #[arg(long)]
+        feed: bool,
+    },
+    /// Run the feed and submission server (on its own database).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        addr: std::net::SocketAddr,
+        /// The public URL clients use (behind a TLS reverse proxy), for links in the feed.
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Access tokens of the server's database.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Pull the catalogue from a feed, send queued submissions, refresh their status.
+    Sync {
+        /// Feed server or static host [default: the last one synced from].
+        #[arg(long)]
+        feed: Option<String>,
+        /// A city or staff token (remembered for this feed, outside the database).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+    },
+    /// This machine's draft of a city's portrait.
+    Draft {
+        #[command(subcommand)]
+        command: DraftCommand,
+    },
+    /// Queue the city's draft for review and send it when online.
+    Submit {
+        city: String,
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        #[arg(long)]
+        feed: Option<String>,
+    },
+    /// Queued submissions: pending, sent or failed, with reasons.
+    Outbox,
+    /// A city's submissions: status and reviewer comments.
+    Submissions {
+        city: String,
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        #[arg(long)]
+        feed: Option<String>,
+    },
+    /// Review submissions (staff token).
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+        #[arg(long, global = true)]
+        token_file: Option<PathBuf>,
+        #[arg(long, global = true)]
+        feed: Option<String>,
+    },
+    /// The feed: static export, tombstone retention.
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
+    /// Remove a city from the catalogue (its versions stay; clients get a tombstone).
+    DeleteCity { city: String },
+    /// Remote items the sync refused, with the reason.
+    Quarantine,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Issue a token; prints only the token on stdout (its id on stderr).
+    Issue {
+        #[arg(long, conflicts_with = "staff", required_unless_present = "staff")]
+        city: Option<String>,
+        #[arg(long)]
+        staff: bool,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
+    /// List tokens (ids, kinds, cities; never secrets).
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DraftCommand {
+    /// Show the draft and any fields in conflict (base / theirs / mine).
+    Show { city: String },
+    /// Set the draft from a portrait JSON file.
+    Set {
+        city: String,
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Edit the draft in $EDITOR.
+    Edit { city: String },
+    /// Choose base, theirs or mine for a field in conflict.
+    Resolve { city: String, field: String, choice: String },
+    /// Throw the draft away.
+    Discard { city: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReviewCommand {
+    /// Submissions, optionally by status.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// A submission with its per-field diff against the published version.
+    Show { id: String },
+    /// Accept and publish (resolve conflicts with --resolve FIELD=base|theirs|mine).
+    Accept {
+        id: String,
+        #[arg(long)]
+        resolve: Vec<String>,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Ask the city for changes.
+    RequestChanges {
+        id: String,
+        #[arg(long)]
+        comment: String,
+        /// A comment on a field: FIELD=COMMENT.
+        #[arg(long)]
+        field: Vec<String>,
+    },
+    /// Reject.
+    Reject {
+        id: String,
+        #[arg(long)]
+        comment: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeedCommand {
+    /// Write v1/feed.json and v1/media/* for any static web server or CDN.
+    Export {
+        dir: PathBuf,
+        #[arg(long)]
+        public_url: String,
+    },
+    /// Forget tombstones up to a sequence number (older cursors get 410 Gone).
+    PruneTombstones {
+        #[arg(long)]
+        up_to: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,6 +302,24 @@ pub fn main() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Sync options; the environment can shorten timeouts and retries (tests, slow links):
+/// `PORTRAITS_HTTP_TIMEOUT` (seconds per request), `PORTRAITS_RETRY_ATTEMPTS`,
+/// `PORTRAITS_RETRY_BASE_MS` (first backoff).
+fn sync_options() -> crate::sync::Options {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let mut o = crate::sync::Options::default();
+    if let Some(t) = env("PORTRAITS_HTTP_TIMEOUT") {
+        o.timeout = std::time::Duration::from_secs(t.max(1));
+    }
+    if let Some(a) = env("PORTRAITS_RETRY_ATTEMPTS") {
+        o.retry.attempts = a.clamp(1, 20) as u32;
+    }
+    if let Some(b) = env("PORTRAITS_RETRY_BASE_MS") {
+        o.retry.base = std::time::Duration::from_millis(b);
+    }
+    o
 }
 
 fn filter(f: &FilterArgs) -> Result<CityFilter, ApiError> {
@@ -204,7 +370,342 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
     let json = cli.json;
     let open = || app::open(cli.db.as_deref(), !cli.no_seed);
     match &cli.command {
-        Command::Schema => print_json(&model::portrait_json_schema()),
+        Command::Schema { feed } => {
+            if *feed {
+                print_json(&crate::feed::feed_json_schema())
+            } else {
+                print_json(&model::portrait_json_schema())
+            }
+        }
+        Command::Serve { addr, public_url } => {
+            let store = open()?;
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let _ =
+                tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(ansi).try_init();
+            let public = public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+            let config = crate::server::Config {
+                addr: *addr,
+                public_url: public,
+                request_timeout: std::time::Duration::from_secs(30),
+            };
+            crate::server::serve(store, &config, |a| eprintln!("listening on http://{a}"))
+                .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))
+        }
+        Command::Token { command } => {
+            let mut store = open()?;
+            match command {
+                TokenCommand::Issue { city, .. } => {
+                    let t = app::issue_token(&mut store, city.as_deref())?;
+                    eprintln!(
+                        "issued {} token {}{} — shown once, keep it secret",
+                        t.kind,
+                        t.id,
+                        t.city_id.as_ref().map(|c| format!(" for {c}")).unwrap_or_default()
+                    );
+                    if json {
+                        print_json(&t)
+                    } else {
+                        out(&format!("{}\n", t.token))
+                    }
+                }
+                TokenCommand::Revoke { id } => {
+                    app::revoke_token(&mut store, id)?;
+                    out(&format!("revoked {id}\n"))
+                }
+                TokenCommand::List => {
+                    let list = store.tokens().map_err(ApiError::from)?;
+                    if json {
+                        let v: Vec<_> = list.iter().map(|t| serde_json::json!({"id": t.id, "kind": t.kind, "city": t.city_id, "created_at": t.created_at, "revoked_at": t.revoked_at})).collect();
+                        return print_json(&v);
+                    }
+                    let mut s = String::new();
+                    for t in &list {
+                        s.push_str(&format!(
+                            "{}  {:5}  {:24} {}{}\n",
+                            t.id,
+                            t.kind,
+                            t.city_id.as_deref().unwrap_or("-"),
+                            t.created_at,
+                            t.revoked_at.as_ref().map(|r| format!("  revoked {r}")).unwrap_or_default()
+                        ));
+                    }
+                    out(&s)
+                }
+            }
+        }
+        Command::Sync { feed, token_file } => {
+            let mut store = open()?;
+            let base = app::feed_url(&store, feed.as_deref())?;
+            let token = match token_file {
+                Some(f) => {
+                    let t = app::read_token_file(f)?;
+                    app::save_token(&base, &t)?;
+                    Some(t)
+                }
+                None => app::saved_token(&base)?,
+            };
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let mut progress = |p: crate::sync::Progress| {
+                if tty || p.phase != "changes" {
+                    eprintln!("{}: {}", p.phase, p.message);
+                }
+            };
+            let r = app::sync_now(&mut store, &base, token.as_deref(), &sync_options(), &mut progress)?;
+            if json {
+                return print_json(&r);
+            }
+            let mut s = format!(
+                "{}: {} version(s) added, {} city(ies) deleted, {} item(s) quarantined, cursor {}\n",
+                r.pull.mode,
+                r.pull.added.len(),
+                r.pull.deleted.len(),
+                r.pull.quarantined.len(),
+                r.pull.cursor
+            );
+            for (id, why) in &r.pull.quarantined {
+                s.push_str(&format!("  quarantined {id}: {why}\n"));
+            }
+            for city in &r.pull.published_drafts {
+                s.push_str(&format!("  draft of {city} is published now: removed\n"));
+            }
+            for (city, conflicts) in &r.pull.rebased {
+                if conflicts.is_empty() {
+                    s.push_str(&format!("  draft of {city} rebased onto the new version\n"));
+                } else {
+                    s.push_str(&format!(
+                        "  draft of {city} rebased: {} field(s) in conflict ({}): see `portraits draft show {city}`\n",
+                        conflicts.len(),
+                        conflicts.join(", ")
+                    ));
+                }
+            }
+            if r.sent + r.failed + r.pending > 0 {
+                s.push_str(&format!("outbox: {} sent, {} failed, {} pending\n", r.sent, r.failed, r.pending));
+            }
+            out(&s)
+        }
+        Command::Draft { command } => {
+            let mut store = open()?;
+            match command {
+                DraftCommand::Show { city } => {
+                    let d = app::draft(&store, city)?;
+                    if json {
+                        return print_json(&d);
+                    }
+                    match d {
+                        None => out(&format!("{city} has no draft\n")),
+                        Some(d) => {
+                            let mut s = format!(
+                                "draft of {city}, based on version {}, saved {}\n",
+                                d.base_version, d.updated_at
+                            );
+                            if d.conflicts.is_empty() {
+                                s.push_str("no conflicts\n");
+                            }
+                            for c in &d.conflicts {
+                                s.push_str(&format!(
+                                    "\nCONFLICT {}\n  base:   {}\n  theirs: {}\n  mine:   {}\n",
+                                    c.field, c.base, c.theirs, c.mine
+                                ));
+                            }
+                            if !d.conflicts.is_empty() {
+                                s.push_str(&format!(
+                                    "\nresolve each with `portraits draft resolve {city} FIELD base|theirs|mine`\n"
+                                ));
+                            }
+                            out(&s)
+                        }
+                    }
+                }
+                DraftCommand::Set { city, from } => {
+                    let bytes = std::fs::read(from)
+                        .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", from.display())))?;
+                    let d = app::set_draft(&mut store, city, &bytes, &from.display().to_string())?;
+                    out(&format!("draft of {city} saved (based on version {})\n", d.base_version))
+                }
+                DraftCommand::Edit { city } => {
+                    let d = app::edit_draft(&mut store, city)?;
+                    out(&format!("draft of {city} saved (based on version {})\n", d.base_version))
+                }
+                DraftCommand::Resolve { city, field, choice } => {
+                    let d = app::resolve_conflict(&mut store, city, field, choice)?;
+                    out(&format!("{field}: {choice}; {} conflict(s) left\n", d.conflicts.len()))
+                }
+                DraftCommand::Discard { city } => {
+                    let gone = app::discard_draft(&mut store, city)?;
+                    out(&format!("{}\n", if gone { "draft discarded" } else { "no draft" }))
+                }
+            }
+        }
+        Command::Submit { city, token_file, feed } => {
+            let mut store = open()?;
+            let base = app::feed_url(&store, feed.as_deref())?;
+            let token = match token_file {
+                Some(f) => {
+                    let t = app::read_token_file(f)?;
+                    app::save_token(&base, &t)?;
+                    t
+                }
+                None => app::saved_token(&base)?
+                    .ok_or_else(|| ApiError::invalid("no token for this feed: pass --token-file", vec![]))?,
+            };
+            let r = app::submit(&mut store, city, &base, &token, &sync_options())?;
+            if json {
+                return print_json(&r);
+            }
+            match r.status.as_str() {
+                "sent" => out(&format!("submitted: {} (status: submitted)\n", r.submission_id.unwrap_or_default())),
+                "pending" => out(&format!(
+                    "queued in the outbox; it will be sent on the next sync ({})\n",
+                    r.error.unwrap_or_default()
+                )),
+                _ => Err(ApiError::invalid(
+                    format!("the server refused the submission: {}", r.error.unwrap_or_default()),
+                    vec![],
+                )),
+            }
+        }
+        Command::Outbox => {
+            let store = open()?;
+            let list = app::outbox(&store)?;
+            if json {
+                return print_json(&list);
+            }
+            let mut s = String::new();
+            for e in &list {
+                s.push_str(&format!(
+                    "#{} {} v{}→ {} {}{}{}\n",
+                    e.id,
+                    e.city_id,
+                    e.base_version,
+                    e.status,
+                    e.created_at,
+                    e.submission_id.as_ref().map(|i| format!(" {i}")).unwrap_or_default(),
+                    e.last_error.as_ref().map(|r| format!("\n    {r}")).unwrap_or_default()
+                ));
+            }
+            if list.is_empty() {
+                s.push_str("the outbox is empty\n");
+            }
+            out(&s)
+        }
+        Command::Submissions { city, token_file, feed } => {
+            let mut store = open()?;
+            let base = app::feed_url(&store, feed.as_deref()).ok();
+            let token = match (token_file, &base) {
+                (Some(f), _) => Some(app::read_token_file(f)?),
+                (None, Some(b)) => app::saved_token(b)?,
+                _ => None,
+            };
+            let (list, live) = app::submissions(&mut store, city, base.as_deref(), token.as_deref(), &sync_options())?;
+            if json {
+                return print_json(&serde_json::json!({ "live": live, "submissions": list }));
+            }
+            let mut s = if live { String::new() } else { "(offline: last known status)\n".to_string() };
+            for v in &list {
+                s.push_str(&format!(
+                    "{} {} base v{} {}{}\n",
+                    v["id"].as_str().unwrap_or(""),
+                    v["status"].as_str().unwrap_or(""),
+                    v["baseVersion"],
+                    v["createdAt"].as_str().unwrap_or(""),
+                    v["publishedVersion"].as_u64().map(|p| format!(" → published as version {p}")).unwrap_or_default()
+                ));
+                for c in v["comments"].as_array().into_iter().flatten() {
+                    s.push_str(&format!(
+                        "    {}: {}\n",
+                        c["field"].as_str().unwrap_or("comment"),
+                        c["comment"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+            if list.is_empty() {
+                s.push_str("no submissions\n");
+            }
+            out(&s)
+        }
+        Command::Review { command, token_file, feed } => {
+            let store = open()?;
+            let base = app::feed_url(&store, feed.as_deref())?;
+            let token = match token_file {
+                Some(f) => app::read_token_file(f)?,
+                None => app::saved_token(&base)?
+                    .ok_or_else(|| ApiError::invalid("reviewing needs a staff token: pass --token-file", vec![]))?,
+            };
+            let v = match command {
+                ReviewCommand::List { status } => {
+                    let q = status.as_ref().map(|s| format!("?status={s}")).unwrap_or_default();
+                    app::staff_request(&base, &token, "GET", &format!("/v1/submissions{q}"), None)?
+                }
+                ReviewCommand::Show { id } => {
+                    app::staff_request(&base, &token, "GET", &format!("/v1/submissions/{id}"), None)?
+                }
+                ReviewCommand::Accept { id, resolve, comment } => {
+                    let mut res = serde_json::Map::new();
+                    for r in resolve {
+                        let (f, c) = r.split_once('=').ok_or_else(|| {
+                            ApiError::invalid(format!("--resolve {r:?}: use FIELD=base|theirs|mine"), vec![])
+                        })?;
+                        res.insert(f.to_string(), serde_json::Value::String(c.to_string()));
+                    }
+                    let body = serde_json::json!({ "decision": "accept", "comment": comment, "resolutions": res });
+                    app::staff_request(&base, &token, "POST", &format!("/v1/submissions/{id}/decision"), Some(body))?
+                }
+                ReviewCommand::RequestChanges { id, comment, field } => {
+                    let mut comments = Vec::new();
+                    for f in field {
+                        let (k, c) = f
+                            .split_once('=')
+                            .ok_or_else(|| ApiError::invalid(format!("--field {f:?}: use FIELD=COMMENT"), vec![]))?;
+                        comments.push(serde_json::json!({ "field": k, "comment": c }));
+                    }
+                    let body =
+                        serde_json::json!({ "decision": "request_changes", "comment": comment, "comments": comments });
+                    app::staff_request(&base, &token, "POST", &format!("/v1/submissions/{id}/decision"), Some(body))?
+                }
+                ReviewCommand::Reject { id, comment } => {
+                    let body = serde_json::json!({ "decision": "reject", "comment": comment });
+                    app::staff_request(&base, &token, "POST", &format!("/v1/submissions/{id}/decision"), Some(body))?
+                }
+            };
+            if json {
+                return print_json(&v);
+            }
+            out(&render_review(&v))
+        }
+        Command::Feed { command } => {
+            let mut store = open()?;
+            match command {
+                FeedCommand::Export { dir, public_url } => {
+                    let (items, media) = app::export_feed(&store, dir, public_url)?;
+                    out(&format!("wrote {}/v1/feed.json ({items} items) and {media} media file(s)\n", dir.display()))
+                }
+                FeedCommand::PruneTombstones { up_to } => {
+                    let n = store.prune_tombstones(*up_to).map_err(ApiError::from)?;
+                    out(&format!("pruned {n} tombstone(s); changes before {up_to} now answer 410 Gone\n"))
+                }
+            }
+        }
+        Command::DeleteCity { city } => {
+            let mut store = open()?;
+            let seq = store.delete_city(city).map_err(ApiError::from)?;
+            out(&format!("deleted {city} (tombstone at {seq})\n"))
+        }
+        Command::Quarantine => {
+            let store = open()?;
+            let list = store.quarantine().map_err(ApiError::from)?;
+            if json {
+                return print_json(&list);
+            }
+            let mut s = String::new();
+            for q in &list {
+                s.push_str(&format!("{} {} ({})\n    {}\n", q.at, q.item_id, q.feed, q.reason));
+            }
+            if list.is_empty() {
+                s.push_str("nothing quarantined\n");
+            }
+            out(&s)
+        }
         Command::Validate { files } => {
             let mut reports = Vec::new();
             for f in files {
@@ -460,6 +961,56 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
             }
         }
     }
+}
+
+/// A review answer as text: a list, or one submission with its diff.
+fn render_review(v: &serde_json::Value) -> String {
+    let mut s = String::new();
+    if let Some(list) = v.get("submissions").and_then(|l| l.as_array()) {
+        for x in list {
+            s.push_str(&format!(
+                "{} {} {} base v{} {}\n",
+                x["id"].as_str().unwrap_or(""),
+                x["cityId"].as_str().unwrap_or(""),
+                x["status"].as_str().unwrap_or(""),
+                x["baseVersion"],
+                x["createdAt"].as_str().unwrap_or("")
+            ));
+        }
+        if list.is_empty() {
+            s.push_str("no submissions\n");
+        }
+        return s;
+    }
+    s.push_str(&format!(
+        "{} {} {} (base v{}{})\n",
+        v["id"].as_str().unwrap_or(""),
+        v["cityId"].as_str().unwrap_or(""),
+        v["status"].as_str().unwrap_or(""),
+        v["baseVersion"],
+        v["publishedNow"].as_u64().map(|p| format!(", published now v{p}")).unwrap_or_default()
+    ));
+    if let Some(p) = v["publishedVersion"].as_u64() {
+        s.push_str(&format!("published as version {p}\n"));
+    }
+    for d in v.get("diff").and_then(|d| d.as_array()).into_iter().flatten() {
+        let state = d["state"].as_str().unwrap_or("");
+        if state == "unchanged" {
+            continue;
+        }
+        s.push_str(&format!("  {:<22} {}\n", d["field"].as_str().unwrap_or(""), state));
+        if state == "conflict" || state == "mine" {
+            s.push_str(&format!("      published: {}\n      submitted: {}\n", d["theirs"], d["mine"]));
+        }
+    }
+    for c in v.get("comments").and_then(|c| c.as_array()).into_iter().flatten() {
+        s.push_str(&format!(
+            "  comment ({}): {}\n",
+            c["field"].as_str().unwrap_or("general"),
+            c["comment"].as_str().unwrap_or("")
+        ));
+    }
+    s
 }
 
 fn indent_md(md: &str) -> String {

@@ -237,16 +237,18 @@ fn every_2016_portrait_has_every_section_the_booklet_prints() {
 }
 
 #[test]
-fn the_published_json_schema_is_the_generated_one() {
+fn the_published_json_schemas_are_the_generated_ones() {
     let env = Env::new();
-    let generated = env.run(&["schema"]).ok().stdout;
-    let path = repo().join("data/schema/portrait.schema.json");
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).unwrap();
+    for (args, file) in [(vec!["schema"], "portrait.schema.json"), (vec!["schema", "--feed"], "feed.schema.json")] {
+        let generated = env.run(&args).ok().stdout;
+        let path = repo().join("data/schema").join(file);
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let published =
+            std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("data/schema/{file} (UPDATE_SCHEMA=1 writes it)"));
+        assert_eq!(published, generated, "data/schema/{file} is stale: run UPDATE_SCHEMA=1 cargo test");
     }
-    let published =
-        std::fs::read_to_string(&path).expect("data/schema/portrait.schema.json (UPDATE_SCHEMA=1 writes it)");
-    assert_eq!(published, generated, "data/schema/portrait.schema.json is stale: run UPDATE_SCHEMA=1 cargo test");
 }
 
 #[test]

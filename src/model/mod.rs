@@ -8,6 +8,7 @@
 
 pub mod booklet;
 pub mod markdown;
+pub mod merge;
 pub mod quality;
 pub mod validate;
 

@@ -6,8 +6,10 @@
 //! either the old or the new state. Portrait versions are immutable (triggers refuse UPDATE and
 //! DELETE). Must not know about HTTP, files other than its database and backups, PDF or the UI.
 
+pub mod catalog;
 mod schema;
 mod search;
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,7 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{self, City, Country, Portrait, Region};
 
+pub use catalog::{Change, OutboxEntry, QuarantineEntry};
 pub use search::{SearchHit, SearchQuery, Segment};
+pub use server::{SubmissionRow, TokenRow};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +115,8 @@ pub struct Draft {
     pub base_version: u32,
     pub portrait: Portrait,
     pub updated_at: String,
+    /// Fields left in conflict by a rebase, until the user chooses.
+    pub conflicts: Vec<crate::model::merge::FieldDiff>,
 }
 
 /// A stored booklet definition: its id, template, front matter (JSON) and pinned entries.
@@ -128,7 +134,7 @@ pub type BookletRow = (String, String, serde_json::Value, Vec<(String, u32)>);
 
 /// The portrait database.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: Option<PathBuf>,
 }
 
@@ -140,7 +146,7 @@ fn body_json(p: &Portrait) -> Result<String> {
     serde_json::to_string(&v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn portrait_from_body(city: &City, body: &str) -> Result<Portrait> {
+pub(crate) fn portrait_from_body(city: &City, body: &str) -> Result<Portrait> {
     let mut v: serde_json::Value =
         serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("portrait of {}: {e}", city.id)))?;
     let obj =
@@ -158,7 +164,7 @@ fn portrait_from_body(city: &City, body: &str) -> Result<Portrait> {
         .map_err(|e| StoreError::Corrupt(format!("portrait of {}: {e}", city.id)))
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
@@ -172,7 +178,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn city_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(City, u32)> {
+pub(crate) fn city_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(City, u32)> {
     let awards: String = row.get("awards")?;
     let region: String = row.get("region")?;
     Ok((
@@ -415,37 +421,54 @@ impl Store {
 
     pub fn draft(&self, city_id: &str) -> Result<Option<Draft>> {
         let city = self.city(city_id)?;
-        let row: Option<(u32, String, String)> = self
+        let row: Option<(u32, String, String, String)> = self
             .conn
-            .query_row("SELECT base_version, body, updated_at FROM drafts WHERE city_id = ?1", [city_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT base_version, body, updated_at, conflicts FROM drafts WHERE city_id = ?1",
+                [city_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .optional()?;
         match row {
             None => Ok(None),
-            Some((base_version, body, updated_at)) => {
+            Some((base_version, body, updated_at, conflicts)) => {
                 let mut portrait: Portrait =
                     serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("draft of {city_id}: {e}")))?;
                 if portrait.city.id != city.id {
                     portrait.city = city;
                 }
-                Ok(Some(Draft { city_id: city_id.to_string(), base_version, portrait, updated_at }))
+                let conflicts = serde_json::from_str(&conflicts)
+                    .map_err(|e| StoreError::Corrupt(format!("draft conflicts of {city_id}: {e}")))?;
+                Ok(Some(Draft { city_id: city_id.to_string(), base_version, portrait, updated_at, conflicts }))
             }
         }
     }
 
     /// Saves (replaces) the draft of a city in one transaction.
-    pub fn save_draft(&mut self, city_id: &str, base_version: u32, portrait: &Portrait) -> Result<Draft> {
+    pub fn save_draft(
+        &mut self,
+        city_id: &str,
+        base_version: u32,
+        portrait: &Portrait,
+        conflicts: &[crate::model::merge::FieldDiff],
+    ) -> Result<Draft> {
         self.city(city_id)?;
         let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let conf = serde_json::to_string(conflicts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let now = now_rfc3339();
         self.conn.execute(
-            "INSERT INTO drafts(city_id, base_version, body, updated_at) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO drafts(city_id, base_version, body, updated_at, conflicts) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(city_id) DO UPDATE SET base_version = excluded.base_version, body = excluded.body,
-             updated_at = excluded.updated_at",
-            params![city_id, base_version, body, now],
+             updated_at = excluded.updated_at, conflicts = excluded.conflicts",
+            params![city_id, base_version, body, now, conf],
         )?;
-        Ok(Draft { city_id: city_id.into(), base_version, portrait: portrait.clone(), updated_at: now })
+        Ok(Draft {
+            city_id: city_id.into(),
+            base_version,
+            portrait: portrait.clone(),
+            updated_at: now,
+            conflicts: conflicts.to_vec(),
+        })
     }
 
     pub fn delete_draft(&mut self, city_id: &str) -> Result<bool> {
@@ -574,7 +597,7 @@ fn filter_sql(f: &CityFilter) -> Result<(String, Vec<rusqlite::types::Value>)> {
     Ok((conds.join(" AND "), args))
 }
 
-fn import_one(tx: &Transaction<'_>, item: &ImportItem, report: &mut ImportReport) -> Result<()> {
+pub(crate) fn import_one(tx: &Transaction<'_>, item: &ImportItem, report: &mut ImportReport) -> Result<()> {
     let p = &item.portrait;
     let id = &p.city.id;
     let existing: Option<(City, u32)> =
@@ -632,11 +655,14 @@ fn import_one(tx: &Transaction<'_>, item: &ImportItem, report: &mut ImportReport
            awards = excluded.awards, latest_version = excluded.latest_version, deleted = 0",
         params![c.id, c.name, c.country.code, c.country.name, c.region.as_str(), c.joined, awards, p.version],
     )?;
+    let seq = next_seq(tx)?;
     tx.execute(
-        "INSERT INTO versions(city_id, version, body, sha256, booklet, published, imported_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id, p.version, body, sha, p.source.booklet, p.source.published, now_rfc3339()],
+        "INSERT INTO versions(city_id, version, body, sha256, booklet, published, imported_at, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![id, p.version, body, sha, p.source.booklet, p.source.published, now_rfc3339(), seq],
     )?;
+    // A city that comes back after a deletion is no longer a tombstone.
+    tx.execute("DELETE FROM tombstones WHERE city_id = ?1", [id])?;
     if existing.is_none() {
         report.new_cities.push(id.clone());
     }
@@ -644,9 +670,18 @@ fn import_one(tx: &Transaction<'_>, item: &ImportItem, report: &mut ImportReport
     Ok(())
 }
 
+/// The next catalogue sequence number: one more than any version's or tombstone's.
+pub(crate) fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT max(coalesce((SELECT max(seq) FROM versions), 0), coalesce((SELECT max(seq) FROM tombstones), 0)) + 1",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// Recomputes the derived rows of a city (awards, features, sort keys, search index) from its
 /// record and latest version.
-fn refresh_city(tx: &Transaction<'_>, id: &str) -> Result<()> {
+pub(crate) fn refresh_city(tx: &Transaction<'_>, id: &str) -> Result<()> {
     let (city, latest) = tx.query_row("SELECT * FROM cities WHERE id = ?1", [id], city_from_row)?;
     let body: String =
         tx.query_row("SELECT body FROM versions WHERE city_id = ?1 AND version = ?2", params![id, latest], |r| {

@@ -108,5 +108,103 @@ CREATE TABLE media (
 ) STRICT;
 "#,
         ),
+        // Feed and sync (issue 4): the catalogue sequence, tombstones, settings, the client's
+        // outbox, quarantine and cached submission status, the server's tokens and submissions,
+        // and the conflicts of a rebased draft.
+        M::up(
+            r#"
+-- Every published version and every deletion gets the next catalogue sequence number: the
+-- feed's catalogVersion is the largest. Versions are immutable, so the column is backfilled
+-- with the trigger lifted for the duration.
+DROP TRIGGER versions_are_immutable;
+ALTER TABLE versions ADD COLUMN seq INTEGER;
+UPDATE versions SET seq = (
+    SELECT count(*) FROM versions v2
+    WHERE v2.city_id < versions.city_id OR (v2.city_id = versions.city_id AND v2.version <= versions.version)
+);
+CREATE UNIQUE INDEX versions_seq ON versions(seq);
+CREATE TRIGGER versions_are_immutable BEFORE UPDATE ON versions
+BEGIN
+    SELECT RAISE(ABORT, 'portrait versions are immutable');
+END;
+
+CREATE TABLE tombstones (
+    city_id    TEXT PRIMARY KEY,
+    seq        INTEGER NOT NULL UNIQUE,
+    version    INTEGER NOT NULL,
+    deleted_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+ALTER TABLE drafts ADD COLUMN conflicts TEXT NOT NULL DEFAULT '[]';
+
+-- Client: submissions waiting to be sent, with the idempotency key minted at submit time.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    city_id         TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    base_version    INTEGER NOT NULL,
+    body            TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    submission_id   TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+) STRICT;
+
+-- Client: remote items refused by the sync, with the reason; the last good version stays.
+CREATE TABLE quarantine (
+    id        INTEGER PRIMARY KEY,
+    item_id   TEXT NOT NULL,
+    reason    TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    feed      TEXT NOT NULL,
+    at        TEXT NOT NULL
+) STRICT;
+
+-- Client: the last known status of this machine's submissions (shown offline).
+CREATE TABLE submission_status (
+    submission_id TEXT PRIMARY KEY,
+    city_id       TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    fetched_at    TEXT NOT NULL
+) STRICT;
+
+-- Server: access tokens, stored only as SHA-256 hashes of their secrets.
+CREATE TABLE tokens (
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('city', 'staff')),
+    city_id    TEXT,
+    hash       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    CHECK ((kind = 'city') = (city_id IS NOT NULL))
+) STRICT;
+
+-- Server: submissions and their review.
+CREATE TABLE submissions (
+    id                TEXT PRIMARY KEY,
+    city_id           TEXT NOT NULL REFERENCES cities(id),
+    base_version      INTEGER NOT NULL,
+    body              TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('submitted', 'in_review', 'changes_requested', 'accepted', 'rejected')),
+    token_id          TEXT NOT NULL,
+    idempotency_key   TEXT NOT NULL UNIQUE,
+    request_sha256    TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    comments          TEXT NOT NULL DEFAULT '[]',
+    published_version INTEGER,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+) STRICT;
+CREATE INDEX submissions_city ON submissions(city_id, created_at);
+CREATE INDEX submissions_status ON submissions(status, created_at);
+"#,
+        ),
     ])
 }

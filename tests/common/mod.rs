@@ -70,3 +70,4 @@ pub fn file_sha(path: &Path) -> String {
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+pub mod http;

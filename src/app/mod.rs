@@ -479,3 +479,6 @@ pub fn export_date(arg: Option<&str>) -> Result<time::OffsetDateTime> {
     }
     Ok(time::OffsetDateTime::now_utc())
 }
+
+mod exchange;
+pub use exchange::*;

@@ -1,0 +1,451 @@
+//! The catalogue as the feed sees it: the sequence of changes (versions and tombstones) that
+//! the server publishes and the client applies, settings (`meta`), and the client's outbox,
+//! quarantine and cached submission status.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    city_from_row, import_one, next_seq, now_rfc3339, portrait_from_body, refresh_city, Draft, ImportItem,
+    ImportReport, Result, Store, StoreError,
+};
+use crate::model::merge::FieldDiff;
+use crate::model::Portrait;
+
+/// One entry of the change log: a published version, or a deleted city.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Version { seq: u64, portrait: Box<Portrait>, sha256: String, published_at: String },
+    Tombstone { seq: u64, city_id: String, version: u32, deleted_at: String },
+}
+
+impl Change {
+    pub fn seq(&self) -> u64 {
+        match self {
+            Change::Version { seq, .. } | Change::Tombstone { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Local versions per city: city → (latest version, deleted, [(version, sha256)]).
+pub type VersionIndex = std::collections::HashMap<String, (u32, bool, Vec<(u32, String)>)>;
+
+/// A submission waiting in the client's outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub city_id: String,
+    pub idempotency_key: String,
+    pub base_version: u32,
+    pub portrait: Portrait,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub submission_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A remote item the client refused, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineEntry {
+    pub item_id: String,
+    pub reason: String,
+    pub feed: String,
+    pub at: String,
+}
+
+/// One operation of a sync, decided by the planner and applied in one transaction.
+#[derive(Debug, Clone)]
+pub enum SyncOp {
+    Insert(Box<ImportItem>),
+    Tombstone {
+        city_id: String,
+        version: u32,
+    },
+    Quarantine {
+        item_id: String,
+        reason: String,
+        body: String,
+    },
+    Draft {
+        city_id: String,
+        base_version: u32,
+        portrait: Box<Portrait>,
+        conflicts: Vec<FieldDiff>,
+    },
+    /// The draft's changes are all published now (e.g. its submission was accepted): drop it.
+    DropDraft {
+        city_id: String,
+    },
+}
+
+impl Store {
+    /// The catalogue version: the largest sequence number of any version or tombstone.
+    pub fn catalog_version(&self) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT max(coalesce((SELECT max(seq) FROM versions), 0), coalesce((SELECT max(seq) FROM tombstones), 0))",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// When the catalogue last changed (RFC 3339), for Last-Modified.
+    pub fn catalog_modified(&self) -> Result<Option<String>> {
+        Ok(self.conn.query_row(
+            "SELECT max(coalesce((SELECT max(imported_at) FROM versions), ''), coalesce((SELECT max(deleted_at) FROM tombstones), ''))",
+            [],
+            |r| r.get::<_, Option<String>>(0),
+        )?)
+    }
+
+    /// Every change with a sequence number above `since`, in order, at most `limit` of them;
+    /// and whether more follow.
+    pub fn changes_since(&self, since: u64, limit: usize) -> Result<(Vec<Change>, bool)> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, seq, city_id, version, body, sha256, at FROM (
+                 SELECT 'v' AS kind, seq, city_id, version, body, sha256, imported_at AS at FROM versions WHERE seq > ?1
+                 UNION ALL
+                 SELECT 't', seq, city_id, version, NULL, NULL, deleted_at FROM tombstones WHERE seq > ?1
+             ) ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![since as i64, (limit + 1) as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        let mut cities = std::collections::HashMap::new();
+        for row in rows {
+            let (kind, seq, city_id, version, body, sha, at) = row?;
+            if kind == "t" {
+                out.push(Change::Tombstone { seq: seq as u64, city_id, version, deleted_at: at });
+                continue;
+            }
+            let city = match cities.get(&city_id) {
+                Some(c) => c,
+                None => {
+                    let c = self
+                        .conn
+                        .query_row("SELECT * FROM cities WHERE id = ?1", [&city_id], city_from_row)
+                        .map(|(c, _)| c)?;
+                    cities.entry(city_id.clone()).or_insert(c)
+                }
+            };
+            let portrait = portrait_from_body(city, &body.unwrap_or_default())?;
+            out.push(Change::Version {
+                seq: seq as u64,
+                portrait: Box::new(portrait),
+                sha256: sha.unwrap_or_default(),
+                published_at: at,
+            });
+        }
+        let more = out.len() > limit;
+        out.truncate(limit);
+        Ok((out, more))
+    }
+
+    /// Publishes a portrait as the city's next version (the server's accept, and imports of a
+    /// single new version). Returns (version, catalogue sequence).
+    pub fn publish(&mut self, portrait: &Portrait) -> Result<(u32, u64)> {
+        let tx = self.conn.transaction()?;
+        let (v, seq) = publish_tx(&tx, portrait)?;
+        tx.commit()?;
+        Ok((v, seq))
+    }
+
+    /// Deletes a city from the catalogue: its versions stay (they are immutable and booklets pin
+    /// them), the city is hidden, and a tombstone tells clients.
+    pub fn delete_city(&mut self, city_id: &str) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        let latest: u32 = tx
+            .query_row("SELECT latest_version FROM cities WHERE id = ?1 AND deleted = 0", [city_id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("no city with id {city_id:?}")))?;
+        let seq = next_seq(&tx)?;
+        tx.execute("UPDATE cities SET deleted = 1 WHERE id = ?1", [city_id])?;
+        tx.execute(
+            "INSERT INTO tombstones(city_id, seq, version, deleted_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(city_id) DO UPDATE SET seq = excluded.seq, version = excluded.version, deleted_at = excluded.deleted_at",
+            params![city_id, seq, latest, now_rfc3339()],
+        )?;
+        let rowid: i64 = tx.query_row("SELECT num FROM cities WHERE id = ?1", [city_id], |r| r.get(0))?;
+        tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
+        tx.commit()?;
+        Ok(seq as u64)
+    }
+
+    /// Forgets tombstones with a sequence number up to `seq`: clients whose cursor is older get
+    /// `410 Gone` and take the snapshot.
+    pub fn prune_tombstones(&mut self, up_to: u64) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute("DELETE FROM tombstones WHERE seq <= ?1", [up_to as i64])?;
+        let floor = meta_tx(&tx, "tombstone_floor")?.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        if up_to > floor {
+            set_meta_tx(&tx, "tombstone_floor", &up_to.to_string())?;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Changes since a cursor older than this cannot be served (their tombstones are gone).
+    pub fn tombstone_floor(&self) -> Result<u64> {
+        Ok(self.meta("tombstone_floor")?.and_then(|s| s.parse().ok()).unwrap_or(0))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Local versions per city: city → (latest version, deleted, [(version, sha256)]).
+    pub fn version_index(&self) -> Result<VersionIndex> {
+        let mut out = VersionIndex::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT c.id, c.latest_version, c.deleted, v.version, v.sha256 FROM cities c JOIN versions v ON v.city_id = c.id ORDER BY c.id, v.version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, latest, deleted, v, sha) = row?;
+            out.entry(id).or_insert((latest, deleted, Vec::new())).2.push((v, sha));
+        }
+        Ok(out)
+    }
+
+    /// Every local draft.
+    pub fn all_drafts(&self) -> Result<Vec<Draft>> {
+        let ids: Vec<String> = {
+            let mut stmt = self.conn.prepare("SELECT city_id FROM drafts ORDER BY city_id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(d) = self.draft(&id)? {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies a sync page: every operation and the new settings (cursor, ETag …) in one
+    /// transaction, so a page is applied whole or not at all.
+    pub fn apply_sync(&mut self, ops: &[SyncOp], feed: &str, meta: &[(String, String)]) -> Result<ImportReport> {
+        let tx = self.conn.transaction()?;
+        let mut report = ImportReport::default();
+        let mut touched = std::collections::BTreeSet::new();
+        let now = now_rfc3339();
+        for op in ops {
+            match op {
+                SyncOp::Insert(item) => {
+                    import_one(&tx, item, &mut report)?;
+                    touched.insert(item.portrait.city.id.clone());
+                }
+                SyncOp::Tombstone { city_id, version } => {
+                    let seq = next_seq(&tx)?;
+                    tx.execute("UPDATE cities SET deleted = 1 WHERE id = ?1", [city_id])?;
+                    tx.execute(
+                        "INSERT INTO tombstones(city_id, seq, version, deleted_at) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(city_id) DO UPDATE SET seq = excluded.seq, version = excluded.version",
+                        params![city_id, seq, version, now],
+                    )?;
+                    if let Some(rowid) = tx
+                        .query_row("SELECT num FROM cities WHERE id = ?1", [city_id], |r| r.get::<_, i64>(0))
+                        .optional()?
+                    {
+                        tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
+                    }
+                }
+                SyncOp::Quarantine { item_id, reason, body } => {
+                    tx.execute(
+                        "INSERT INTO quarantine(item_id, reason, body, feed, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![item_id, reason, body, feed, now],
+                    )?;
+                }
+                SyncOp::DropDraft { city_id } => {
+                    tx.execute("DELETE FROM drafts WHERE city_id = ?1", [city_id])?;
+                }
+                SyncOp::Draft { city_id, base_version, portrait, conflicts } => {
+                    let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let conf = serde_json::to_string(conflicts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    tx.execute(
+                        "UPDATE drafts SET base_version = ?2, body = ?3, conflicts = ?4, updated_at = ?5 WHERE city_id = ?1",
+                        params![city_id, base_version, body, conf, now],
+                    )?;
+                }
+            }
+        }
+        for id in &touched {
+            // A city deleted locally and published again comes back.
+            tx.execute("UPDATE cities SET deleted = 0 WHERE id = ?1", [id])?;
+            refresh_city(&tx, id)?;
+        }
+        for (k, v) in meta {
+            set_meta_tx(&tx, k, v)?;
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
+        let mut stmt = self.conn.prepare("SELECT item_id, reason, feed, at FROM quarantine ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(QuarantineEntry { item_id: r.get(0)?, reason: r.get(1)?, feed: r.get(2)?, at: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- outbox --------------------------------------------------------------------------
+
+    /// Queues a submission with its idempotency key, in one transaction with nothing else.
+    pub fn outbox_add(&mut self, city_id: &str, key: &str, base_version: u32, portrait: &Portrait) -> Result<i64> {
+        let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let now = now_rfc3339();
+        self.conn.execute(
+            "INSERT INTO outbox(city_id, idempotency_key, base_version, body, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+            params![city_id, key, base_version, body, now],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, city_id, idempotency_key, base_version, body, status, attempts, last_error, submission_id, created_at, updated_at
+             FROM outbox ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, u32>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, String>(9)?,
+                r.get::<_, String>(10)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, city_id, key, base, body, status, attempts, last_error, submission_id, created_at, updated_at) =
+                row?;
+            let portrait = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("outbox {id}: {e}")))?;
+            out.push(OutboxEntry {
+                id,
+                city_id,
+                idempotency_key: key,
+                base_version: base,
+                portrait,
+                status,
+                attempts,
+                last_error,
+                submission_id,
+                created_at,
+                updated_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records the outcome of a send attempt.
+    pub fn outbox_update(
+        &mut self,
+        id: i64,
+        status: &str,
+        error: Option<&str>,
+        submission_id: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = ?3,
+             submission_id = coalesce(?4, submission_id), updated_at = ?5 WHERE id = ?1",
+            params![id, status, error, submission_id, now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Caches the server's view of a submission (for offline display).
+    pub fn put_submission_status(
+        &mut self,
+        submission_id: &str,
+        city_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO submission_status(submission_id, city_id, body, fetched_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(submission_id) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
+            params![submission_id, city_id, body.to_string(), now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    pub fn submission_statuses(&self, city_id: &str) -> Result<Vec<serde_json::Value>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT body FROM submission_status WHERE city_id = ?1 ORDER BY json_extract(body, '$.createdAt')",
+        )?;
+        let rows = stmt.query_map([city_id], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(out)
+    }
+}
+
+fn meta_tx(tx: &rusqlite::Transaction<'_>, key: &str) -> Result<Option<String>> {
+    Ok(tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn set_meta_tx(tx: &rusqlite::Transaction<'_>, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// Publishes the next version of a city inside a transaction: the portrait's version and
+/// publication are set here.
+pub(crate) fn publish_tx(tx: &rusqlite::Transaction<'_>, portrait: &Portrait) -> Result<(u32, u64)> {
+    let latest: Option<u32> = tx
+        .query_row("SELECT latest_version FROM cities WHERE id = ?1", [&portrait.city.id], |r| r.get(0))
+        .optional()?;
+    let mut p = portrait.clone();
+    p.version = latest.unwrap_or(0) + 1;
+    let item = ImportItem { origin: format!("publication of {}", p.city.id), portrait: p };
+    let mut report = ImportReport::default();
+    import_one(tx, &item, &mut report)?;
+    tx.execute("UPDATE cities SET deleted = 0 WHERE id = ?1", [&item.portrait.city.id])?;
+    refresh_city(tx, &item.portrait.city.id)?;
+    let seq: i64 = tx.query_row(
+        "SELECT seq FROM versions WHERE city_id = ?1 AND version = ?2",
+        params![item.portrait.city.id, item.portrait.version],
+        |r| r.get(0),
+    )?;
+    Ok((item.portrait.version, seq as u64))
+}
