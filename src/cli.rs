@@ -445,8 +445,9 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
                 None => app::saved_token(&base)?,
             };
             let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            // Progress on a terminal only: a script's stderr carries just the error, if any.
             let mut progress = |p: crate::sync::Progress| {
-                if tty || p.phase != "changes" {
+                if tty {
                     eprintln!("{}: {}", p.phase, p.message);
                 }
             };

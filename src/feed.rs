@@ -426,6 +426,14 @@ fn split_items(values: Vec<Value>) -> Result<(Vec<RemoteItem>, Vec<Refused>), Fe
     Ok((items, refused))
 }
 
+/// A serde error as a feed error: broken JSON, or JSON of the wrong shape.
+fn json_error(e: serde_json::Error) -> FeedError {
+    match e.classify() {
+        serde_json::error::Category::Data => FeedError::Envelope(short(&e.to_string(), 200)),
+        _ => FeedError::Json(short(&e.to_string(), 200)),
+    }
+}
+
 /// Parses a feed snapshot (`/v1/feed.json`).
 pub fn parse_feed(bytes: &[u8], limits: &Limits) -> Result<Page, FeedError> {
     check_limits(bytes, limits)?;
@@ -436,12 +444,15 @@ pub fn parse_feed(bytes: &[u8], limits: &Limits) -> Result<Page, FeedError> {
         gnlc: FeedExt,
         items: Vec<Value>,
     }
-    let raw: Raw = serde_json::from_slice(bytes).map_err(|e| FeedError::Json(short(&e.to_string(), 200)))?;
-    if !raw.version.starts_with("https://jsonfeed.org/version/1") {
+    let raw: Raw = serde_json::from_slice(bytes).map_err(json_error)?;
+    if raw.version != JSON_FEED_VERSION && raw.version != "https://jsonfeed.org/version/1" {
         return Err(FeedError::Envelope(format!("version {:?} is not JSON Feed 1.x", short(&raw.version, 80))));
     }
     if raw.gnlc.schema_version != model::SCHEMA_VERSION {
         return Err(FeedError::Envelope(format!("_gnlc.schemaVersion {} is not supported", raw.gnlc.schema_version)));
+    }
+    if raw.gnlc.catalog_version > i64::MAX as u64 {
+        return Err(FeedError::Envelope(format!("catalogVersion {} is out of range", raw.gnlc.catalog_version)));
     }
     let (mut items, refused) = split_items(raw.items)?;
     if let Some(max) = items.iter().map(RemoteItem::seq).max() {
@@ -472,7 +483,7 @@ pub fn parse_changes(bytes: &[u8], since: u64, limits: &Limits) -> Result<Page, 
         last_version: u64,
         has_more: bool,
     }
-    let raw: Raw = serde_json::from_slice(bytes).map_err(|e| FeedError::Json(short(&e.to_string(), 200)))?;
+    let raw: Raw = serde_json::from_slice(bytes).map_err(json_error)?;
     // Sequence numbers must go forward: in order, above the cursor, up to lastVersion.
     let mut prev = since;
     for v in &raw.items {
@@ -488,6 +499,9 @@ pub fn parse_changes(bytes: &[u8], since: u64, limits: &Limits) -> Result<Page, 
             "lastVersion {} is behind the page's items ({prev})",
             raw.last_version
         )));
+    }
+    if raw.last_version > i64::MAX as u64 {
+        return Err(FeedError::Envelope(format!("lastVersion {} is out of range", raw.last_version)));
     }
     if raw.last_version < since {
         return Err(FeedError::Envelope(format!("lastVersion {} goes back before {since}", raw.last_version)));

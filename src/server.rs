@@ -317,8 +317,8 @@ async fn get_changes(
 ) -> ApiResult<Response> {
     let since: u64 = match q.since.as_deref() {
         None => 0,
-        Some(s) => s.parse().map_err(|_| {
-            ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", format!("since={s:?} is not a number"))
+        Some(s) => s.parse::<u64>().ok().filter(|n| *n <= i64::MAX as u64).ok_or_else(|| {
+            ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", format!("since={s:?} is not a catalogue version"))
         })?,
     };
     let limit: usize = match q.limit.as_deref() {
@@ -337,8 +337,20 @@ async fn get_changes(
                 format!("changes since {since} are no longer kept (tombstones before {floor} were pruned); take the snapshot at /v1/feed.json"),
             ));
         }
+        let catalog = store.catalog_version()?;
+        if since > catalog {
+            // A cursor from the future: this server was restored from an older backup, or the
+            // client was fed a false catalogue version. Only the snapshot can reconcile.
+            return Err(ApiErr::new(
+                StatusCode::GONE,
+                "gone",
+                format!(
+                    "since={since} is ahead of this catalogue (version {catalog}); take the snapshot at /v1/feed.json"
+                ),
+            ));
+        }
         let (c, more) = store.changes_since(since, limit)?;
-        (c, more, store.catalog_version()?, floor)
+        (c, more, catalog, floor)
     };
     let _ = floor;
     let last = if more { changes.last().map(|c| c.seq()).unwrap_or(since) } else { catalog.max(since) };
@@ -437,9 +449,13 @@ async fn post_submission(
         r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
         return Ok(r);
     }
-    let base_version = value.get("baseVersion").and_then(Value::as_u64).ok_or_else(|| {
-        ApiErr::invalid("baseVersion (an integer) is required", vec![FieldError::new("$.baseVersion", "required")])
-    })? as u32;
+    let base_version =
+        value.get("baseVersion").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| {
+            ApiErr::invalid(
+                "baseVersion (a version number) is required",
+                vec![FieldError::new("$.baseVersion", "an integer from 1")],
+            )
+        })?;
     let raw = value
         .get("portrait")
         .ok_or_else(|| ApiErr::invalid("portrait is required", vec![FieldError::new("$.portrait", "required")]))?;
@@ -654,6 +670,36 @@ async fn log_requests(req: Request, next: Next) -> Response {
     response
 }
 
+/// Errors produced below the handlers (body limit, timeout, bad paths) come as plain text:
+/// give them the API's `{code, message, fields}` shape too.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_input",
+    };
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!("the request body is larger than {MAX_BODY} bytes"),
+        StatusCode::REQUEST_TIMEOUT => "the request took too long".to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let mut r = ApiErr::new(status, code, message).into_response();
+    if let Some(v) = response.headers().get(header::WWW_AUTHENTICATE) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v.clone());
+    }
+    r
+}
+
 async fn not_found() -> ApiErr {
     ApiErr::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
@@ -676,6 +722,7 @@ pub fn router(store: Store, public_url: &str, request_timeout: Duration) -> Rout
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(log_requests))
         .with_state(state)
 }

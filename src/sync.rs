@@ -467,6 +467,13 @@ fn apply(
     meta: Vec<(String, String)>,
     report: &mut Report,
 ) -> Result<(), SyncError> {
+    if page.items.is_empty() && page.refused.is_empty() {
+        // Nothing changed: record the cursor and the time, skip the planner.
+        store.apply_sync(&[], base, &meta)?;
+        report.pages += 1;
+        report.cursor = page.cursor;
+        return Ok(());
+    }
     let local = local_state(store)?;
     let mut ops = plan(page, &local);
     fetch_media(http, store, base, &mut ops)?;

@@ -394,6 +394,15 @@ fn feed_protocol_etag_304_gzip_changes_and_410() {
     drop(store);
     let r = d.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["mode"], "snapshot", "410 → snapshot");
+    // A cursor ahead of the server (a server restored from an older backup, a lying feed):
+    // 410 too, and the snapshot puts the client right.
+    let (mut store, _) = portraits::store::Store::open(&d.db).unwrap();
+    store.set_meta(&key, "1000000").unwrap();
+    drop(store);
+    assert_eq!(raw.get(u("/v1/changes?since=1000000")).send().unwrap().status().as_u16(), 410);
+    let r = d.run(&["sync", "--json"]).ok().json();
+    assert_eq!(r["pull"]["mode"], "snapshot");
+    assert_eq!(r["pull"]["cursor"], 48);
 }
 
 #[test]

@@ -122,6 +122,16 @@ fn check_text(errors: &mut Vec<FieldError>, path: &str, text: &str, max: usize, 
     if let Some(c) = text.chars().find(|c| c.is_control() && !(multiline && (*c == '\n' || *c == '\t'))) {
         errors.push(FieldError::new(path, format!("contains the control character U+{:04X}", c as u32)));
     }
+    // Invisible formatting characters can make a name or a link read as something else
+    // (right-to-left overrides, zero-width spaces): refused everywhere.
+    if let Some(c) = text.chars().find(|c| is_invisible_format(*c)) {
+        errors.push(FieldError::new(path, format!("contains the invisible formatting character U+{:04X}", c as u32)));
+    }
+}
+
+/// Bidirectional overrides and isolates, zero-width space and the byte-order mark.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{200E}' | '\u{200F}')
 }
 
 fn is_plausible_email(email: &str) -> bool {
@@ -252,6 +262,9 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
     if let Some(q) = &p.quote {
         check_text(&mut e, "$.quote.text", &q.text, 2000, true);
         check_text(&mut e, "$.quote.speaker", &q.speaker, 200, false);
+        if let Some(r) = &q.role {
+            check_text(&mut e, "$.quote.role", r, 300, false);
+        }
         if q.text.trim().is_empty() {
             e.push(FieldError::new("$.quote.text", "must not be empty"));
         }
@@ -264,6 +277,11 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
     }
     for (i, ct) in p.contacts.iter().enumerate() {
         check_text(&mut e, &format!("$.contacts[{i}].name"), &ct.name, 200, false);
+        for (key, value) in [("role", &ct.role), ("organisation", &ct.organisation), ("email", &ct.email)] {
+            if let Some(v) = value {
+                check_text(&mut e, &format!("$.contacts[{i}].{key}"), v, 300, false);
+            }
+        }
         if ct.name.trim().is_empty() {
             e.push(FieldError::new(format!("$.contacts[{i}].name"), "must not be empty"));
         }
@@ -289,6 +307,11 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
         e.push(FieldError::new("$.photos", format!("at most {MAX_LIST_ITEMS} photos")));
     }
     for (i, ph) in p.photos.iter().enumerate() {
+        for (key, value) in [("caption", &ph.caption), ("credit", &ph.credit), ("licence", &ph.licence)] {
+            if let Some(v) = value {
+                check_text(&mut e, &format!("$.photos[{i}].{key}"), v, 500, false);
+            }
+        }
         if ph.sha256.len() != 64 || !ph.sha256.chars().all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_uppercase()) {
             e.push(FieldError::new(format!("$.photos[{i}].sha256"), "must be 64 lower-case hex digits"));
         }

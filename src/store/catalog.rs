@@ -82,10 +82,11 @@ pub enum SyncOp {
 }
 
 impl Store {
-    /// The catalogue version: the largest sequence number of any version or tombstone.
+    /// The catalogue version: the largest sequence number of any version or tombstone, never
+    /// going back when tombstones are pruned.
     pub fn catalog_version(&self) -> Result<u64> {
         Ok(self.conn.query_row(
-            "SELECT max(coalesce((SELECT max(seq) FROM versions), 0), coalesce((SELECT max(seq) FROM tombstones), 0))",
+            "SELECT max(coalesce((SELECT max(seq) FROM versions), 0), coalesce((SELECT max(seq) FROM tombstones), 0), coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'tombstone_floor'), 0))",
             [],
             |r| r.get::<_, i64>(0),
         )? as u64)
@@ -185,6 +186,8 @@ impl Store {
     /// Forgets tombstones with a sequence number up to `seq`: clients whose cursor is older get
     /// `410 Gone` and take the snapshot.
     pub fn prune_tombstones(&mut self, up_to: u64) -> Result<usize> {
+        // The floor never passes the catalogue itself.
+        let up_to = up_to.min(self.catalog_version()?);
         let tx = self.conn.transaction()?;
         let n = tx.execute("DELETE FROM tombstones WHERE seq <= ?1", [up_to as i64])?;
         let floor = meta_tx(&tx, "tombstone_floor")?.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);

@@ -673,7 +673,7 @@ pub(crate) fn import_one(tx: &Transaction<'_>, item: &ImportItem, report: &mut I
 /// The next catalogue sequence number: one more than any version's or tombstone's.
 pub(crate) fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
     Ok(tx.query_row(
-        "SELECT max(coalesce((SELECT max(seq) FROM versions), 0), coalesce((SELECT max(seq) FROM tombstones), 0)) + 1",
+        "SELECT max(coalesce((SELECT max(seq) FROM versions), 0), coalesce((SELECT max(seq) FROM tombstones), 0), coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'tombstone_floor'), 0)) + 1",
         [],
         |r| r.get(0),
     )?)
