@@ -436,14 +436,7 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Sync { feed, token_file } => {
             let mut store = open()?;
             let base = app::feed_url(&store, feed.as_deref())?;
-            let token = match token_file {
-                Some(f) => {
-                    let t = app::read_token_file(f)?;
-                    app::save_token(&base, &t)?;
-                    Some(t)
-                }
-                None => app::saved_token(&base)?,
-            };
+            let token = app::token_for(&base, token_file.as_deref())?;
             let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
             // Progress on a terminal only: a script's stderr carries just the error, if any.
             let mut progress = |p: crate::sync::Progress| {
@@ -541,15 +534,8 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Submit { city, token_file, feed } => {
             let mut store = open()?;
             let base = app::feed_url(&store, feed.as_deref())?;
-            let token = match token_file {
-                Some(f) => {
-                    let t = app::read_token_file(f)?;
-                    app::save_token(&base, &t)?;
-                    t
-                }
-                None => app::saved_token(&base)?
-                    .ok_or_else(|| ApiError::invalid("no token for this feed: pass --token-file", vec![]))?,
-            };
+            let token = app::token_for(&base, token_file.as_deref())?
+                .ok_or_else(|| ApiError::invalid("no token for this feed: pass --token-file", vec![]))?;
             let r = app::submit(&mut store, city, &base, &token, &sync_options())?;
             if json {
                 return print_json(&r);
@@ -593,10 +579,9 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Submissions { city, token_file, feed } => {
             let mut store = open()?;
             let base = app::feed_url(&store, feed.as_deref()).ok();
-            let token = match (token_file, &base) {
-                (Some(f), _) => Some(app::read_token_file(f)?),
-                (None, Some(b)) => app::saved_token(b)?,
-                _ => None,
+            let token = match &base {
+                Some(b) => app::token_for(b, token_file.as_deref())?,
+                None => token_file.as_deref().map(app::read_token_file).transpose()?,
             };
             let (list, live) = app::submissions(&mut store, city, base.as_deref(), token.as_deref(), &sync_options())?;
             if json {
@@ -628,11 +613,8 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Review { command, token_file, feed } => {
             let store = open()?;
             let base = app::feed_url(&store, feed.as_deref())?;
-            let token = match token_file {
-                Some(f) => app::read_token_file(f)?,
-                None => app::saved_token(&base)?
-                    .ok_or_else(|| ApiError::invalid("reviewing needs a staff token: pass --token-file", vec![]))?,
-            };
+            let token = app::token_for(&base, token_file.as_deref())?
+                .ok_or_else(|| ApiError::invalid("reviewing needs a staff token: pass --token-file", vec![]))?;
             let v = match command {
                 ReviewCommand::List { status } => {
                     let q = status.as_ref().map(|s| format!("?status={s}")).unwrap_or_default();

@@ -97,6 +97,19 @@ pub fn read_token_file(path: &Path) -> Result<String> {
     Ok(token)
 }
 
+/// The token to use with a feed: read from `file` (and remembered for the feed), else the one
+/// remembered.
+pub fn token_for(feed: &str, file: Option<&Path>) -> Result<Option<String>> {
+    match file {
+        Some(f) => {
+            let t = read_token_file(f)?;
+            save_token(feed, &t)?;
+            Ok(Some(t))
+        }
+        None => saved_token(feed),
+    }
+}
+
 /// The feed URL: the one given, else the last one synced from.
 pub fn feed_url(store: &Store, given: Option<&str>) -> Result<String> {
     match given {
