@@ -495,6 +495,13 @@ async fn post_submission(
     Ok((StatusCode::CREATED, Json(response)).into_response())
 }
 
+async fn whoami(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    Ok(Json(match authenticate(&state, &headers)? {
+        Principal::City { city_id, .. } => json!({ "kind": "city", "cityId": city_id }),
+        Principal::Staff { .. } => json!({ "kind": "staff", "cityId": null }),
+    }))
+}
+
 async fn get_city_submissions(
     State(state): State<Shared>,
     Path(city_id): Path<String>,
@@ -716,6 +723,7 @@ pub fn router(store: Store, public_url: &str, request_timeout: Duration) -> Rout
         .route("/v1/changes", get(get_changes))
         .route("/v1/media/{sha256}", get(get_media))
         .route("/v1/cities/{city_id}/submissions", post(post_submission).get(get_city_submissions))
+        .route("/v1/whoami", get(whoami))
         .route("/v1/submissions", get(list_submissions))
         .route("/v1/submissions/{id}", get(get_submission))
         .route("/v1/submissions/{id}/decision", post(post_decision))

@@ -79,7 +79,7 @@ impl Default for Options {
 }
 
 /// What a sync is doing, for a progress bar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Progress {
     pub phase: String,
     pub done: u64,
@@ -88,7 +88,7 @@ pub struct Progress {
 }
 
 /// What a sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Report {
     /// `snapshot`, `changes` or `not_modified`.
     pub mode: String,

@@ -80,6 +80,18 @@ pub fn save_token(feed: &str, token: &str) -> Result<()> {
     Ok(())
 }
 
+/// Forgets the token of a feed (sign out).
+pub fn forget_token(feed: &str) -> Result<()> {
+    let base = sync::normalise_base(feed)?;
+    let mut c = read_credentials()?;
+    if c.tokens.remove(&base).is_some() {
+        let path = credentials_path()?;
+        let bytes = serde_json::to_vec_pretty(&c).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        write_atomic(&path, &bytes)?;
+    }
+    Ok(())
+}
+
 /// The token remembered for a feed, if any.
 pub fn saved_token(feed: &str) -> Result<Option<String>> {
     let base = sync::normalise_base(feed)?;
@@ -227,7 +239,7 @@ pub fn discard_draft(store: &mut Store, city_id: &str) -> Result<bool> {
 // ---- submissions ----------------------------------------------------------------------------
 
 /// What `submit` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Submitted {
     pub outbox_id: i64,
     pub idempotency_key: String,
@@ -298,7 +310,7 @@ pub fn submissions(
 }
 
 /// What a sync did, the outbox included.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SyncSummary {
     pub pull: sync::Report,
     pub sent: u32,
@@ -377,7 +389,7 @@ pub fn staff_request(
 // ---- server-side administration -------------------------------------------------------------
 
 /// An issued token: its id (for revocation) and the secret, shown once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct IssuedToken {
     pub id: String,
     pub token: String,
@@ -428,4 +440,50 @@ pub fn export_feed(store: &Store, dir: &Path, public_url: &str) -> Result<(usize
 /// A published version as the client's sync sees it (for tests and the UI's history).
 pub fn portrait_at(store: &Store, city_id: &str, version: u32) -> Result<Portrait> {
     Ok(store.portrait(city_id, Some(version))?)
+}
+
+/// Saves a draft edited in a form (autosave): stored even when a domain rule fails, so nothing
+/// typed is lost; the errors come back for the form to show next to their fields. The city
+/// block and the publication are the publisher's.
+pub fn save_draft_portrait(
+    store: &mut Store,
+    city_id: &str,
+    mut portrait: Portrait,
+) -> Result<(Draft, Vec<FieldError>)> {
+    let city = store.city(city_id)?;
+    let existing = store.draft(city_id)?;
+    let latest = store.versions(city_id)?.last().map(|v| v.version).unwrap_or(1);
+    let base = existing.as_ref().map(|d| d.base_version).unwrap_or(latest);
+    let conflicts = existing.map(|d| d.conflicts).unwrap_or_default();
+    portrait.city = city;
+    portrait.version = base + 1;
+    portrait.source = Source { booklet: None, published: today() };
+    let errors = model::validate_portrait(&portrait);
+    let draft = store.save_draft(city_id, base, &portrait, &conflicts)?;
+    Ok((draft, errors))
+}
+
+/// What changed between two versions of a city, field by field.
+pub fn version_diff(store: &Store, city_id: &str, from: u32, to: u32) -> Result<Vec<merge::FieldDiff>> {
+    let a = store.portrait(city_id, Some(from))?;
+    let b = store.portrait(city_id, Some(to))?;
+    // A two-way diff is a merge in which "mine" did not change anything.
+    Ok(merge::three_way(&a, &b, &a).fields)
+}
+
+/// Who a token acts for, as the server says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Identity {
+    /// `city` or `staff`.
+    pub kind: String,
+    pub city_id: Option<String>,
+}
+
+/// Asks the server who a token acts for (and so checks it).
+pub fn whoami(feed: &str, token: &str) -> Result<Identity> {
+    let v = staff_request(feed, token, "GET", "/v1/whoami", None)?;
+    Ok(Identity {
+        kind: v.get("kind").and_then(|k| k.as_str()).unwrap_or("").to_string(),
+        city_id: v.get("cityId").and_then(|c| c.as_str()).map(String::from),
+    })
 }

@@ -17,7 +17,7 @@ use crate::store::{
 };
 
 /// The closed set of error codes the UI and scripts can rely on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The user's input (a file, a field, an argument) is wrong; `fields` says where.
@@ -35,7 +35,7 @@ pub enum ErrorCode {
 }
 
 /// An error as the UI and the CLI see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, ts_rs::TS)]
 #[error("{message}")]
 pub struct ApiError {
     pub code: ErrorCode,
@@ -123,7 +123,7 @@ pub fn list(store: &Store, filter: &CityFilter, sort: SortBy) -> Result<Vec<City
 }
 
 /// A portrait as a reader sees it: the version, its warnings and the city's history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PortraitView {
     pub portrait: Portrait,
     pub latest_version: u32,
@@ -157,7 +157,7 @@ pub fn search(store: &Store, query: &SearchQuery) -> Result<Vec<SearchHit>> {
 }
 
 /// The result of validating one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ValidationReport {
     pub file: String,
     pub valid: bool,
@@ -346,10 +346,12 @@ pub enum BookletSource {
     Stored(String),
     /// A template and cities at their latest versions.
     Adhoc { template: crate::model::booklet::Template, cities: Vec<String> },
+    /// A definition being edited (not necessarily stored).
+    Def(Box<BookletDef>),
 }
 
 /// What an export wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PdfExport {
     pub file: String,
     pub booklet: String,
@@ -414,11 +416,55 @@ pub fn export_pdf(
     date: time::OffsetDateTime,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PdfExport> {
-    use crate::booklet::{self, BookletError, Input};
-    let def = match source {
-        BookletSource::Stored(id) => booklet(store, id)?,
-        BookletSource::Adhoc { template, cities } => adhoc_definition(store, *template, cities)?,
-    };
+    use crate::booklet::{self, BookletError};
+    let def = resolve_definition(store, source)?;
+    let (portraits, photos) = booklet_inputs(store, &def)?;
+    let inputs: Vec<booklet::Input<'_>> =
+        portraits.iter().zip(photos).map(|(p, photos)| booklet::Input { portrait: p, photos }).collect();
+    let (bytes, rendered) =
+        booklet::render(&def, &inputs, &booklet::Options { date }, progress).map_err(|e| match e {
+            BookletError::Pdf(m) => ApiError::new(ErrorCode::Internal, m),
+            other => ApiError::invalid(other.to_string(), vec![]),
+        })?;
+    write_atomic(out, &bytes).map_err(|e| ApiError::invalid(format!("cannot write the PDF: {}", e.message), vec![]))?;
+    Ok(PdfExport {
+        file: out.display().to_string(),
+        booklet: def.id,
+        pages: rendered.pages,
+        cities: rendered.cities,
+        bytes: rendered.bytes,
+    })
+}
+
+/// The definition a source stands for.
+fn resolve_definition(store: &Store, source: &BookletSource) -> Result<BookletDef> {
+    match source {
+        BookletSource::Stored(id) => booklet(store, id),
+        BookletSource::Adhoc { template, cities } => adhoc_definition(store, *template, cities),
+        BookletSource::Def(def) => {
+            let errs = def.validate();
+            if errs.is_empty() {
+                Ok(def.as_ref().clone())
+            } else {
+                Err(ApiError::invalid(format!("the booklet is invalid: {}", errs[0]), errs))
+            }
+        }
+    }
+}
+
+/// Page thumbnails (SVG) of a booklet, and its page count.
+pub fn preview_booklet(store: &Store, source: &BookletSource, max_pages: usize) -> Result<(Vec<String>, usize)> {
+    let def = resolve_definition(store, source)?;
+    let (portraits, photos) = booklet_inputs(store, &def)?;
+    let inputs: Vec<crate::booklet::Input<'_>> =
+        portraits.iter().zip(photos).map(|(p, photos)| crate::booklet::Input { portrait: p, photos }).collect();
+    crate::booklet::preview(&def, &inputs, max_pages).map_err(|e| ApiError::invalid(e.to_string(), vec![]))
+}
+
+/// The pinned portraits of a booklet and their photos' bytes.
+type BookletInputs = (Vec<Portrait>, Vec<Vec<Vec<u8>>>);
+
+fn booklet_inputs(store: &Store, def: &BookletDef) -> Result<BookletInputs> {
     let mut portraits = Vec::with_capacity(def.cities.len());
     for (i, e) in def.cities.iter().enumerate() {
         let p = store.portrait(&e.city, Some(e.version)).map_err(|err| {
@@ -429,7 +475,7 @@ pub fn export_pdf(
         })?;
         portraits.push(p);
     }
-    let mut inputs = Vec::with_capacity(portraits.len());
+    let mut all_photos = Vec::with_capacity(portraits.len());
     for p in &portraits {
         let mut photos = Vec::new();
         for (i, ph) in p.photos.iter().enumerate() {
@@ -444,21 +490,9 @@ pub fn export_pdf(
             })?;
             photos.push(bytes);
         }
-        inputs.push(Input { portrait: p, photos });
+        all_photos.push(photos);
     }
-    let (bytes, rendered) =
-        booklet::render(&def, &inputs, &booklet::Options { date }, progress).map_err(|e| match e {
-            BookletError::Pdf(m) => ApiError::new(ErrorCode::Internal, m),
-            other => ApiError::invalid(other.to_string(), vec![]),
-        })?;
-    write_atomic(out, &bytes).map_err(|e| ApiError::invalid(format!("cannot write the PDF: {}", e.message), vec![]))?;
-    Ok(PdfExport {
-        file: out.display().to_string(),
-        booklet: def.id,
-        pages: rendered.pages,
-        cities: rendered.cities,
-        bytes: rendered.bytes,
-    })
+    Ok((portraits, all_photos))
 }
 
 /// The creation date for an export: `--date` (YYYY-MM-DD), else `SOURCE_DATE_EPOCH`, else now.
@@ -482,3 +516,48 @@ pub fn export_date(arg: Option<&str>) -> Result<time::OffsetDateTime> {
 
 mod exchange;
 pub use exchange::*;
+
+/// Stores a booklet edited in the desktop (front matter, order, pinned versions).
+pub fn save_booklet(store: &mut Store, def: &BookletDef) -> Result<BookletDef> {
+    let errs = def.validate();
+    if !errs.is_empty() {
+        return Err(ApiError::invalid(format!("the booklet is invalid: {}", errs[0]), errs));
+    }
+    let entries: Vec<(String, u32)> = def.cities.iter().map(|e| (e.city.clone(), e.version)).collect();
+    store.put_booklet(&def.id, def.template.as_str(), &def.front_matter_json(), &entries).map_err(|e| match e {
+        StoreError::Conflict { message, .. } => {
+            ApiError::invalid(message.clone(), vec![FieldError::new("$.cities", message)])
+        }
+        other => other.into(),
+    })?;
+    booklet(store, &def.id)
+}
+
+/// Replaces the database at `db` with a backup, after checking the backup is a sound portrait
+/// database. The caller must have closed its connections to `db`. The old file is kept beside
+/// it as `*.before-restore` until the next restore.
+pub fn restore_database(db: &Path, backup: &Path) -> Result<()> {
+    {
+        let (candidate, new) =
+            Store::open(backup).map_err(|e| ApiError::invalid(format!("{}: {e}", backup.display()), vec![]))?;
+        if new {
+            return Err(ApiError::invalid(format!("{} is not a portrait database", backup.display()), vec![]));
+        }
+        let ok = candidate.integrity_check()?;
+        if ok != "ok" {
+            return Err(ApiError::invalid(format!("{} fails its integrity check: {ok}", backup.display()), vec![]));
+        }
+        if candidate.counts()?.1 == 0 {
+            return Err(ApiError::invalid(format!("{} holds no portraits", backup.display()), vec![]));
+        }
+    }
+    let keep = db.with_extension("before-restore");
+    if db.exists() {
+        std::fs::copy(db, &keep).map_err(|e| ApiError::io(&keep, e))?;
+    }
+    let bytes = std::fs::read(backup).map_err(|e| ApiError::io(backup, e))?;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", db.display())));
+    }
+    write_atomic(db, &bytes)
+}

@@ -12,6 +12,7 @@ pub mod fonts;
 pub mod images;
 pub mod layout;
 pub mod pdf;
+pub mod svg;
 pub mod templates;
 pub mod text;
 
@@ -46,7 +47,7 @@ pub struct Options {
 }
 
 /// What an export produced.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct Rendered {
     pub pages: usize,
     pub cities: usize,
@@ -61,6 +62,21 @@ pub fn render(
     options: &Options,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Vec<u8>, Rendered), BookletError> {
+    let doc = layout_document(def, inputs)?;
+    let bytes = pdf::write(&doc, options, progress)?;
+    let rendered = Rendered { pages: doc.pages.len(), cities: inputs.len(), bytes: bytes.len() };
+    Ok((bytes, rendered))
+}
+
+/// Page thumbnails of a booklet, as SVG documents (the first `max_pages`).
+pub fn preview(def: &BookletDef, inputs: &[Input<'_>], max_pages: usize) -> Result<(Vec<String>, usize), BookletError> {
+    let doc = layout_document(def, inputs)?;
+    let pages = (0..doc.pages.len().min(max_pages)).map(|i| svg::page(&doc, i)).collect();
+    Ok((pages, doc.pages.len()))
+}
+
+/// Checks the photos and lays the booklet out.
+fn layout_document(def: &BookletDef, inputs: &[Input<'_>]) -> Result<layout::Document, BookletError> {
     if inputs.is_empty() {
         return Err(BookletError::Empty);
     }
@@ -80,8 +96,5 @@ pub fn render(
         }
         cities.push(templates::CityInput { portrait: p, photos });
     }
-    let doc = templates::build(def, &cities, &mut |_, _| {})?;
-    let bytes = pdf::write(&doc, options, progress)?;
-    let rendered = Rendered { pages: doc.pages.len(), cities: inputs.len(), bytes: bytes.len() };
-    Ok((bytes, rendered))
+    templates::build(def, &cities, &mut |_, _| {})
 }

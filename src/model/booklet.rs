@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::validate::FieldError;
 
 /// The booklet layouts the product knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Template {
     /// The 2016 members' meeting portraits: cover, participants table, imprint, foreword,
@@ -34,7 +34,7 @@ impl Template {
 }
 
 /// A booklet definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct BookletDef {
     pub id: String,
@@ -69,7 +69,7 @@ pub struct BookletDef {
 }
 
 /// A titled text with an optional signature (foreword, introduction).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     pub heading: String,
@@ -83,7 +83,7 @@ pub struct Section {
     pub signatory_institution: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Imprint {
     pub publisher: String,
@@ -100,7 +100,7 @@ pub struct Imprint {
     pub licence: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct BackCover {
     #[serde(default)]
@@ -110,7 +110,7 @@ pub struct BackCover {
 }
 
 /// One city of a booklet, pinned to a version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub city: String,

@@ -36,7 +36,7 @@ pub const FIELDS: [&str; 15] = [
 const LONG_TEXT: [&str; 4] = ["lead", "vision", "challenges", "plan"];
 
 /// How one field came out of a merge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldState {
     /// Nobody changed it.
@@ -54,7 +54,7 @@ pub enum FieldState {
 }
 
 /// One field of a merge, with the three values (JSON) for a side-by-side view.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FieldDiff {
     pub field: String,
     pub state: FieldState,
@@ -66,7 +66,7 @@ pub struct FieldDiff {
 }
 
 /// The result of a three-way merge.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Merge {
     pub merged: Portrait,
     pub fields: Vec<FieldDiff>,

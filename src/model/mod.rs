@@ -23,7 +23,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// One immutable, numbered version of a city's portrait, together with the city it describes.
 /// This is exactly the content of one file `data/portraits/<city-id>/v<N>.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Portrait", description = "One version of a learning city's portrait (schema v1).")]
 pub struct Portrait {
@@ -54,7 +54,7 @@ pub struct Portrait {
 }
 
 /// A member city of the network. The same block appears in every version file of a city.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct City {
     /// ISO 3166-1 alpha-2 code, `-`, ASCII slug: `dk-sonderborg`.
@@ -72,7 +72,7 @@ pub struct City {
     pub awards: Vec<u16>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Country {
     /// ISO 3166-1 alpha-2, upper case.
@@ -84,7 +84,7 @@ pub struct Country {
 }
 
 /// UNESCO's five regions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub enum Region {
     #[serde(rename = "Africa")]
     Africa,
@@ -130,7 +130,7 @@ impl std::fmt::Display for Region {
 }
 
 /// Where a version comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     /// Id of the booklet the version was published in; null for an edit.
@@ -141,7 +141,7 @@ pub struct Source {
 }
 
 /// The facts table of a portrait.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Facts {
     pub population: Fact,
@@ -168,16 +168,20 @@ impl Facts {
 }
 
 /// One fact: a value (or n/a) with its year (or n/a).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Fact {
+    #[ts(type = "number | \"n/a\"")]
     pub value: FactValue,
+    #[ts(type = "number | \"n/a\"")]
     pub year: Year,
     /// Men's figure, for a fact split by sex (schooling).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
     pub men: Option<Number>,
     /// Women's figure, for a fact split by sex (schooling).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
     pub women: Option<Number>,
     /// Free text about the fact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -360,7 +364,7 @@ impl JsonSchema for Year {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Quote {
     /// The words, without the surrounding quote marks.
@@ -372,7 +376,7 @@ pub struct Quote {
     pub role: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     #[schemars(length(min = 1, max = 200))]
@@ -385,7 +389,7 @@ pub struct Contact {
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Photo {
     /// SHA-256 of the image bytes, lower-case hex: the photo's content address.
@@ -400,7 +404,7 @@ pub struct Photo {
     pub licence: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub enum PhotoMime {
     #[serde(rename = "image/jpeg")]
     Jpeg,

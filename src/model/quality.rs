@@ -13,7 +13,7 @@ pub const MIN_DENSITY: f64 = 5.0;
 /// A city's GDP per capita this many times its country's is implausible.
 pub const MAX_GDP_RATIO: f64 = 5.0;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Warning {
     /// A stable code: `density`, `gdp_ratio`, `missing_year`, `future_year`, `not_available`,
     /// `printed_form`, `country_gdp_mismatch`.

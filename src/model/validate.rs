@@ -17,7 +17,7 @@ pub const MAX_LEAD_CHARS: usize = 5_000;
 pub const MAX_LIST_ITEMS: usize = 50;
 
 /// One problem with one place in a document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct FieldError {
     /// JSON path of the value at fault, e.g. `$.facts.population.year`; `$` for the document.
     pub path: String,

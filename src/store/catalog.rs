@@ -31,7 +31,7 @@ impl Change {
 pub type VersionIndex = std::collections::HashMap<String, (u32, bool, Vec<(u32, String)>)>;
 
 /// A submission waiting in the client's outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct OutboxEntry {
     pub id: i64,
     pub city_id: String,
@@ -48,7 +48,7 @@ pub struct OutboxEntry {
 }
 
 /// A remote item the client refused, with why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct QuarantineEntry {
     pub item_id: String,
     pub reason: String,

@@ -55,7 +55,7 @@ pub struct ImportItem {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ImportReport {
     /// (city id, version) added.
     pub added: Vec<(String, u32)>,
@@ -66,7 +66,7 @@ pub struct ImportReport {
 }
 
 /// One row of the city list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CitySummary {
     pub id: String,
     pub name: String,
@@ -80,7 +80,7 @@ pub struct CitySummary {
 }
 
 /// Order of the city list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
     #[default]
@@ -90,7 +90,7 @@ pub enum SortBy {
 }
 
 /// Filters shared by the city list and search. Empty filter = everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CityFilter {
     pub region: Option<Region>,
     /// ISO code (`KR`) or published name ("Republic of Korea"), case-insensitive.
@@ -100,7 +100,7 @@ pub struct CityFilter {
 }
 
 /// One version in a city's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct VersionInfo {
     pub version: u32,
     pub booklet: Option<String>,
@@ -109,7 +109,7 @@ pub struct VersionInfo {
 }
 
 /// A local draft of a city's portrait and the published version it starts from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Draft {
     pub city_id: String,
     pub base_version: u32,
@@ -164,7 +164,8 @@ pub(crate) fn portrait_from_body(city: &City, body: &str) -> Result<Portrait> {
         .map_err(|e| StoreError::Corrupt(format!("portrait of {}: {e}", city.id)))
 }
 
-pub(crate) fn now_rfc3339() -> String {
+/// The current time, RFC 3339, UTC.
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())

@@ -20,7 +20,7 @@ use crate::model::{self, Portrait};
 pub const RANK_CANDIDATES: u32 = 2000;
 
 /// A search request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SearchQuery {
     /// Words; a trailing `*` makes a word a prefix; `"…"` makes a phrase. All words must match.
     pub text: String,
@@ -32,14 +32,14 @@ pub struct SearchQuery {
 }
 
 /// A piece of a snippet: matched text or context.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Segment {
     pub text: String,
     pub hit: bool,
 }
 
 /// One search result, best first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SearchHit {
     pub city_id: String,
     pub name: String,

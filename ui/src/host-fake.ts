@@ -1,0 +1,234 @@
+// An in-memory Host over the bundled seed portraits, so the UI runs in a plain browser for the
+// Playwright tests (no Tauri, no Rust). It follows the real host's contracts closely enough to
+// test the screens: errors are ApiError objects, drafts keep their base, search folds diacritics.
+
+import type {
+  BookletDef, CityFilter, CitySummary, Draft, Host, OutboxEntry, Portrait, PortraitView, SearchHit, SearchQuery,
+  Settings, SortBy, SubmissionSummary, SyncStatus,
+} from './host';
+import { parseMarkdown } from './markdown';
+import { validatePortrait } from './validate';
+
+const files = import.meta.glob('../../data/portraits/*/*.json', { import: 'default' });
+
+function fold(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/ø/g, 'o').replace(/Ø/g, 'O').replace(/ı/g, 'i').toLowerCase();
+}
+
+function fail(code: string, message: string, fields: { path: string; message: string }[] = []): never {
+  throw { code, message, fields };
+}
+
+export class FakeHost implements Host {
+  readonly kind = 'fake' as const;
+  private versions = new Map<string, Portrait[]>();
+  private drafts = new Map<string, Draft>();
+  private booklist: BookletDef[] = [];
+  private box: OutboxEntry[] = [];
+  private settings: Settings = { feed_url: null, sync_minutes: 15, identity: null, signed_in: false, data_folder: '(in memory)', database: '(in memory)' };
+  private status: SyncStatus = { online: false, syncing: false, last_synced: null, pending: 0, error: null, added: 0 };
+  private listeners: ((s: SyncStatus) => void)[] = [];
+  private ready: Promise<void>;
+  /** The next file the fake "dialog" returns (tests set it). */
+  nextPhoto: { sha256: string; mime: string } | null = { sha256: 'a'.repeat(64), mime: 'image/jpeg' };
+
+  constructor() {
+    this.ready = this.load();
+  }
+
+  private async load() {
+    const all = (await Promise.all(Object.values(files).map((f) => f()))) as Portrait[];
+    for (const p of all) {
+      const list = this.versions.get(p.city.id) ?? [];
+      list.push(p);
+      list.sort((a, b) => a.version - b.version);
+      this.versions.set(p.city.id, list);
+    }
+    const from = (booklet: string) =>
+      all.filter((p) => p.source.booklet === booklet).map((p) => ({ city: p.city.id, version: p.version }));
+    this.booklist = [
+      this.def('members-meeting-2016', 'members-meeting', "Learning, sharing and collaborating:", from('members-meeting-2016')),
+      this.def('learning-city-award-2019', 'learning-city-award', 'UNESCO Learning City Award 2019', from('learning-city-award-2019')),
+    ];
+  }
+
+  private def(id: string, template: 'members-meeting' | 'learning-city-award', title: string, cities: { city: string; version: number }[]): BookletDef {
+    return {
+      id, template, title, subtitle: null, dates: null, place: null, network: 'UNESCO Global Network of Learning Cities',
+      published: null, awardee_mark_year: null, introduction: null, foreword: null, imprint: null, back_cover: null,
+      attribution: 'CC-BY-SA 3.0 IGO', cities,
+    };
+  }
+
+  private latest(id: string): Portrait {
+    const v = this.versions.get(id);
+    if (!v) fail('not_found', `no city with id "${id}"`);
+    return v[v.length - 1];
+  }
+
+  private matches(p: Portrait, f: CityFilter): boolean {
+    if (f.region && p.city.region !== f.region) return false;
+    if (f.country && p.city.country.code.toLowerCase() !== f.country.toLowerCase() && p.city.country.name.toLowerCase() !== f.country.toLowerCase()) return false;
+    if (f.award && !p.city.awards.includes(f.award)) return false;
+    if (f.key_feature && !p.key_feature_areas.includes(f.key_feature)) return false;
+    return true;
+  }
+
+  async listCities(filter: CityFilter, sort: SortBy): Promise<CitySummary[]> {
+    await this.ready;
+    const rows = [...this.versions.keys()].map((id) => this.latest(id)).filter((p) => this.matches(p, filter)).map((p) => ({
+      id: p.city.id, name: p.city.name, country: p.city.country, region: p.city.region, awards: p.city.awards,
+      joined: p.city.joined, latest_version: p.version, tagline: p.tagline,
+      population: typeof p.facts.population.value === 'number' ? p.facts.population.value : null,
+    }));
+    const key = (c: CitySummary) => fold(c.name);
+    if (sort === 'population') rows.sort((a, b) => (b.population ?? -1) - (a.population ?? -1));
+    else if (sort === 'country') rows.sort((a, b) => fold(a.country.name).localeCompare(fold(b.country.name)) || key(a).localeCompare(key(b)));
+    else rows.sort((a, b) => key(a).localeCompare(key(b)));
+    return rows;
+  }
+
+  async search(q: SearchQuery): Promise<SearchHit[]> {
+    await this.ready;
+    const terms = fold(q.text).split(/\s+/).map((t) => t.replace(/[^\p{L}\p{N}*]/gu, '')).filter((t) => t.replace(/\*/g, '') !== '');
+    if (terms.length === 0) fail('invalid_input', `the search "${q.text}" has no words to look for`);
+    const hits: SearchHit[] = [];
+    for (const id of this.versions.keys()) {
+      const p = this.latest(id);
+      if (!this.matches(p, q.filter)) continue;
+      const texts = [p.city.name, p.city.country.name, p.tagline ?? '', p.lead, p.vision ?? '', p.challenges ?? '', p.plan ?? '', ...p.highlights];
+      const words = texts.join(' ').split(/[^\p{L}\p{N}]+/u).map(fold);
+      const ok = terms.every((t) => (t.endsWith('*') ? words.some((w) => w.startsWith(t.slice(0, -1))) : words.includes(t)));
+      if (!ok) continue;
+      const score = -(fold(p.city.name).includes(terms[0].replace('*', '')) ? 10 : 1);
+      const leadWords = p.lead.split(' ').slice(0, 24);
+      const snippet = leadWords.map((w, i) => ({
+        text: (i ? ' ' : '') + w,
+        hit: terms.some((t) => fold(w).replace(/[^\p{L}\p{N}]/gu, '').startsWith(t.replace('*', ''))),
+      }));
+      hits.push({ city_id: id, name: p.city.name, country: p.city.country.name, region: p.city.region, score, snippet });
+    }
+    hits.sort((a, b) => a.score - b.score || a.name.localeCompare(b.name));
+    return hits.slice(0, q.limit ?? 20);
+  }
+
+  async showCity(cityId: string, version?: number): Promise<PortraitView> {
+    await this.ready;
+    const list = this.versions.get(cityId) ?? fail('not_found', `no city with id "${cityId}"`);
+    const p = version ? list.find((x) => x.version === version) ?? fail('not_found', `city "${cityId}" has no version ${version}`) : list[list.length - 1];
+    const warnings = (['population', 'area_km2', 'gdp_city_usd', 'gdp_country_usd', 'schooling_years'] as const)
+      .filter((k) => p.facts[k].value === 'n/a')
+      .map((k) => ({ code: 'not_available', path: `$.facts.${k}.value`, message: `${k}: not available` }));
+    return {
+      portrait: p, latest_version: list[list.length - 1].version, warnings,
+      versions: list.map((x) => ({ version: x.version, booklet: x.source.booklet, published: x.source.published, sha256: '' })),
+    };
+  }
+
+  async versionDiff(cityId: string, from: number, to: number) {
+    const a = (await this.showCity(cityId, from)).portrait as any;
+    const b = (await this.showCity(cityId, to)).portrait as any;
+    return ['tagline', 'lead', 'vision', 'challenges', 'plan', 'quote', 'contacts', 'highlights'].map((field) => {
+      const same = JSON.stringify(a[field]) === JSON.stringify(b[field]);
+      return { field, state: same ? 'unchanged' : 'theirs', base: a[field], theirs: b[field], mine: a[field], merged: b[field] } as any;
+    });
+  }
+
+  async renderMarkdown(text: string) { return parseMarkdown(text); }
+
+  async getDraft(cityId: string) { await this.ready; return this.drafts.get(cityId) ?? null; }
+
+  async saveDraft(cityId: string, portrait: Portrait) {
+    await this.ready;
+    const latest = this.latest(cityId);
+    const base = this.drafts.get(cityId)?.base_version ?? latest.version;
+    const p = { ...portrait, city: latest.city, version: base + 1, source: { booklet: null, published: new Date().toISOString().slice(0, 10) } };
+    const draft: Draft = { city_id: cityId, base_version: base, portrait: p, updated_at: new Date().toISOString(), conflicts: this.drafts.get(cityId)?.conflicts ?? [] };
+    this.drafts.set(cityId, draft);
+    return { draft, errors: validatePortrait(p) };
+  }
+
+  async resolveConflict(cityId: string, field: string, _choice: string) {
+    const d = this.drafts.get(cityId) ?? fail('not_found', `${cityId} has no draft`);
+    d.conflicts = d.conflicts.filter((c) => c.field !== field);
+    return d;
+  }
+
+  async discardDraft(cityId: string) { return this.drafts.delete(cityId); }
+
+  async pickPhoto() { return this.nextPhoto; }
+
+  async submit(cityId: string) {
+    const d = this.drafts.get(cityId) ?? fail('invalid_input', `${cityId} has no draft`);
+    const errors = validatePortrait(d.portrait);
+    if (errors.length) fail('invalid_input', `the draft of ${cityId} is invalid: ${errors[0].path}: ${errors[0].message}`, errors);
+    const entry: OutboxEntry = {
+      id: this.box.length + 1, city_id: cityId, idempotency_key: crypto.randomUUID(), base_version: d.base_version, portrait: d.portrait,
+      status: this.settings.feed_url ? 'sent' : 'pending', attempts: 1, last_error: this.settings.feed_url ? null : 'offline',
+      submission_id: this.settings.feed_url ? `sub_fake${this.box.length + 1}` : null, created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
+    };
+    this.box.push(entry);
+    return { outbox_id: entry.id, idempotency_key: entry.idempotency_key, status: entry.status, submission_id: entry.submission_id, error: entry.last_error };
+  }
+
+  async outbox() { return this.box; }
+
+  async submissions(cityId: string) {
+    const subs: SubmissionSummary[] = this.box.filter((e) => e.city_id === cityId && e.submission_id).map((e) => ({
+      id: e.submission_id!, cityId, status: 'submitted', baseVersion: e.base_version, comments: [], publishedVersion: null, createdAt: e.created_at, updatedAt: e.updated_at,
+    }));
+    return { live: false, submissions: subs };
+  }
+
+  async review(_method: string, path: string) {
+    if (path.startsWith('/v1/submissions')) return { submissions: [] };
+    fail('not_found', 'no such endpoint');
+  }
+
+  async booklets() { await this.ready; return this.booklist.map((b) => structuredClone(b)); }
+
+  async saveBooklet(def: BookletDef) {
+    if (!/^[a-z0-9-]+$/.test(def.id)) fail('invalid_input', 'a booklet id is lower-case ASCII letters, digits and -', [{ path: '$.id', message: 'lower-case ASCII' }]);
+    if (def.cities.length === 0) fail('invalid_input', 'a booklet needs at least one city', [{ path: '$.cities', message: 'at least one city' }]);
+    const i = this.booklist.findIndex((b) => b.id === def.id);
+    if (i >= 0) this.booklist[i] = structuredClone(def);
+    else this.booklist.push(structuredClone(def));
+    return structuredClone(def);
+  }
+
+  async previewBooklet(def: BookletDef, maxPages: number) {
+    const pages = def.cities.slice(0, maxPages).map((c) =>
+      `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 420 595"><rect width="420" height="595" fill="white"/><text x="40" y="80" font-size="24">${c.city}</text></svg>`);
+    return { pages, total: def.cities.length + 4 };
+  }
+
+  async exportBooklet(def: BookletDef, onProgress: (p: number, n: number) => void) {
+    const n = def.cities.length * 2 + 6;
+    for (let i = 1; i <= n; i += Math.max(1, Math.floor(n / 5))) onProgress(i, n);
+    onProgress(n, n);
+    return { file: `/tmp/${def.id}.pdf`, booklet: def.id, pages: n, cities: def.cities.length, bytes: 1000 * n };
+  }
+
+  async openExport() {}
+  async openUrl() {}
+  async getSettings() { return { ...this.settings }; }
+  async setSettings(feedUrl: string | null, syncMinutes: number) {
+    if (feedUrl && !/^https?:\/\//i.test(feedUrl)) fail('invalid_input', `feed URL "${feedUrl}" must start with http:// or https://`, [{ path: 'feed_url', message: 'http:// or https://' }]);
+    this.settings = { ...this.settings, feed_url: feedUrl || null, sync_minutes: syncMinutes };
+    return { ...this.settings };
+  }
+  async signIn(token: string) {
+    if (!/^gnlc_[0-9a-f]{16}_[0-9a-f]{64}$/.test(token.trim())) fail('invalid_input', 'this is not a token (gnlc_…)', [{ path: 'token', message: 'not a token' }]);
+    this.settings = { ...this.settings, signed_in: true, identity: { kind: 'city', city_id: 'ie-cork' } };
+    return { ...this.settings };
+  }
+  async signOut() { this.settings = { ...this.settings, signed_in: false, identity: null }; return { ...this.settings }; }
+  async syncStatus() { return { ...this.status, pending: this.box.filter((e) => e.status === 'pending').length }; }
+  async syncNow() {
+    this.status = { ...this.status, online: !!this.settings.feed_url, last_synced: new Date().toISOString(), error: this.settings.feed_url ? null : 'no feed URL' };
+    this.listeners.forEach((l) => l(this.status));
+  }
+  onSyncStatus(cb: (s: SyncStatus) => void) { this.listeners.push(cb); return () => { this.listeners = this.listeners.filter((l) => l !== cb); }; }
+  async backup() { return '/tmp/portraits-backup.sqlite3'; }
+  async restore() { return null; }
+}

@@ -1,0 +1,80 @@
+// Small pure helpers the screens share (unit-tested with Vitest).
+
+/** "5 minutes ago", "just now", "3 hours ago", "2 days ago"; `now` for tests. */
+export function relativeTime(iso: string | null, now: Date = new Date()): string {
+  if (!iso) return 'never';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return 'never';
+  const s = Math.max(0, Math.round((now.getTime() - t) / 1000));
+  if (s < 45) return 'just now';
+  const m = Math.round(s / 60);
+  if (m < 60) return m === 1 ? '1 minute ago' : `${m} minutes ago`;
+  const h = Math.round(m / 60);
+  if (h < 24) return h === 1 ? '1 hour ago' : `${h} hours ago`;
+  const d = Math.round(h / 24);
+  return d === 1 ? '1 day ago' : `${d} days ago`;
+}
+
+/** A copy of `list` with the item at `from` moved to `to` (clamped). */
+export function moveItem<T>(list: readonly T[], from: number, to: number): T[] {
+  const out = list.slice();
+  if (from < 0 || from >= out.length) return out;
+  const target = Math.max(0, Math.min(out.length - 1, to));
+  const [item] = out.splice(from, 1);
+  out.splice(target, 0, item);
+  return out;
+}
+
+/** Parses what a user typed in a fact field: a number ("80,006", "3499.8"), or "n/a". */
+export function parseFactInput(text: string): number | 'n/a' | null {
+  const t = text.trim();
+  if (t === '' || t.toLowerCase() === 'n/a') return 'n/a';
+  const n = Number(t.replace(/,/g, ''));
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/** Parses a year field: "2015" or "n/a". */
+export function parseYearInput(text: string): number | 'n/a' | null {
+  const t = text.trim();
+  if (t === '' || t.toLowerCase() === 'n/a') return 'n/a';
+  if (!/^\d{4}$/.test(t)) return null;
+  const y = Number(t);
+  return y >= 1900 && y <= 2100 ? y : null;
+}
+
+/** A number as the booklets print it: 21705000 → "21,705,000". */
+export function formatNumber(v: number | 'n/a'): string {
+  if (v === 'n/a') return 'n/a';
+  const [i, f] = String(v).split('.');
+  const grouped = i.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return f ? `${grouped}.${f}` : grouped;
+}
+
+export const REGIONS = [
+  'Africa',
+  'Arab States',
+  'Asia and the Pacific',
+  'Europe and North America',
+  'Latin America and the Caribbean',
+] as const;
+
+export const KEY_FEATURES = [
+  'Empowering individuals and promoting social cohesion',
+  'Enhancing economic development and cultural prosperity',
+  'Promoting sustainable development',
+  'Inclusive learning in the education system',
+  'Revitalized learning in families and communities',
+  'Effective learning for and in the workplace',
+  'Extended use of modern learning technologies',
+  'Enhanced quality in learning',
+  'A vibrant culture of learning throughout life',
+  'Strengthened political will and commitment',
+  'Improved governance and participation of all stakeholders',
+  'Boosted mobilization and utilization of resources',
+];
+
+export const SECTIONS: [key: 'vision' | 'challenges' | 'plan', heading: string][] = [
+  ['vision', 'Vision and motivation'],
+  ['challenges', 'Challenges and goals'],
+  ['plan', 'Plan and implementation'],
+];

@@ -1,0 +1,6 @@
+/// <reference types="vite/client" />
+declare module '*.svelte' {
+  import type { Component } from 'svelte';
+  const component: Component<any>;
+  export default component;
+}

@@ -1,0 +1,157 @@
+// The UI in a real browser (Debian's Chromium through playwright-core) against the built UI
+// with the fake host: search, filter, open a city, edit with validation errors, reorder a
+// booklet. Run after `npm run build`: `node --test tests/browser.test.mjs`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const shots = process.env.SCREENSHOTS_DIR;
+let server, base, browser;
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json' };
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(dist, 'index.html')), 'build the UI first: npm run build');
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let file = path.join(dist, decodeURIComponent(url.pathname));
+    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(dist, 'index.html');
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function open(hash) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/${hash}`);
+  await page.getByTestId('count').waitFor({ timeout: 10_000 }).catch(() => {});
+  page.errors = errors;
+  return page;
+}
+
+async function shot(page, name) {
+  if (shots) {
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  }
+}
+
+test('the city list shows the 44 cities and search answers as you type', async () => {
+  const page = await open('#/cities');
+  await page.getByText('44 cities').waitFor();
+  assert.equal(await page.locator('[data-testid=city-list] tbody tr').count(), 44);
+  await page.getByTestId('search').fill('eskisehir');
+  await page.locator('[data-testid=results] li').first().waitFor();
+  const first = await page.locator('[data-testid=results] li .name').first().textContent();
+  assert.equal(first, 'Eskişehir');
+  await page.getByTestId('search').fill('sonderborg');
+  await page.locator('[data-testid=results] li .name', { hasText: 'Sønderborg' }).waitFor();
+  await shot(page, 'browser-search');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('filters narrow the list', async () => {
+  const page = await open('#/cities');
+  await page.getByText('44 cities').waitFor();
+  await page.getByTestId('filter-region').selectOption('Africa');
+  await page.getByText('3 cities').waitFor();
+  const regions = await page.locator('[data-testid=city-list] tbody tr td:nth-child(3)').allTextContents();
+  assert.ok(regions.length > 0 && regions.every((r) => r === 'Africa'), regions.join(','));
+  await page.getByTestId('filter-region').selectOption('');
+  await page.getByTestId('filter-award').selectOption('2015');
+  await page.getByText('9 cities').waitFor();
+  await page.close();
+});
+
+test('opening a city shows its portrait like the booklet page', async () => {
+  const page = await open('#/cities');
+  await page.getByRole('link', { name: 'Sønderborg' }).click();
+  const portrait = page.getByTestId('portrait');
+  await portrait.getByText('Sustainable development and the 4-17-42 way of thinking').waitFor();
+  const text = await portrait.textContent();
+  for (const s of ['Denmark', 'Vision and motivation', 'Plan and implementation', '74,737', 'Erik Lauritzen', 'calu@Sønderborg.dk']) {
+    assert.ok(text.includes(s), `${s} missing`);
+  }
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await page.getByTestId('version-diff').waitFor();
+  await shot(page, 'browser-city');
+  await page.close();
+});
+
+test('editing shows validation errors next to their fields', async () => {
+  const page = await open('#/settings');
+  await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('identity').waitFor();
+  await page.goto(`${base}/#/edit/ie-cork`);
+  await page.getByTestId('lead').waitFor();
+  await page.getByTestId('lead').fill('');
+  await page.getByTestId('error-$.lead').waitFor();
+  assert.match(await page.getByTestId('error-$.lead').textContent(), /must not be empty/);
+  await page.getByTestId('contact-0-email').fill('learningfestival at corkcity.ie');
+  await page.getByTestId('error-$.contacts[0].email').waitFor();
+  await page.getByTestId('fact-population-value').fill('lots');
+  await page.getByTestId('error-$.facts.population.value').waitFor();
+  assert.equal(await page.getByTestId('lead').getAttribute('aria-invalid'), 'true');
+  // The draft is saved on every change, errors and all; submitting is refused.
+  await page.getByText(/Draft saved/).waitFor();
+  await page.getByTestId('submit').click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /invalid/);
+  await shot(page, 'browser-edit-errors');
+  // Fixing them makes the form valid again.
+  await page.getByTestId('lead').fill('Cork, a city of learning.');
+  await page.getByTestId('contact-0-email').fill('learningfestival@corkcity.ie');
+  await page.getByTestId('fact-population-value').fill('289,739');
+  await page.getByTestId('error-count').waitFor({ state: 'detached' });
+  await page.close();
+});
+
+test('a booklet is reordered by keyboard and by buttons', async () => {
+  const page = await open('#/booklets');
+  await page.getByRole('button', { name: 'UNESCO Learning City Award 2019' }).click();
+  const names = () => page.locator('[data-testid=entry] .nm').allTextContents();
+  await page.locator('[data-testid=entry]').first().waitFor();
+  const before = await names();
+  assert.equal(before.length, 10);
+  // Keyboard: focus the first city, Alt+ArrowDown twice.
+  await page.locator('[data-testid=entry]').first().focus();
+  await page.keyboard.press('Alt+ArrowDown');
+  await page.keyboard.press('Alt+ArrowDown');
+  let after = await names();
+  assert.deepEqual(after.slice(0, 3), [before[1], before[2], before[0]]);
+  // The moved item keeps the focus.
+  assert.equal(await page.evaluate(() => document.activeElement?.querySelector('.nm')?.textContent), before[0]);
+  // Buttons: move the last one up.
+  const last = after[after.length - 1];
+  await page.locator('[data-testid=entry]').last().getByRole('button', { name: /up$/ }).click();
+  after = await names();
+  assert.equal(after[after.length - 2], last);
+  // Drag and drop: the third entry onto the first.
+  await page.locator('[data-testid=entry]').nth(2).dragTo(page.locator('[data-testid=entry]').nth(0));
+  const dragged = await names();
+  assert.equal(dragged[0], after[2]);
+  await page.getByTestId('export').click();
+  await page.getByTestId('exported').waitFor();
+  await shot(page, 'browser-booklets');
+  await page.close();
+});

@@ -1,0 +1,195 @@
+// The real app in a real window: tauri-driver with WebKitWebDriver under Xvfb, driving the
+// desktop binary over WebDriver, against a real `portraits serve` on 127.0.0.1.
+//
+//   xvfb-run -a node --test tests/desktop.test.mjs
+//
+// Needs: target/{debug,release}/portraits-desktop and portraits (DESKTOP_BIN, PORTRAITS_BIN to
+// choose), tauri-driver on PATH (cargo install tauri-driver --locked), WebKitWebDriver
+// (webkit2gtk-driver), pdftotext. SCREENSHOTS_DIR keeps a screenshot of every screen.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pick = (name) => ['release', 'debug'].map((p) => path.join(root, 'target', p, name)).find((f) => fs.existsSync(f));
+const DESKTOP = process.env.DESKTOP_BIN ?? pick('portraits-desktop');
+const CLI = process.env.PORTRAITS_BIN ?? pick('portraits');
+const SHOTS = process.env.SCREENSHOTS_DIR;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'portraits-e2e-'));
+const DB = path.join(work, 'desktop.sqlite3');
+const env = { ...process.env, PORTRAITS_CREDENTIALS: path.join(work, 'credentials.json'), PORTRAITS_DIALOG_DIR: work, PORTRAITS_RETRY_BASE_MS: '50' };
+
+let driver, server, serverUrl, cityToken;
+const DRIVER = 'http://127.0.0.1:4444';
+
+function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+async function wd(method, url, body) {
+  // Node's fetch keeps connections alive: a client that closes every connection fails often.
+  const r = await fetch(`${DRIVER}${url}`, { method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  const j = await r.json();
+  if (!r.ok) throw new Error(`${method} ${url}: ${JSON.stringify(j.value ?? j).slice(0, 500)}`);
+  return j.value;
+}
+
+class Session {
+  static async start() {
+    const value = await wd('POST', '/session', {
+      capabilities: { alwaysMatch: { 'tauri:options': { application: DESKTOP, args: ['--db', DB] } } },
+    });
+    const s = new Session();
+    s.id = value.sessionId;
+    return s;
+  }
+  async js(script, args = []) { return wd('POST', `/session/${this.id}/execute/sync`, { script, args }); }
+  async jsAsync(script, args = []) { return wd('POST', `/session/${this.id}/execute/async`, { script, args }); }
+  async find(css, timeout = 15000) {
+    const end = Date.now() + timeout;
+    for (;;) {
+      try {
+        const v = await wd('POST', `/session/${this.id}/element`, { using: 'css selector', value: css });
+        return Object.values(v)[0];
+      } catch (e) {
+        if (Date.now() > end) throw e;
+        await sleep(200);
+      }
+    }
+  }
+  async text(el) { return wd('GET', `/session/${this.id}/element/${el}/text`); }
+  async click(css) { await wd('POST', `/session/${this.id}/element/${await this.find(css)}/click`, {}); }
+  async type(css, text, clear = true) {
+    const el = await this.find(css);
+    if (clear) await wd('POST', `/session/${this.id}/element/${el}/clear`, {});
+    await wd('POST', `/session/${this.id}/element/${el}/value`, { text });
+  }
+  async go(hash) { await this.js(`location.hash = arguments[0];`, [hash]); await sleep(300); }
+  async waitText(css, pattern, timeout = 20000) {
+    const end = Date.now() + timeout;
+    let last = '';
+    for (;;) {
+      try {
+        last = await this.js(`const e = document.querySelector(arguments[0]); return e ? e.textContent : '';`, [css]);
+        if (pattern.test(last)) return last;
+      } catch {}
+      if (Date.now() > end) throw new Error(`${css}: ${JSON.stringify(last.slice(0, 300))} does not match ${pattern}`);
+      await sleep(200);
+    }
+  }
+  async shot(name) {
+    if (!SHOTS) return;
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const png = await wd('GET', `/session/${this.id}/screenshot`);
+    fs.writeFileSync(path.join(SHOTS, `${name}.png`), Buffer.from(png, 'base64'));
+  }
+  async stop() { await wd('DELETE', `/session/${this.id}`).catch(() => {}); }
+}
+
+before(async () => {
+  assert.ok(DESKTOP && fs.existsSync(DESKTOP), 'build the desktop app first (cargo build -p portraits-desktop)');
+  assert.ok(CLI && fs.existsSync(CLI), 'build the CLI first');
+  // The real server, with a token for Cork's coordinator.
+  const serverDb = path.join(work, 'uil.sqlite3');
+  cityToken = execFileSync(CLI, ['--db', serverDb, 'token', 'issue', '--city', 'ie-cork'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  server = spawn(CLI, ['--db', serverDb, 'serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  serverUrl = await new Promise((resolve, reject) => {
+    let buf = '';
+    server.stderr.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', () => reject(new Error(`server exited: ${buf}`)));
+  });
+  driver = spawn('tauri-driver', ['--port', '4444'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 100; i++) {
+    try { await fetch(`${DRIVER}/status`); break; } catch { await sleep(100); }
+  }
+});
+
+after(async () => {
+  driver?.kill();
+  server?.kill();
+  spawnSync('pkill', ['-f', `portraits-desktop --db ${DB}`]);
+});
+
+test('the desktop window: browse, search, edit, kill, restart, submit, export', { timeout: 300_000 }, async () => {
+  let s = await Session.start();
+  // The catalogue lists 44 cities; cold start to the first painted list is measured.
+  await s.waitText('[data-testid=count]', /^44 cities$/);
+  const start = await s.jsAsync(`
+    const done = arguments[arguments.length - 1];
+    window.__TAURI_INTERNALS__.invoke('uptime_ms').then((up) => {
+      const mark = performance.getEntriesByName('first-list-paint')[0];
+      done({ up, now: performance.now(), mark: mark ? mark.startTime : null });
+    });`);
+  assert.ok(start.mark !== null, 'the first-list-paint mark exists');
+  const coldStartMs = start.up - start.now + start.mark;
+  console.log(`cold start to first painted list: ${coldStartMs.toFixed(0)} ms`);
+  fs.writeFileSync(path.join(work, 'cold-start.json'), JSON.stringify({ coldStartMs }));
+  await s.shot('desktop-cities');
+
+  // Search: "eskisehir" finds Eskişehir.
+  await s.type('[data-testid=search]', 'eskisehir');
+  await s.waitText('[data-testid=results]', /Eskişehir/);
+  await s.shot('desktop-search');
+
+  // Sign in as Cork's coordinator against the real server.
+  await s.go('#/settings');
+  await s.type('[data-testid=feed-url]', serverUrl);
+  await s.click('[data-testid=save-settings]');
+  await s.waitText('[role=status]', /Saved/);
+  await s.type('[data-testid=token]', cityToken);
+  await s.click('[data-testid=sign-in]');
+  await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
+  await s.shot('desktop-settings');
+
+  // Open Cork, edit its lead, see the draft saved.
+  await s.go('#/city/ie-cork');
+  await s.waitText('[data-testid=portrait]', /A firm commitment/);
+  await s.shot('desktop-city');
+  await s.go('#/edit/ie-cork');
+  await s.find('[data-testid=lead]');
+  await s.type('[data-testid=lead]', 'Cork, a learning city of festivals: edited in the desktop window.');
+  await s.waitText('[data-testid=save-status]', /Draft saved/);
+  await s.shot('desktop-edit');
+
+  // Kill the app (no goodbye), start it again: the draft is there.
+  const killed = spawnSync('pkill', ['-9', '-f', `portraits-desktop --db ${DB}`]);
+  assert.equal(killed.status, 0, 'the app process was found and killed');
+  await s.stop();
+  await sleep(1000);
+  s = await Session.start();
+  await s.waitText('[data-testid=count]', /^44 cities$/);
+  await s.go('#/edit/ie-cork');
+  await s.find('[data-testid=lead]');
+  const lead = await s.js(`return document.querySelector('[data-testid=lead]').value;`);
+  assert.equal(lead, 'Cork, a learning city of festivals: edited in the desktop window.', 'the draft survived the kill');
+  await s.waitText('[data-testid=save-status]', /Draft based on version 1/);
+
+  // Submit it to the real server: "submitted".
+  await s.click('[data-testid=submit]');
+  await s.waitText('[data-testid=submit-status]', /Submitted: status “submitted”/);
+  await s.go('#/submissions');
+  await s.waitText('[data-testid=my-submission]', /submitted/);
+  await s.shot('desktop-submissions');
+
+  // Export a booklet: the PDF has the cities' names.
+  await s.go('#/booklets');
+  await s.find('[data-testid=booklet-list] button');
+  await s.js(`[...document.querySelectorAll('[data-testid=booklet-list] button')].find((b) => b.textContent.includes('Award 2019')).click();`);
+  await s.find('[data-testid=entry]');
+  await s.click('[data-testid=export]');
+  const done = await s.waitText('[data-testid=exported]', /Wrote .*\.pdf/, 60000);
+  const file = done.match(/Wrote (.*\.pdf)/)[1];
+  const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+  for (const name of ['Medellín', 'Sønderborg', 'Aswan', 'Heraklion', 'Petaling Jaya', 'Santiago', 'Ibadan', 'Chengdu', 'Seodaemun-gu', 'Melitopol']) {
+    assert.ok(text.includes(name), `${name} is in the exported PDF`);
+  }
+  await s.shot('desktop-booklets');
+  await s.stop();
+});
