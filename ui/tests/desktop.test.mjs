@@ -10,13 +10,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { Session, sleep, startDriver } from './webdriver.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const pick = (name) => ['release', 'debug'].map((p) => path.join(root, 'target', p, name)).find((f) => fs.existsSync(f));
+// The newer of the release and debug builds.
+const pick = (name) =>
+  ['release', 'debug']
+    .map((p) => path.join(root, 'target', p, name))
+    .filter((f) => fs.existsSync(f))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
 const DESKTOP = process.env.DESKTOP_BIN ?? pick('portraits-desktop');
 const CLI = process.env.PORTRAITS_BIN ?? pick('portraits');
 const SHOTS = process.env.SCREENSHOTS_DIR;
@@ -25,69 +31,7 @@ const DB = path.join(work, 'desktop.sqlite3');
 const env = { ...process.env, PORTRAITS_CREDENTIALS: path.join(work, 'credentials.json'), PORTRAITS_DIALOG_DIR: work, PORTRAITS_RETRY_BASE_MS: '50' };
 
 let driver, server, serverUrl, cityToken;
-const DRIVER = 'http://127.0.0.1:4444';
-
-function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
-
-async function wd(method, url, body) {
-  // Node's fetch keeps connections alive: a client that closes every connection fails often.
-  const r = await fetch(`${DRIVER}${url}`, { method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`${method} ${url}: ${JSON.stringify(j.value ?? j).slice(0, 500)}`);
-  return j.value;
-}
-
-class Session {
-  static async start() {
-    const value = await wd('POST', '/session', {
-      capabilities: { alwaysMatch: { 'tauri:options': { application: DESKTOP, args: ['--db', DB] } } },
-    });
-    const s = new Session();
-    s.id = value.sessionId;
-    return s;
-  }
-  async js(script, args = []) { return wd('POST', `/session/${this.id}/execute/sync`, { script, args }); }
-  async jsAsync(script, args = []) { return wd('POST', `/session/${this.id}/execute/async`, { script, args }); }
-  async find(css, timeout = 15000) {
-    const end = Date.now() + timeout;
-    for (;;) {
-      try {
-        const v = await wd('POST', `/session/${this.id}/element`, { using: 'css selector', value: css });
-        return Object.values(v)[0];
-      } catch (e) {
-        if (Date.now() > end) throw e;
-        await sleep(200);
-      }
-    }
-  }
-  async text(el) { return wd('GET', `/session/${this.id}/element/${el}/text`); }
-  async click(css) { await wd('POST', `/session/${this.id}/element/${await this.find(css)}/click`, {}); }
-  async type(css, text, clear = true) {
-    const el = await this.find(css);
-    if (clear) await wd('POST', `/session/${this.id}/element/${el}/clear`, {});
-    await wd('POST', `/session/${this.id}/element/${el}/value`, { text });
-  }
-  async go(hash) { await this.js(`location.hash = arguments[0];`, [hash]); await sleep(300); }
-  async waitText(css, pattern, timeout = 20000) {
-    const end = Date.now() + timeout;
-    let last = '';
-    for (;;) {
-      try {
-        last = await this.js(`const e = document.querySelector(arguments[0]); return e ? e.textContent : '';`, [css]);
-        if (pattern.test(last)) return last;
-      } catch {}
-      if (Date.now() > end) throw new Error(`${css}: ${JSON.stringify(last.slice(0, 300))} does not match ${pattern}`);
-      await sleep(200);
-    }
-  }
-  async shot(name) {
-    if (!SHOTS) return;
-    fs.mkdirSync(SHOTS, { recursive: true });
-    const png = await wd('GET', `/session/${this.id}/screenshot`);
-    fs.writeFileSync(path.join(SHOTS, `${name}.png`), Buffer.from(png, 'base64'));
-  }
-  async stop() { await wd('DELETE', `/session/${this.id}`).catch(() => {}); }
-}
+const launch = () => Session.start(DESKTOP, ['--db', DB], SHOTS);
 
 before(async () => {
   assert.ok(DESKTOP && fs.existsSync(DESKTOP), 'build the desktop app first (cargo build -p portraits-desktop)');
@@ -105,10 +49,7 @@ before(async () => {
     });
     server.on('exit', () => reject(new Error(`server exited: ${buf}`)));
   });
-  driver = spawn('tauri-driver', ['--port', '4444'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 100; i++) {
-    try { await fetch(`${DRIVER}/status`); break; } catch { await sleep(100); }
-  }
+  driver = await startDriver(env);
 });
 
 after(async () => {
@@ -118,7 +59,7 @@ after(async () => {
 });
 
 test('the desktop window: browse, search, edit, kill, restart, submit, export', { timeout: 300_000 }, async () => {
-  let s = await Session.start();
+  let s = await launch();
   // The catalogue lists 44 cities; cold start to the first painted list is measured.
   await s.waitText('[data-testid=count]', /^44 cities$/);
   const start = await s.jsAsync(`
@@ -142,7 +83,7 @@ test('the desktop window: browse, search, edit, kill, restart, submit, export', 
   await s.go('#/settings');
   await s.type('[data-testid=feed-url]', serverUrl);
   await s.click('[data-testid=save-settings]');
-  await s.waitText('[role=status]', /Saved/);
+  await s.waitText('[data-testid=settings-message]', /Saved/);
   await s.type('[data-testid=token]', cityToken);
   await s.click('[data-testid=sign-in]');
   await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
@@ -163,7 +104,7 @@ test('the desktop window: browse, search, edit, kill, restart, submit, export', 
   assert.equal(killed.status, 0, 'the app process was found and killed');
   await s.stop();
   await sleep(1000);
-  s = await Session.start();
+  s = await launch();
   await s.waitText('[data-testid=count]', /^44 cities$/);
   await s.go('#/edit/ie-cork');
   await s.find('[data-testid=lead]');
