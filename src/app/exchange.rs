@@ -143,7 +143,7 @@ pub fn draft(store: &Store, city_id: &str) -> Result<Option<Draft>> {
 /// publisher's and are taken from the catalogue; the draft keeps its base version (the latest,
 /// for a new draft). Invalid JSON changes nothing.
 pub fn set_draft(store: &mut Store, city_id: &str, bytes: &[u8], origin: &str) -> Result<Draft> {
-    let mut portrait = model::parse_portrait(bytes).map_err(|errs| {
+    let portrait = model::parse_portrait(bytes).map_err(|errs| {
         let first = errs.first().map(|e| e.to_string()).unwrap_or_default();
         ApiError::invalid(format!("{origin}: {first}"), errs)
     })?;
@@ -153,6 +153,13 @@ pub fn set_draft(store: &mut Store, city_id: &str, bytes: &[u8], origin: &str) -
             vec![FieldError::new("$.city.id", format!("must be {city_id}"))],
         ));
     }
+    store_draft(store, city_id, portrait)
+}
+
+/// Stores a portrait as the city's draft. The city block and the publication are the
+/// publisher's and come from the catalogue; the draft keeps its base version (the latest, for a
+/// new draft) and any conflicts still open.
+fn store_draft(store: &mut Store, city_id: &str, mut portrait: Portrait) -> Result<Draft> {
     let city = store.city(city_id)?;
     let existing = store.draft(city_id)?;
     let latest = store.versions(city_id)?.last().map(|v| v.version).unwrap_or(1);
@@ -445,21 +452,9 @@ pub fn portrait_at(store: &Store, city_id: &str, version: u32) -> Result<Portrai
 /// Saves a draft edited in a form (autosave): stored even when a domain rule fails, so nothing
 /// typed is lost; the errors come back for the form to show next to their fields. The city
 /// block and the publication are the publisher's.
-pub fn save_draft_portrait(
-    store: &mut Store,
-    city_id: &str,
-    mut portrait: Portrait,
-) -> Result<(Draft, Vec<FieldError>)> {
-    let city = store.city(city_id)?;
-    let existing = store.draft(city_id)?;
-    let latest = store.versions(city_id)?.last().map(|v| v.version).unwrap_or(1);
-    let base = existing.as_ref().map(|d| d.base_version).unwrap_or(latest);
-    let conflicts = existing.map(|d| d.conflicts).unwrap_or_default();
-    portrait.city = city;
-    portrait.version = base + 1;
-    portrait.source = Source { booklet: None, published: today() };
-    let errors = model::validate_portrait(&portrait);
-    let draft = store.save_draft(city_id, base, &portrait, &conflicts)?;
+pub fn save_draft_portrait(store: &mut Store, city_id: &str, portrait: Portrait) -> Result<(Draft, Vec<FieldError>)> {
+    let draft = store_draft(store, city_id, portrait)?;
+    let errors = model::validate_portrait(&draft.portrait);
     Ok((draft, errors))
 }
 

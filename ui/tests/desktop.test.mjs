@@ -30,7 +30,7 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'portraits-e2e-'));
 const DB = path.join(work, 'desktop.sqlite3');
 const env = { ...process.env, PORTRAITS_CREDENTIALS: path.join(work, 'credentials.json'), PORTRAITS_DIALOG_DIR: work, PORTRAITS_RETRY_BASE_MS: '50' };
 
-let driver, server, serverUrl, cityToken;
+let driver, server, serverUrl, cityToken, staffToken;
 const launch = () => Session.start(DESKTOP, ['--db', DB], SHOTS);
 
 before(async () => {
@@ -39,6 +39,7 @@ before(async () => {
   // The real server, with a token for Cork's coordinator.
   const serverDb = path.join(work, 'uil.sqlite3');
   cityToken = execFileSync(CLI, ['--db', serverDb, 'token', 'issue', '--city', 'ie-cork'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  staffToken = execFileSync(CLI, ['--db', serverDb, 'token', 'issue', '--staff'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   server = spawn(CLI, ['--db', serverDb, 'serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   serverUrl = await new Promise((resolve, reject) => {
     let buf = '';
@@ -118,6 +119,31 @@ test('the desktop window: browse, search, edit, kill, restart, submit, export', 
   await s.go('#/submissions');
   await s.waitText('[data-testid=my-submission]', /submitted/);
   await s.shot('desktop-submissions');
+
+  // UIL staff review it in the window: the inbox, the per-field diff, accept; the next sync
+  // brings version 2 to this laptop.
+  await s.go('#/settings');
+  await s.click('[data-testid=sign-out]');
+  await s.find('[data-testid=token]');
+  await s.type('[data-testid=token]', staffToken);
+  await s.click('[data-testid=sign-in]');
+  await s.waitText('[data-testid=identity]', /UIL staff/);
+  await s.go('#/submissions');
+  await s.click('[data-testid=inbox-ie-cork]');
+  await s.waitText('[data-testid=review]', /lead/);
+  await s.shot('desktop-review');
+  await s.js(`[...document.querySelectorAll('[data-testid=review] button')].find((b) => b.textContent.startsWith('Accept')).click();`);
+  await s.waitText('[data-testid=review]', /published as version 2/);
+  await s.js(`[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Sync now').click();`);
+  await s.go('#/city/ie-cork');
+  for (let i = 0; i < 50; i++) {
+    const t = await s.js(`return document.querySelector('[data-testid=portrait]')?.textContent ?? '';`);
+    if (t.includes('edited in the desktop window')) break;
+    await sleep(300);
+    await s.go('#/cities');
+    await s.go('#/city/ie-cork');
+  }
+  await s.waitText('[data-testid=portrait]', /edited in the desktop window/);
 
   // Export a booklet: the PDF has the cities' names.
   await s.go('#/booklets');
