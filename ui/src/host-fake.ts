@@ -219,7 +219,9 @@ export class FakeHost implements Host {
   }
   async signIn(token: string) {
     if (!/^gnlc_[0-9a-f]{16}_[0-9a-f]{64}$/.test(token.trim())) fail('invalid_input', 'this is not a token (gnlc_…)', [{ path: 'token', message: 'not a token' }]);
-    this.settings = { ...this.settings, signed_in: true, identity: { kind: 'city', city_id: 'ie-cork' } };
+    // A token whose id is all "f" stands for UIL staff; any other for Cork's coordinator.
+    const staff = token.trim().startsWith(`gnlc_${'f'.repeat(16)}_`);
+    this.settings = { ...this.settings, signed_in: true, identity: staff ? { kind: 'staff', city_id: null } : { kind: 'city', city_id: 'ie-cork' } };
     return { ...this.settings };
   }
   async signOut() { this.settings = { ...this.settings, signed_in: false, identity: null }; return { ...this.settings }; }

@@ -50,6 +50,21 @@ export function formatNumber(v: number | 'n/a'): string {
   return f ? `${grouped}.${f}` : grouped;
 }
 
+/** The items of a section that is nothing but a bullet list ("- a\n- b"), or null. */
+export function bulletItems(md: string | null): string[] | null {
+  if (md == null) return [];
+  const lines = md.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0) return [];
+  if (!lines.every((l) => /^- /.test(l))) return null;
+  return lines.map((l) => l.slice(2));
+}
+
+/** A bullet list's Markdown from its items (empty items dropped); null when there are none. */
+export function bulletMarkdown(items: string[]): string | null {
+  const kept = items.map((i) => i.replace(/\s+/g, ' ').trim()).filter((i) => i !== '');
+  return kept.length ? kept.map((i) => `- ${i}`).join('\n') : null;
+}
+
 export const REGIONS = [
   'Africa',
   'Arab States',

@@ -126,6 +126,27 @@ test('editing shows validation errors next to their fields', async () => {
   await page.close();
 });
 
+test('staff edit any city; a plain bullet list is edited as a list', async () => {
+  const page = await open('#/settings');
+  await page.getByTestId('token').fill(`gnlc_${'f'.repeat(16)}_${'b'.repeat(64)}`);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('identity').filter({ hasText: 'UIL staff' }).waitFor();
+  await page.goto(`${base}/#/edit/ar-villa-maria`);
+  const list = page.getByTestId('challenges-list');
+  await list.waitFor();
+  assert.equal(await list.locator('input').count(), 5);
+  await list.getByRole('button', { name: 'Add a challenge' }).click();
+  await list.locator('input').nth(5).fill('Digital literacy for older people');
+  await list.getByRole('button', { name: 'Remove challenge 2' }).click();
+  const preview = page.getByRole('region', { name: 'Preview' });
+  await preview.getByText('Digital literacy for older people').waitFor();
+  assert.equal(await preview.getByText('Childcare').count(), 0);
+  await page.getByText(/Draft saved/).waitFor();
+  const draft = await page.evaluate(() => window.__fakeHost.getDraft('ar-villa-maria'));
+  assert.equal(draft.portrait.challenges, '- Adult illiteracy\n- Inclusive learning\n- Learning in families and communities\n- Sustainability\n- Digital literacy for older people');
+  await page.close();
+});
+
 test('a booklet is reordered by keyboard and by buttons', async () => {
   const page = await open('#/booklets');
   await page.getByRole('button', { name: 'UNESCO Learning City Award 2019' }).click();

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { formatNumber, moveItem, parseFactInput, parseYearInput, relativeTime } from '../util';
+import { bulletItems, bulletMarkdown, formatNumber, moveItem, parseFactInput, parseYearInput, relativeTime } from '../util';
+
+describe('bullet lists as list editors', () => {
+  it('reads a plain bullet list and writes it back', () => {
+    expect(bulletItems('- Adult illiteracy\n- Childcare')).toEqual(['Adult illiteracy', 'Childcare']);
+    expect(bulletItems('Intro.\n\n- a')).toBeNull();
+    expect(bulletItems(null)).toEqual([]);
+    expect(bulletMarkdown(['Adult illiteracy', ' ', 'Child\ncare'])).toBe('- Adult illiteracy\n- Child care');
+    expect(bulletMarkdown([])).toBeNull();
+  });
+});
 
 describe('relativeTime', () => {
   const now = new Date('2026-11-23T12:00:00Z');
