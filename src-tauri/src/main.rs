@@ -16,7 +16,9 @@ use portraits::app::{self, ApiError, ErrorCode};
 use portraits::model::{booklet::BookletDef, markdown, merge::FieldDiff, FieldError, Portrait};
 use portraits::store::{CityFilter, CitySummary, Draft, OutboxEntry, SearchHit, SearchQuery, SortBy, Store};
 use serde::{Deserialize, Serialize};
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{Emitter, Manager, State};
+use tauri_plugin_dialog::DialogExt;
 
 type Res<T> = Result<T, ApiError>;
 
@@ -503,6 +505,30 @@ fn sync_loop(app: tauri::AppHandle, shared: Arc<Shared>, stop: Arc<AtomicBool>) 
     }
 }
 
+/// The window's menu: File (Sync now, Quit), Go (the screens, with shortcuts), Help (About).
+fn build_menu(app: &tauri::App) -> tauri::Result<Menu<tauri::Wry>> {
+    let sync = MenuItem::with_id(app, "sync", "Sync now", true, Some("CmdOrCtrl+R"))?;
+    let separator = PredefinedMenuItem::separator(app)?;
+    let quit = PredefinedMenuItem::quit(app, Some("Quit"))?;
+    let file = Submenu::with_items(app, "File", true, &[&sync, &separator, &quit])?;
+    let screens = [
+        ("cities", "Cities", "CmdOrCtrl+1"),
+        ("submissions", "Submissions", "CmdOrCtrl+2"),
+        ("booklets", "Booklets", "CmdOrCtrl+3"),
+        ("settings", "Settings", "CmdOrCtrl+4"),
+    ];
+    let mut items = Vec::new();
+    for (id, label, accel) in screens {
+        items.push(MenuItem::with_id(app, format!("go:{id}"), label, true, Some(accel))?);
+    }
+    let refs: Vec<&dyn tauri::menu::IsMenuItem<tauri::Wry>> =
+        items.iter().map(|i| i as &dyn tauri::menu::IsMenuItem<tauri::Wry>).collect();
+    let go = Submenu::with_items(app, "Go", true, &refs)?;
+    let about = MenuItem::with_id(app, "about", "About Learning City Portraits", true, None::<&str>)?;
+    let help = Submenu::with_items(app, "Help", true, &[&about])?;
+    Menu::with_items(app, &[&file, &go, &help])
+}
+
 fn db_path() -> Res<PathBuf> {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -554,7 +580,26 @@ fn main() {
             let stop = stop.clone();
             move |app| {
                 let handle = app.handle().clone();
+                let menu_shared = shared.clone();
                 std::thread::spawn(move || sync_loop(handle, shared, stop));
+                let menu = build_menu(app)?;
+                app.set_menu(menu)?;
+                app.on_menu_event(move |app, event| {
+                    let id = event.id().as_ref();
+                    if id == "sync" {
+                        wake(&menu_shared);
+                    } else if let Some(screen) = id.strip_prefix("go:") {
+                        let _ = app.emit("navigate", screen);
+                    } else if id == "about" {
+                        app.dialog()
+                            .message(format!(
+                                "Learning City Portraits {}\n\nThe portraits of the UNESCO Global Network of Learning Cities, offline.\nCode: MIT. Portraits: CC-BY-SA 3.0 IGO, UNESCO Institute for Lifelong Learning. Fonts: Noto Sans, SIL OFL 1.1.",
+                                env!("CARGO_PKG_VERSION")
+                            ))
+                            .title("About")
+                            .show(|_| {});
+                    }
+                });
                 if let Some(w) = app.get_webview_window("main") {
                     let _ = w.set_title("Learning City Portraits");
                 }

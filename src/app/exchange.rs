@@ -33,8 +33,23 @@ fn today() -> String {
 
 // ---- credentials ----------------------------------------------------------------------------
 
-/// Where tokens are kept: never in the portrait database (so backups never carry them), in a
-/// file only the user can read. `PORTRAITS_CREDENTIALS` overrides the path.
+/// The OS keyring entry for a feed's token (the Secret Service on Linux, the Keychain on macOS,
+/// the Credential Manager on Windows), when there is one to talk to. An explicit credentials
+/// file (`PORTRAITS_CREDENTIALS`), `PORTRAITS_KEYRING=off`, or no session bus turns it off.
+fn keyring_entry(base: &str) -> Option<keyring::Entry> {
+    if std::env::var_os("PORTRAITS_CREDENTIALS").is_some()
+        || std::env::var("PORTRAITS_KEYRING").is_ok_and(|v| v == "off")
+    {
+        return None;
+    }
+    if cfg!(target_os = "linux") && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        return None;
+    }
+    keyring::Entry::new("learning-city-portraits", base).ok()
+}
+
+/// Where tokens are kept when there is no keyring: never in the portrait database (so backups
+/// never carry them), in a file only the user can read. `PORTRAITS_CREDENTIALS` sets the path.
 pub fn credentials_path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("PORTRAITS_CREDENTIALS") {
         return Ok(PathBuf::from(p));
@@ -61,9 +76,16 @@ fn read_credentials() -> Result<Credentials> {
     }
 }
 
-/// Remembers the token for a feed (file mode 0600).
+/// Remembers the token for a feed: in the OS keyring where there is one, else in the
+/// credentials file (mode 0600).
 pub fn save_token(feed: &str, token: &str) -> Result<()> {
     let base = sync::normalise_base(feed)?;
+    if let Some(entry) = keyring_entry(&base) {
+        if entry.set_password(token.trim()).is_ok() {
+            // The keyring holds it now: no copy is left in the file.
+            return remove_from_file(&base);
+        }
+    }
     let path = credentials_path()?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", dir.display())))?;
@@ -80,21 +102,36 @@ pub fn save_token(feed: &str, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// Forgets the token of a feed (sign out).
+/// Forgets the token of a feed (sign out), wherever it is kept.
 pub fn forget_token(feed: &str) -> Result<()> {
     let base = sync::normalise_base(feed)?;
+    if let Some(entry) = keyring_entry(&base) {
+        let _ = entry.delete_credential();
+    }
+    remove_from_file(&base)
+}
+
+fn remove_from_file(base: &str) -> Result<()> {
+    let path = credentials_path()?;
+    if !path.exists() {
+        return Ok(());
+    }
     let mut c = read_credentials()?;
-    if c.tokens.remove(&base).is_some() {
-        let path = credentials_path()?;
+    if c.tokens.remove(base).is_some() {
         let bytes = serde_json::to_vec_pretty(&c).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         write_atomic(&path, &bytes)?;
     }
     Ok(())
 }
 
-/// The token remembered for a feed, if any.
+/// The token remembered for a feed, if any: from the OS keyring, else the credentials file.
 pub fn saved_token(feed: &str) -> Result<Option<String>> {
     let base = sync::normalise_base(feed)?;
+    if let Some(entry) = keyring_entry(&base) {
+        if let Ok(t) = entry.get_password() {
+            return Ok(Some(t));
+        }
+    }
     Ok(read_credentials()?.tokens.get(&base).cloned())
 }
 

@@ -231,6 +231,7 @@ export class FakeHost implements Host {
     this.listeners.forEach((l) => l(this.status));
   }
   onSyncStatus(cb: (s: SyncStatus) => void) { this.listeners.push(cb); return () => { this.listeners = this.listeners.filter((l) => l !== cb); }; }
+  onNavigate(_cb: (screen: string) => void) { return () => {}; }
   async backup() { return '/tmp/portraits-backup.sqlite3'; }
   async restore() { return null; }
 }

@@ -54,6 +54,12 @@ export class TauriHost implements Host {
     listen<SyncStatus>('sync-status', (e) => cb(e.payload)).then((u) => { if (cancelled) u(); else stop = u; });
     return () => { cancelled = true; stop?.(); };
   }
+  onNavigate(cb: (screen: string) => void) {
+    let stop: (() => void) | null = null;
+    let cancelled = false;
+    listen<string>('navigate', (e) => cb(e.payload)).then((u) => { if (cancelled) u(); else stop = u; });
+    return () => { cancelled = true; stop?.(); };
+  }
   async backup() {
     const path = await save({ defaultPath: 'portraits-backup.sqlite3', filters: [{ name: 'SQLite', extensions: ['sqlite3'] }] });
     if (!path) return null;

@@ -99,6 +99,8 @@ export interface Host {
   syncStatus(): Promise<SyncStatus>;
   syncNow(): Promise<void>;
   onSyncStatus(cb: (s: SyncStatus) => void): () => void;
+  /** The window menu's "Go" items: the screen to show. */
+  onNavigate(cb: (screen: string) => void): () => void;
   backup(): Promise<string | null>;
   restore(): Promise<string | null>;
 }
