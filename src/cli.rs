@@ -84,6 +84,9 @@ pub enum Command {
     ExportJson { out_dir: PathBuf },
     /// Write a consistent copy of the database to FILE.
     Backup { file: PathBuf },
+    /// Replace the database with a backup made by `backup` (checked first; the old file is kept
+    /// beside it as *.before-restore).
+    Restore { file: PathBuf },
     /// Booklet definitions in the database.
     Booklet {
         #[command(subcommand)]
@@ -816,6 +819,18 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
                 print_json(&serde_json::json!({ "files": n, "dir": out_dir }))
             } else {
                 out(&format!("wrote {n} portrait files to {}\n", out_dir.display()))
+            }
+        }
+        Command::Restore { file } => {
+            let db = match cli.db.as_deref() {
+                Some(p) => p.to_path_buf(),
+                None => app::default_db_path()?,
+            };
+            app::restore_database(&db, file)?;
+            if json {
+                print_json(&serde_json::json!({ "restored": file, "db": db }))
+            } else {
+                out(&format!("restored {} from {}\n", db.display(), file.display()))
             }
         }
         Command::Backup { file } => {

@@ -270,3 +270,48 @@ fn validate_reports_every_error_with_its_path_and_warnings() {
     args.extend(all.iter().map(|s| s.as_str()));
     env.run(&args).ok();
 }
+
+#[test]
+fn restore_brings_back_a_backup_and_a_bad_one_changes_nothing() {
+    let env = Env::new();
+    env.run(&["list"]).ok(); // seeds the database
+    let backup = env.path("portraits-backup.sqlite3");
+    env.run(&["backup", backup.to_str().unwrap()]).ok();
+    let backup_sha = file_sha(&backup);
+    // After the backup, a new version is imported; restoring takes the database back.
+    let file = env.path("in/cork-v2.json");
+    write(&file, serde_json::to_string_pretty(&cork_v2(&env)).unwrap().as_bytes());
+    env.run(&["import", file.to_str().unwrap()]).ok();
+    env.run(&["restore", backup.to_str().unwrap()]).ok();
+    let r = env.run(&["show", "ie-cork", "--json"]).ok().json();
+    assert_eq!(r["portrait"]["version"], 1);
+    assert_eq!(file_sha(&backup), backup_sha, "the backup file was written to");
+    // The replaced database is kept beside it, with the imported version.
+    let kept = env.db().with_extension("before-restore");
+    let r = env.run_db(&kept, &["show", "ie-cork", "--json"]).ok().json();
+    assert_eq!(r["portrait"]["version"], 2);
+
+    // Bad backups: refused with the file named, exit 2, the database unchanged, nothing left.
+    let garbage = env.path("garbage.sqlite3");
+    write(&garbage, b"this is not a database, just some text that is long enough to look like a header");
+    let empty = env.path("empty.sqlite3");
+    write(&empty, b"");
+    let missing = env.path("missing.sqlite3");
+    let dir = env.dir.path().to_path_buf();
+    let before = file_sha(&env.db());
+    for bad in [&garbage, &empty, &missing, &dir] {
+        let r = env.run(&["restore", bad.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{}: {}", bad.display(), r.stderr);
+        assert!(r.stderr.contains(&*bad.to_string_lossy()), "{}", r.stderr);
+        assert_eq!(file_sha(&env.db()), before, "{}", bad.display());
+        assert!(!missing.exists());
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(env.db().parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("restoring"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0, "the empty backup was written to");
+}

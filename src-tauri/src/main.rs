@@ -54,6 +54,9 @@ struct Shared {
     wake: (Mutex<bool>, Condvar),
     exported: Mutex<HashSet<PathBuf>>,
     started: Instant,
+    /// Held by a background sync (which has its own connection) and by a restore, so a restore
+    /// never replaces the file under a running sync.
+    file_lock: Mutex<()>,
 }
 
 fn internal(m: impl Into<String>) -> ApiError {
@@ -435,6 +438,7 @@ fn backup(state: State<'_, Arc<Shared>>, path: String) -> Res<()> {
 
 #[tauri::command]
 fn restore(state: State<'_, Arc<Shared>>, path: String) -> Res<()> {
+    let _file = state.file_lock.lock().map_err(|_| internal("file lock poisoned"))?;
     let mut guard = state.store.lock().map_err(|_| internal("database lock poisoned"))?;
     *guard = None; // close the connection before the file is replaced
     let result = app::restore_database(&state.db, Path::new(&path));
@@ -481,6 +485,7 @@ fn sync_loop(app: tauri::AppHandle, shared: Arc<Shared>, stop: Arc<AtomicBool>) 
             let _ = app.emit("sync-status", st.clone());
         }
         let result = (|| -> app::Result<app::SyncSummary> {
+            let _file = shared.file_lock.lock().map_err(|_| internal("file lock poisoned"))?;
             let (mut store, _) = Store::open(&shared.db)?;
             let token = app::saved_token(&feed)?;
             app::sync_now(&mut store, &feed, token.as_deref(), &portraits::sync::Options::default(), &mut |_| {})
@@ -569,6 +574,7 @@ fn main() {
         wake: (Mutex::new(false), Condvar::new()),
         exported: Mutex::new(HashSet::new()),
         started,
+        file_lock: Mutex::new(()),
     });
     let stop = Arc::new(AtomicBool::new(false));
     let result = tauri::Builder::default()

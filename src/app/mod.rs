@@ -534,30 +534,57 @@ pub fn save_booklet(store: &mut Store, def: &BookletDef) -> Result<BookletDef> {
 }
 
 /// Replaces the database at `db` with a backup, after checking the backup is a sound portrait
-/// database. The caller must have closed its connections to `db`. The old file is kept beside
-/// it as `*.before-restore` until the next restore.
+/// database. The caller must have closed its connections to `db`. The backup is copied beside
+/// `db` and checked there (migrated if it is older), so the backup file itself is never written
+/// to, and `db` is replaced by one rename: a bad backup or a crash changes nothing. The old
+/// file is kept beside it as `*.before-restore` until the next restore.
 pub fn restore_database(db: &Path, backup: &Path) -> Result<()> {
-    {
-        let (candidate, new) =
-            Store::open(backup).map_err(|e| ApiError::invalid(format!("{}: {e}", backup.display()), vec![]))?;
+    let bad = |why: String| ApiError::invalid(format!("{}: {why}", backup.display()), vec![]);
+    let meta = std::fs::metadata(backup).map_err(|e| bad(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(bad("not a file".into()));
+    }
+    let staging = PathBuf::from(format!("{}.restoring", db.display()));
+    let remove_staging = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
+        }
+    };
+    remove_staging();
+    std::fs::copy(backup, &staging).map_err(|e| ApiError::io(&staging, e))?;
+    let checked = (|| {
+        // Closed at the end of this block, which checkpoints its WAL into the file.
+        let (candidate, new) = Store::open(&staging).map_err(|e| match e {
+            StoreError::Open { source, .. } => bad(format!("not a portrait database ({source})")),
+            other => bad(other.to_string()),
+        })?;
         if new {
-            return Err(ApiError::invalid(format!("{} is not a portrait database", backup.display()), vec![]));
+            return Err(bad("not a portrait database".into()));
         }
-        let ok = candidate.integrity_check()?;
+        let ok = candidate.integrity_check().map_err(|e| bad(e.to_string()))?;
         if ok != "ok" {
-            return Err(ApiError::invalid(format!("{} fails its integrity check: {ok}", backup.display()), vec![]));
+            return Err(bad(format!("fails its integrity check: {ok}")));
         }
-        if candidate.counts()?.1 == 0 {
-            return Err(ApiError::invalid(format!("{} holds no portraits", backup.display()), vec![]));
+        if candidate.counts().map_err(|e| bad(e.to_string()))?.1 == 0 {
+            return Err(bad("not a portrait database (it holds no portraits)".into()));
         }
+        Ok(())
+    })();
+    if let Err(e) = checked {
+        remove_staging();
+        return Err(e);
     }
     let keep = db.with_extension("before-restore");
     if db.exists() {
-        std::fs::copy(db, &keep).map_err(|e| ApiError::io(&keep, e))?;
+        if let Err(e) = std::fs::copy(db, &keep) {
+            remove_staging();
+            return Err(ApiError::io(&keep, e));
+        }
     }
-    let bytes = std::fs::read(backup).map_err(|e| ApiError::io(backup, e))?;
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", db.display())));
     }
-    write_atomic(db, &bytes)
+    let moved = std::fs::rename(&staging, db);
+    remove_staging();
+    moved.map_err(|e| ApiError::io(db, e))
 }

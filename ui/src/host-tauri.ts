@@ -61,13 +61,15 @@ export class TauriHost implements Host {
     return () => { cancelled = true; stop?.(); };
   }
   async backup() {
-    const path = await save({ defaultPath: 'portraits-backup.sqlite3', filters: [{ name: 'SQLite', extensions: ['sqlite3'] }] });
+    const dir = await invoke<string | null>('dialog_dir');
+    const path = dir ? `${dir}/portraits-backup.sqlite3` : await save({ defaultPath: 'portraits-backup.sqlite3', filters: [{ name: 'SQLite', extensions: ['sqlite3'] }] });
     if (!path) return null;
     await invoke('backup', { path });
     return path;
   }
   async restore() {
-    const path = await open({ multiple: false, filters: [{ name: 'SQLite', extensions: ['sqlite3'] }] });
+    const dir = await invoke<string | null>('dialog_dir');
+    const path = dir ? `${dir}/portraits-backup.sqlite3` : await open({ multiple: false, filters: [{ name: 'SQLite', extensions: ['sqlite3'] }] });
     if (!path || Array.isArray(path)) return null;
     await invoke('restore', { path });
     return path;

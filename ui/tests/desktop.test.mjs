@@ -59,7 +59,7 @@ after(async () => {
   spawnSync('pkill', ['-f', `portraits-desktop --db ${DB}`]);
 });
 
-test('the desktop window: browse, search, edit, kill, restart, submit, export', { timeout: 300_000 }, async () => {
+test('the desktop window: browse, search, edit, kill, restart, submit, review, export, restore', { timeout: 300_000 }, async () => {
   let s = await launch();
   // The catalogue lists 44 cities; cold start to the first painted list is measured.
   await s.waitText('[data-testid=count]', /^44 cities$/);
@@ -123,6 +123,10 @@ test('the desktop window: browse, search, edit, kill, restart, submit, export', 
   // UIL staff review it in the window: the inbox, the per-field diff, accept; the next sync
   // brings version 2 to this laptop.
   await s.go('#/settings');
+  // A backup now, while Cork's latest is version 1 (restored at the end).
+  await s.click('[data-testid=backup]');
+  await s.waitText('[data-testid=settings-message]', /Backed up: .*portraits-backup\.sqlite3/);
+  assert.ok(fs.statSync(path.join(work, 'portraits-backup.sqlite3')).size > 0, 'the backup file was written');
   await s.click('[data-testid=sign-out]');
   await s.find('[data-testid=token]');
   await s.type('[data-testid=token]', staffToken);
@@ -158,5 +162,18 @@ test('the desktop window: browse, search, edit, kill, restart, submit, export', 
     assert.ok(text.includes(name), `${name} is in the exported PDF`);
   }
   await s.shot('desktop-booklets');
+
+  // Restore the backup taken before the review: Cork is back at version 1; the replaced file
+  // is kept beside the database.
+  await s.go('#/settings');
+  await s.click('[data-testid=restore]');
+  await s.waitText('[data-testid=settings-message]', /Restored: .*portraits-backup\.sqlite3/);
+  await s.go('#/cities');
+  await s.waitText('[data-testid=count]', /^44 cities$/);
+  await s.go('#/city/ie-cork');
+  await s.waitText('[data-testid=portrait]', /A firm commitment/);
+  const restored = await s.js(`return document.querySelector('[data-testid=portrait]').textContent;`);
+  assert.ok(!restored.includes('edited in the desktop window'), 'version 2 is gone after the restore');
+  assert.ok(fs.existsSync(path.join(work, 'desktop.before-restore')), 'the replaced database is kept');
   await s.stop();
 });
