@@ -299,6 +299,46 @@ mod tests {
         assert!(parse_terms("*** \"\" ()").is_empty());
     }
 
+    /// Up to RANK_CANDIDATES matches, the hits are exactly FTS5's bm25 order over every match.
+    #[test]
+    fn ranking_is_exact_up_to_the_candidate_cap() {
+        let (mut store, _) = crate::store::Store::open_in_memory().unwrap();
+        store.import(&crate::synth::portraits(600)).unwrap();
+        for (text, region) in [
+            ("learning", None),
+            ("lifelong learn*", None),
+            ("\"learning city\"", None),
+            ("learning", Some(model::Region::EuropeNorthAmerica)),
+        ] {
+            let filter = CityFilter { region, ..CityFilter::default() };
+            let q = SearchQuery { text: text.into(), filter, limit: Some(50) };
+            let ours: Vec<f64> = store.search(&q).unwrap().iter().map(|h| h.score).collect();
+            let matches: i64 = store
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM search WHERE search MATCH ?1",
+                    [fts_expression(&parse_terms(text))],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert!(matches > 50 && matches <= i64::from(RANK_CANDIDATES), "{text}: {matches} matches");
+            let exact: Vec<f64> = store
+                .conn
+                .prepare(
+                    "SELECT s.rank FROM search s JOIN cities c ON c.num = s.rowid
+                     WHERE search MATCH ?1 AND (?2 IS NULL OR c.region = ?2) ORDER BY s.rank LIMIT 50",
+                )
+                .unwrap()
+                .query_map(rusqlite::params![fts_expression(&parse_terms(text)), region.map(|r| r.as_str())], |r| {
+                    r.get(0)
+                })
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            assert_eq!(ours, exact, "{text} {region:?}");
+        }
+    }
+
     #[test]
     fn snippet_marks_folded_matches() {
         let terms = parse_terms("sonderborg");
