@@ -1,5 +1,7 @@
 // Small pure helpers the screens share (unit-tested with Vitest).
 
+import type { CityFilter } from './host';
+
 /** "5 minutes ago", "just now", "3 hours ago", "2 days ago"; `now` for tests. */
 export function relativeTime(iso: string | null, now: Date = new Date()): string {
   if (!iso) return 'never';
@@ -72,6 +74,19 @@ export const REGIONS = [
   'Europe and North America',
   'Latin America and the Caribbean',
 ] as const;
+
+/** The award years the filters offer. */
+export const AWARD_YEARS = [2015, 2019, 2024];
+
+/** A CityFilter from the filter selects' values ('' for any). */
+export function cityFilter(v: { region: string; country: string; award: string; feature: string }): CityFilter {
+  return {
+    region: (v.region || null) as CityFilter['region'],
+    country: v.country || null,
+    award: v.award ? Number(v.award) : null,
+    key_feature: v.feature ? Number(v.feature) : null,
+  };
+}
 
 export const KEY_FEATURES = [
   'Empowering individuals and promoting social cohesion',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulletItems, bulletMarkdown, formatNumber, moveItem, parseFactInput, parseYearInput, relativeTime } from '../util';
+import { bulletItems, bulletMarkdown, cityFilter, formatNumber, moveItem, parseFactInput, parseYearInput, relativeTime } from '../util';
 
 describe('bullet lists as list editors', () => {
   it('reads a plain bullet list and writes it back', () => {
@@ -59,5 +59,12 @@ describe('fact inputs', () => {
     expect(formatNumber(21705000)).toBe('21,705,000');
     expect(formatNumber(3499.8)).toBe('3,499.8');
     expect(formatNumber('n/a')).toBe('n/a');
+  });
+});
+
+describe('cityFilter', () => {
+  it('maps empty selects to no filter and the rest to typed values', () => {
+    expect(cityFilter({ region: '', country: '', award: '', feature: '' })).toEqual({ region: null, country: null, award: null, key_feature: null });
+    expect(cityFilter({ region: 'Africa', country: 'Egypt', award: '2019', feature: '3' })).toEqual({ region: 'Africa', country: 'Egypt', award: 2019, key_feature: 3 });
   });
 });
