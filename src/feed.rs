@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::Digest;
 
 use crate::model::{self, Portrait};
 use crate::store::Change;
@@ -20,19 +21,38 @@ use crate::store::Change;
 pub const JSON_FEED_VERSION: &str = "https://jsonfeed.org/version/1.1";
 pub const MIME: &str = "application/feed+json";
 
-/// Limits on an untrusted feed or changes page.
+/// Limits on an untrusted feed or changes page. Everything that costs memory once parsed is
+/// bounded: bytes, nesting, string length, the elements of the item arrays (whatever their
+/// type: `0`, `""` and `null` count), the members of any one object, and the JSON values in
+/// all. They are checked while the bytes stream in, so a few KB of gzip that unpack to millions
+/// of elements are refused after the first elements past the limit, before the rest is read.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest body, counted while streaming (after decompression).
     pub max_bytes: usize,
     pub max_depth: usize,
     pub max_string: usize,
+    /// Elements of an array directly under the top-level object (the items).
     pub max_items: usize,
+    /// Members of any one object.
+    pub max_members: usize,
+    /// JSON values in the whole document (scalars, arrays and objects).
+    pub max_values: usize,
+    /// Items of one page that may be refused before the whole page is refused as broken.
+    pub max_refused: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_bytes: 80 * 1024 * 1024, max_depth: 32, max_string: 1024 * 1024, max_items: 100_000 }
+        Limits {
+            max_bytes: 80 * 1024 * 1024,
+            max_depth: 32,
+            max_string: 1024 * 1024,
+            max_items: 100_000,
+            max_members: 10_000,
+            max_values: 8_000_000,
+            max_refused: 200,
+        }
     }
 }
 
@@ -46,6 +66,12 @@ pub enum FeedError {
     StringTooLong(usize),
     #[error("more than {0} items")]
     TooManyItems(usize),
+    #[error("an object has more than {0} members")]
+    TooManyMembers(usize),
+    #[error("more than {0} JSON values")]
+    TooManyValues(usize),
+    #[error("{refused} of {total} items were refused (the first: {first}); nothing was applied")]
+    TooManyRefused { refused: usize, total: usize, first: String },
     #[error("not valid JSON: {0}")]
     Json(String),
     #[error("not a GNLC feed: {0}")]
@@ -62,6 +88,10 @@ pub struct FeedExt {
     /// Changes since a cursor below this cannot be served (`410 Gone`).
     #[serde(default)]
     pub tombstone_floor: u64,
+    /// Names the catalogue (minted once by the server's database): a client follows one
+    /// catalogue, and refuses to mix in another one's versions when its feed URL changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
     #[serde(flatten)]
     #[schemars(skip)]
     pub extra: Map<String, Value>,
@@ -143,6 +173,9 @@ pub struct ChangesPage {
     pub items: Vec<Item>,
     pub last_version: u64,
     pub has_more: bool,
+    /// As in the feed's `_gnlc.catalogId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
 }
 
 /// The JSON Schema of the feed, published at `data/schema/feed.schema.json`.
@@ -228,64 +261,140 @@ pub fn build_feed(changes: &[Change], catalog_version: u64, tombstone_floor: u64
                 .into(),
         ),
         language: Some("en".into()),
-        gnlc: FeedExt { schema_version: model::SCHEMA_VERSION, catalog_version, tombstone_floor, extra: Map::new() },
+        gnlc: FeedExt {
+            schema_version: model::SCHEMA_VERSION,
+            catalog_version,
+            tombstone_floor,
+            catalog_id: None,
+            extra: Map::new(),
+        },
         items: changes.iter().map(|c| item_for(c, base)).collect(),
         extra: Map::new(),
     }
 }
 
-/// Checks size, nesting depth, string lengths and the number of elements of arrays directly
-/// under the top-level object, in one pass over the bytes, before anything is deserialised.
+/// Checks size, nesting depth, string lengths, item counts, object members and values in one
+/// pass over the bytes, before anything is deserialised.
 pub fn check_limits(bytes: &[u8], limits: &Limits) -> Result<(), FeedError> {
-    if bytes.len() > limits.max_bytes {
-        return Err(FeedError::TooLarge(limits.max_bytes));
+    let mut c = LimitChecker::new(*limits);
+    c.push(bytes)?;
+    Ok(())
+}
+
+/// The limits of [`Limits`], checked over bytes as they arrive (chunk by chunk): a small state
+/// machine over JSON's tokens that counts without building anything.
+#[derive(Debug, Clone)]
+pub struct LimitChecker {
+    limits: Limits,
+    bytes: usize,
+    /// Open containers: (is_object, members or elements so far).
+    stack: Vec<(bool, usize)>,
+    in_string: bool,
+    escaped: bool,
+    string_len: usize,
+    /// The next token is a value (after `[`, `:`, `,` in an array, or at the start).
+    want_value: bool,
+    values: usize,
+    items: usize,
+}
+
+impl LimitChecker {
+    pub fn new(limits: Limits) -> LimitChecker {
+        LimitChecker {
+            limits,
+            bytes: 0,
+            stack: Vec::new(),
+            in_string: false,
+            escaped: false,
+            string_len: 0,
+            want_value: true,
+            values: 0,
+            items: 0,
+        }
     }
-    let mut stack: Vec<u8> = Vec::new(); // b'{' or b'['
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut string_len = 0usize;
-    let mut items = 0usize;
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+
+    fn value(&mut self) -> Result<(), FeedError> {
+        self.values += 1;
+        if self.values > self.limits.max_values {
+            return Err(FeedError::TooManyValues(self.limits.max_values));
+        }
+        if let Some(top) = self.stack.last_mut() {
+            if !top.0 {
+                top.1 += 1;
+            }
+        }
+        // An element of an array that is a value of the top-level object: an item.
+        if self.stack.len() == 2 && self.stack[0].0 && !self.stack[1].0 {
+            self.items += 1;
+            if self.items > self.limits.max_items {
+                return Err(FeedError::TooManyItems(self.limits.max_items));
+            }
+        }
+        Ok(())
+    }
+
+    /// Feeds the next bytes.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), FeedError> {
+        self.bytes += chunk.len();
+        if self.bytes > self.limits.max_bytes {
+            return Err(FeedError::TooLarge(self.limits.max_bytes));
+        }
+        for &b in chunk {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    continue;
+                }
+                self.string_len += 1;
+                if self.string_len > self.limits.max_string {
+                    return Err(FeedError::StringTooLong(self.limits.max_string));
+                }
                 continue;
             }
-            string_len += 1;
-            if string_len > limits.max_string {
-                return Err(FeedError::StringTooLong(limits.max_string));
-            }
-            continue;
-        }
-        match b {
-            b'"' => {
-                in_string = true;
-                string_len = 0;
-            }
-            b'{' | b'[' => {
-                // An element of an array that is a value of the top-level object.
-                if stack.len() == 2 && stack[0] == b'{' && stack[1] == b'[' {
-                    items += 1;
-                    if items > limits.max_items {
-                        return Err(FeedError::TooManyItems(limits.max_items));
+            match b {
+                b'"' => {
+                    let is_key = matches!(self.stack.last(), Some((true, _))) && !self.want_value;
+                    if is_key {
+                        if let Some(top) = self.stack.last_mut() {
+                            top.1 += 1;
+                            if top.1 > self.limits.max_members {
+                                return Err(FeedError::TooManyMembers(self.limits.max_members));
+                            }
+                        }
+                    } else {
+                        self.value()?;
                     }
+                    self.in_string = true;
+                    self.string_len = 0;
+                    self.want_value = false;
                 }
-                stack.push(b);
-                if stack.len() > limits.max_depth {
-                    return Err(FeedError::TooDeep(limits.max_depth));
+                b'{' | b'[' => {
+                    self.value()?;
+                    self.stack.push((b == b'{', 0));
+                    if self.stack.len() > self.limits.max_depth {
+                        return Err(FeedError::TooDeep(self.limits.max_depth));
+                    }
+                    self.want_value = b == b'[';
                 }
+                b'}' | b']' => {
+                    self.stack.pop();
+                    self.want_value = false;
+                }
+                b':' => self.want_value = true,
+                b',' => self.want_value = matches!(self.stack.last(), Some((false, _))),
+                b'-' | b'0'..=b'9' | b't' | b'f' | b'n' if self.want_value => {
+                    self.value()?;
+                    self.want_value = false;
+                }
+                _ => {}
             }
-            b'}' | b']' => {
-                stack.pop();
-            }
-            _ => {}
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A remote item that passed every check.
@@ -309,6 +418,40 @@ impl RemoteItem {
     }
 }
 
+impl RemoteItem {
+    /// The item as JSON, in the shape [`check_item`] reads: what is kept of an item held back,
+    /// to retry it later.
+    pub fn to_item_json(&self) -> String {
+        let v = match self {
+            RemoteItem::Version { id, seq, portrait, sha256 } => serde_json::json!({
+                "id": id,
+                "_gnlc": {
+                    "schemaVersion": model::SCHEMA_VERSION,
+                    "cityId": portrait.city.id,
+                    "version": portrait.version,
+                    "seq": seq,
+                    "contentSha256": sha256,
+                    "deleted": false,
+                    "portrait": portrait,
+                }
+            }),
+            RemoteItem::Tombstone { id, seq, city_id, version } => serde_json::json!({
+                "id": id,
+                "_gnlc": {
+                    "schemaVersion": model::SCHEMA_VERSION,
+                    "cityId": city_id,
+                    "version": version,
+                    "seq": seq,
+                    "contentSha256": null,
+                    "deleted": true,
+                    "portrait": null,
+                }
+            }),
+        };
+        v.to_string()
+    }
+}
+
 /// A remote item refused, with why; `body` is the item as received (for the quarantine).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refused {
@@ -326,6 +469,8 @@ pub struct Page {
     pub cursor: u64,
     pub has_more: bool,
     pub tombstone_floor: u64,
+    /// The catalogue the page is of, if the server names it.
+    pub catalog_id: Option<String>,
 }
 
 fn short(s: &str, n: usize) -> String {
@@ -399,7 +544,10 @@ pub fn check_item(raw: &Value) -> Result<RemoteItem, String> {
     Ok(RemoteItem::Version { id: item.id, seq: g.seq, portrait: Box::new(portrait), sha256: sha })
 }
 
-fn split_items(values: Vec<Value>) -> Result<(Vec<RemoteItem>, Vec<Refused>), FeedError> {
+/// Checks each item on its own; a page with more refused items than `limits.max_refused` is
+/// refused whole (a broken feed, not a few bad items: nothing of it is kept).
+pub fn split_items(values: Vec<Value>, limits: &Limits) -> Result<(Vec<RemoteItem>, Vec<Refused>), FeedError> {
+    let total = values.len();
     let mut ids = HashSet::new();
     let mut seqs = HashSet::new();
     let mut items = Vec::new();
@@ -416,11 +564,25 @@ fn split_items(values: Vec<Value>) -> Result<(Vec<RemoteItem>, Vec<Refused>), Fe
                 }
                 items.push(item);
             }
-            Err(reason) => refused.push(Refused {
-                id: if id.is_empty() { "(no id)".into() } else { short(&id, 200) },
-                reason,
-                body: short(&v.to_string(), 100_000),
-            }),
+            Err(reason) => {
+                if refused.len() >= limits.max_refused {
+                    let first: &Refused = &refused[0];
+                    return Err(FeedError::TooManyRefused {
+                        refused: limits.max_refused + 1,
+                        total,
+                        first: format!("{}: {}", first.id, short(&first.reason, 200)),
+                    });
+                }
+                let body = v.to_string();
+                // Items without an id are told apart by their content, so a re-sync updates
+                // their row instead of adding one.
+                let id = if id.is_empty() {
+                    format!("(no id {})", &hex::encode(sha2::Sha256::digest(body.as_bytes()))[..16])
+                } else {
+                    short(&id, 200)
+                };
+                refused.push(Refused { id, reason, body: short(&body, 1_000_000) })
+            }
         }
     }
     Ok((items, refused))
@@ -454,7 +616,7 @@ pub fn parse_feed(bytes: &[u8], limits: &Limits) -> Result<Page, FeedError> {
     if raw.gnlc.catalog_version > i64::MAX as u64 {
         return Err(FeedError::Envelope(format!("catalogVersion {} is out of range", raw.gnlc.catalog_version)));
     }
-    let (mut items, refused) = split_items(raw.items)?;
+    let (mut items, refused) = split_items(raw.items, limits)?;
     if let Some(max) = items.iter().map(RemoteItem::seq).max() {
         if max > raw.gnlc.catalog_version {
             return Err(FeedError::Envelope(format!(
@@ -470,6 +632,7 @@ pub fn parse_feed(bytes: &[u8], limits: &Limits) -> Result<Page, FeedError> {
         cursor: raw.gnlc.catalog_version,
         has_more: false,
         tombstone_floor: raw.gnlc.tombstone_floor,
+        catalog_id: raw.gnlc.catalog_id,
     })
 }
 
@@ -482,6 +645,8 @@ pub fn parse_changes(bytes: &[u8], since: u64, limits: &Limits) -> Result<Page, 
         items: Vec<Value>,
         last_version: u64,
         has_more: bool,
+        #[serde(default)]
+        catalog_id: Option<String>,
     }
     let raw: Raw = serde_json::from_slice(bytes).map_err(json_error)?;
     // Sequence numbers must go forward: in order, above the cursor, up to lastVersion.
@@ -506,8 +671,15 @@ pub fn parse_changes(bytes: &[u8], since: u64, limits: &Limits) -> Result<Page, 
     if raw.last_version < since {
         return Err(FeedError::Envelope(format!("lastVersion {} goes back before {since}", raw.last_version)));
     }
-    let (items, refused) = split_items(raw.items)?;
-    Ok(Page { items, refused, cursor: raw.last_version, has_more: raw.has_more, tombstone_floor: 0 })
+    let (items, refused) = split_items(raw.items, limits)?;
+    Ok(Page {
+        items,
+        refused,
+        cursor: raw.last_version,
+        has_more: raw.has_more,
+        tombstone_floor: 0,
+        catalog_id: raw.catalog_id,
+    })
 }
 
 #[cfg(test)]
@@ -516,7 +688,7 @@ mod tests {
 
     #[test]
     fn limits_are_checked_before_parsing() {
-        let l = Limits { max_bytes: 1000, max_depth: 4, max_string: 10, max_items: 2 };
+        let l = Limits { max_bytes: 1000, max_depth: 4, max_string: 10, max_items: 2, ..Limits::default() };
         assert_eq!(check_limits(&vec![b' '; 1001], &l), Err(FeedError::TooLarge(1000)));
         assert_eq!(check_limits(b"[[[[[1]]]]]", &l), Err(FeedError::TooDeep(4)));
         assert_eq!(check_limits(b"{\"a\": \"01234567890\"}", &l), Err(FeedError::StringTooLong(10)));
@@ -526,5 +698,25 @@ mod tests {
             Ok(()),
             "brackets in strings do not count"
         );
+    }
+
+    /// Plain values count as items and as values; object members are bounded; the checker
+    /// gives the same answer however the bytes are split into chunks.
+    #[test]
+    fn every_element_counts_and_chunks_do_not_matter() {
+        let l = Limits { max_items: 3, max_members: 3, max_values: 50, ..Limits::default() };
+        assert_eq!(check_limits(b"{\"items\": [0, \"\", null, false]}", &l), Err(FeedError::TooManyItems(3)));
+        assert_eq!(check_limits(b"{\"items\": [0, \"\", null]}", &l), Ok(()));
+        assert_eq!(check_limits(b"{\"a\": 1, \"b\": 2, \"c\": 3, \"d\": 4}", &l), Err(FeedError::TooManyMembers(3)));
+        let many: String = format!("{{\"x\": [[{}]]}}", vec!["1"; 60].join(","));
+        assert_eq!(check_limits(many.as_bytes(), &l), Err(FeedError::TooManyValues(50)));
+        let doc = b"{\"items\": [{\"k\": \"a,b:[c]\\\"\"}, -1.5e3, true], \"n\": null}";
+        let whole = check_limits(doc, &l);
+        assert_eq!(whole, Ok(()));
+        for split in 1..doc.len() {
+            let mut c = LimitChecker::new(l);
+            let r = c.push(&doc[..split]).and_then(|_| c.push(&doc[split..]));
+            assert_eq!(r, whole, "split at {split}");
+        }
     }
 }

@@ -206,7 +206,8 @@ fn build_cache(store: &Store, public_url: &str) -> Result<FeedCache, StoreError>
     use std::io::Write;
     let version = store.catalog_version()?;
     let (changes, _) = store.changes_since(0, usize::MAX / 2)?;
-    let feed = feed::build_feed(&changes, version, store.tombstone_floor()?, public_url);
+    let mut feed = feed::build_feed(&changes, version, store.tombstone_floor()?, public_url);
+    feed.gnlc.catalog_id = store.catalog_id()?;
     let body = serde_json::to_vec(&feed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -327,7 +328,7 @@ async fn get_changes(
             ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", format!("limit={s:?}: use 1 to {MAX_CHANGES}"))
         })?,
     };
-    let (changes, more, catalog, floor) = {
+    let (changes, more, catalog, floor, catalog_id) = {
         let store = lock(&state)?;
         let floor = store.tombstone_floor()?;
         if since < floor {
@@ -350,7 +351,7 @@ async fn get_changes(
             ));
         }
         let (c, more) = store.changes_since(since, limit)?;
-        (c, more, catalog, floor)
+        (c, more, catalog, floor, store.catalog_id()?)
     };
     let _ = floor;
     let last = if more { changes.last().map(|c| c.seq()).unwrap_or(since) } else { catalog.max(since) };
@@ -358,6 +359,7 @@ async fn get_changes(
         items: changes.iter().map(|c| feed::item_for(c, &state.public_url)).collect(),
         last_version: last,
         has_more: more,
+        catalog_id: catalog_id.clone(),
     };
     let body = serde_json::to_vec(&page)
         .map_err(|e| ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
@@ -429,7 +431,13 @@ async fn post_submission(
         .to_string();
     feed::check_limits(
         &body,
-        &feed::Limits { max_bytes: MAX_BODY, max_depth: 32, max_string: 100_000, max_items: 1000 },
+        &feed::Limits {
+            max_bytes: MAX_BODY,
+            max_depth: 32,
+            max_string: 100_000,
+            max_items: 1000,
+            ..feed::Limits::default()
+        },
     )
     .map_err(|e| ApiErr::invalid(format!("request body: {e}"), vec![]))?;
     let value: Value =
@@ -712,7 +720,10 @@ async fn not_found() -> ApiErr {
 }
 
 /// The router, with its state: used by `serve` and by tests.
-pub fn router(store: Store, public_url: &str, request_timeout: Duration) -> Router {
+pub fn router(mut store: Store, public_url: &str, request_timeout: Duration) -> Router {
+    if let Err(e) = store.ensure_catalog_id() {
+        tracing::error!(error = %e, "cannot name the catalogue");
+    }
     let state: Shared = Arc::new(AppState {
         store: Mutex::new(store),
         cache: RwLock::new(None),

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::feed::{self, FeedError, Limits, Page, RemoteItem};
 use crate::model::{merge, Portrait};
 use crate::store::catalog::SyncOp;
-use crate::store::{Draft, ImportItem, Store, StoreError};
+use crate::store::{Draft, ImportItem, OutboxEntry, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -35,6 +35,12 @@ pub enum SyncError {
     Invalid(String),
     #[error("sync cancelled")]
     Cancelled,
+    /// The feed is of another catalogue than the one this database follows.
+    #[error("{0}")]
+    Authority(String),
+    /// A change log that never ends, or a pull past its time.
+    #[error("{url}: {message}")]
+    NoProgress { url: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -62,6 +68,10 @@ pub struct Options {
     pub timeout: Duration,
     /// Changes per page.
     pub page_size: usize,
+    /// Most pages one pull reads: a change log that never ends is cut there, with an error.
+    pub max_pages: u32,
+    /// Longest time one pull may take, all pages together.
+    pub deadline: Duration,
     /// Set to stop between requests and pages.
     pub cancel: Arc<AtomicBool>,
 }
@@ -73,6 +83,8 @@ impl Default for Options {
             retry: Retry::default(),
             timeout: Duration::from_secs(120),
             page_size: 500,
+            max_pages: 10_000,
+            deadline: Duration::from_secs(15 * 60),
             cancel: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -100,6 +112,10 @@ pub struct Report {
     pub rebased: Vec<(String, Vec<String>)>,
     /// Drafts dropped because everything in them is published now.
     pub published_drafts: Vec<String>,
+    /// Items held back earlier that applied on this sync's retry.
+    pub released: Vec<String>,
+    /// Items still held back after this sync (see `portraits quarantine`).
+    pub held: u32,
     pub cursor: u64,
     pub retries: u32,
 }
@@ -168,6 +184,19 @@ impl Http {
         url: &str,
         build: &dyn Fn(&reqwest::blocking::Client) -> reqwest::blocking::RequestBuilder,
     ) -> Result<Fetched, SyncError> {
+        self.send_checked(url, self.opts.limits.max_bytes, false, build)
+    }
+
+    /// As [`Http::send`], reading at most `cap` bytes; with `json`, a 200 body is checked
+    /// against the feed's limits while it streams in, so a body that unpacks to millions of
+    /// elements is refused after the first ones past the limit.
+    pub fn send_checked(
+        &mut self,
+        url: &str,
+        cap: usize,
+        json: bool,
+        build: &dyn Fn(&reqwest::blocking::Client) -> reqwest::blocking::RequestBuilder,
+    ) -> Result<Fetched, SyncError> {
         let retry = self.opts.retry;
         let mut delay = retry.base;
         let mut last_error = String::new();
@@ -199,14 +228,14 @@ impl Http {
                     } else {
                         let etag =
                             resp.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(String::from);
-                        match read_capped(resp, self.opts.limits.max_bytes) {
+                        let checker = (json && status == 200)
+                            .then(|| feed::LimitChecker::new(Limits { max_bytes: cap, ..self.opts.limits }));
+                        match read_capped(resp, cap, checker) {
                             Ok(body) => return Ok(Fetched { status, etag, body }),
                             Err(ReadError::TooLarge) => {
-                                return Err(SyncError::Feed {
-                                    url: url.into(),
-                                    source: FeedError::TooLarge(self.opts.limits.max_bytes),
-                                })
+                                return Err(SyncError::Feed { url: url.into(), source: FeedError::TooLarge(cap) })
                             }
+                            Err(ReadError::Limit(e)) => return Err(SyncError::Feed { url: url.into(), source: e }),
                             Err(ReadError::Io(m)) => {
                                 // The connection broke mid-body: nothing was applied; try again.
                                 last_error = format!("the connection broke while reading the answer: {m}");
@@ -231,18 +260,37 @@ impl Http {
 
 enum ReadError {
     TooLarge,
+    Limit(FeedError),
     Io(String),
 }
 
-fn read_capped(resp: reqwest::blocking::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
+fn read_capped(
+    resp: reqwest::blocking::Response,
+    cap: usize,
+    mut checker: Option<feed::LimitChecker>,
+) -> Result<Vec<u8>, ReadError> {
     if resp.content_length().is_some_and(|n| n as usize > cap) {
         return Err(ReadError::TooLarge);
     }
     let mut body = Vec::new();
-    // The cap counts decompressed bytes: a small gzip bomb is caught too.
-    resp.take(cap as u64 + 1).read_to_end(&mut body).map_err(|e| ReadError::Io(e.to_string()))?;
-    if body.len() > cap {
-        return Err(ReadError::TooLarge);
+    // The cap counts decompressed bytes: a small gzip bomb is caught too, and the limits are
+    // checked chunk by chunk, before the rest is read.
+    let mut reader = resp.take(cap as u64 + 1);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e.to_string())),
+        };
+        if body.len() + n > cap {
+            return Err(ReadError::TooLarge);
+        }
+        if let Some(c) = checker.as_mut() {
+            c.push(&chunk[..n]).map_err(ReadError::Limit)?;
+        }
+        body.extend_from_slice(&chunk[..n]);
     }
     Ok(body)
 }
@@ -272,23 +320,46 @@ pub struct Local {
     pub versions: HashMap<String, (u32, bool, HashMap<u32, String>)>,
     /// Drafts, with the portrait of their base version.
     pub drafts: HashMap<String, (Draft, Portrait)>,
+    /// Ids of the items held back from this feed (retried; released once here).
+    pub held: std::collections::HashSet<String>,
+}
+
+fn hold(item: &RemoteItem, reason: String) -> SyncOp {
+    let (city_id, version) = match item {
+        RemoteItem::Version { portrait, .. } => (portrait.city.id.clone(), Some(portrait.version)),
+        RemoteItem::Tombstone { city_id, version, .. } => (city_id.clone(), Some(*version)),
+    };
+    let item_id = match item {
+        RemoteItem::Version { id, .. } | RemoteItem::Tombstone { id, .. } => id.clone(),
+    };
+    SyncOp::Quarantine { item_id, city_id: Some(city_id), version, reason, body: item.to_item_json() }
 }
 
 /// Decides what to do with a page of remote items. Pure: same input, same plan.
 ///
-/// - a version already here with the same content: nothing; with other content: quarantine
-///   (versions are immutable);
+/// - a version already here with the same content: nothing (released if it was held back);
+///   with other content: held back (versions are immutable);
 /// - the next version of a city (or version 1 of a new city): insert;
-/// - a version that leaves a gap or goes backwards: quarantine;
+/// - a version that leaves a gap or goes backwards: held back, and retried by later syncs, so
+///   the gap heals once the version before it applies;
 /// - a tombstone of a city here: delete it (its versions stay);
-/// - a refused item: quarantine with its reason;
-/// - a draft whose base moved: rebase it with the three-way merge, conflicts kept.
+/// - a refused item: held back with its reason;
+/// - a draft whose base moved: rebase it with the three-way merge; the conflicts it had that the
+///   user has not resolved stay open, with the newest published value as "theirs".
 pub fn plan(page: &Page, local: &Local) -> Vec<SyncOp> {
     let mut ops = Vec::new();
     let mut latest: HashMap<&str, u32> = local.versions.iter().map(|(k, v)| (k.as_str(), v.0)).collect();
     let mut new_latest: HashMap<String, Portrait> = HashMap::new();
     for r in &page.refused {
-        ops.push(SyncOp::Quarantine { item_id: r.id.clone(), reason: r.reason.clone(), body: r.body.clone() });
+        let raw: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        let g = raw.get("_gnlc");
+        ops.push(SyncOp::Quarantine {
+            item_id: r.id.clone(),
+            city_id: g.and_then(|g| g.get("cityId")).and_then(|c| c.as_str()).map(|c| c.chars().take(64).collect()),
+            version: g.and_then(|g| g.get("version")).and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok()),
+            reason: r.reason.clone(),
+            body: r.body.clone(),
+        });
     }
     for item in &page.items {
         match item {
@@ -298,13 +369,14 @@ pub fn plan(page: &Page, local: &Local) -> Vec<SyncOp> {
                 let known = local.versions.get(city).and_then(|(_, _, m)| m.get(&v));
                 if let Some(local_sha) = known {
                     if local_sha != sha256 {
-                        ops.push(SyncOp::Quarantine {
-                            item_id: id.clone(),
-                            reason: format!(
+                        ops.push(hold(
+                            item,
+                            format!(
                                 "version {v} of {city} differs from the copy here; published versions never change"
                             ),
-                            body: serde_json::to_string(portrait).unwrap_or_default(),
-                        });
+                        ));
+                    } else if local.held.contains(id) {
+                        ops.push(SyncOp::Release { item_id: id.clone() });
                     }
                     continue;
                 }
@@ -320,21 +392,23 @@ pub fn plan(page: &Page, local: &Local) -> Vec<SyncOp> {
                     let why = if v <= current {
                         format!("version {v} of {city} goes back behind version {current} here")
                     } else {
-                        format!("version {v} of {city} would leave a gap after version {current}")
+                        format!(
+                            "version {v} of {city} would leave a gap after version {current} (waiting for version {})",
+                            current + 1
+                        )
                     };
-                    ops.push(SyncOp::Quarantine {
-                        item_id: id.clone(),
-                        reason: why,
-                        body: serde_json::to_string(portrait).unwrap_or_default(),
-                    });
+                    ops.push(hold(item, why));
                 }
             }
-            RemoteItem::Tombstone { city_id, version, .. } => {
+            RemoteItem::Tombstone { id, city_id, version, .. } => {
                 let here = local.versions.get(city_id.as_str()).is_some_and(|(_, deleted, _)| !deleted)
                     || new_latest.contains_key(city_id);
                 if here {
                     ops.push(SyncOp::Tombstone { city_id: city_id.clone(), version: *version });
                     new_latest.remove(city_id);
+                }
+                if local.held.contains(id) {
+                    ops.push(SyncOp::Release { item_id: id.clone() });
                 }
             }
         }
@@ -346,34 +420,58 @@ pub fn plan(page: &Page, local: &Local) -> Vec<SyncOp> {
         let theirs = &new_latest[city];
         if let Some((draft, base)) = local.drafts.get(city) {
             if theirs.version > draft.base_version {
-                let m = merge::three_way(base, theirs, &draft.portrait);
-                let conflicts: Vec<merge::FieldDiff> = m.conflicts().cloned().collect();
-                let mut merged = m.merged.clone();
-                // Compare content only: version and source are the publisher's.
-                merged.version = theirs.version;
-                merged.source = theirs.source.clone();
-                if conflicts.is_empty() && merged == *theirs {
-                    // Everything the draft changed is published now (its submission was
-                    // accepted, or someone made the same edits): nothing is left to keep.
-                    ops.push(SyncOp::DropDraft { city_id: city.clone() });
-                    continue;
-                }
-                merged.version = theirs.version + 1;
-                merged.source = draft.portrait.source.clone();
-                ops.push(SyncOp::Draft {
-                    city_id: city.clone(),
-                    base_version: theirs.version,
-                    portrait: Box::new(merged),
-                    conflicts,
-                });
+                ops.push(rebase(draft, base, theirs));
             }
         }
     }
     ops
 }
 
+/// Rebases a draft onto a newly published version.
+fn rebase(draft: &Draft, base: &Portrait, theirs: &Portrait) -> SyncOp {
+    let m = merge::three_way(base, theirs, &draft.portrait);
+    let mut conflicts: Vec<merge::FieldDiff> = m.conflicts().cloned().collect();
+    // A conflict the user has not resolved stays open through every later rebase, even when
+    // this merge alone would take "mine" for it: the user must still choose.
+    let theirs_json = serde_json::to_value(theirs).unwrap_or_default();
+    let mine_json = serde_json::to_value(&draft.portrait).unwrap_or_default();
+    for old in &draft.conflicts {
+        if conflicts.iter().any(|c| c.field == old.field) {
+            continue;
+        }
+        let mine = merge::get_field(&mine_json, &old.field);
+        conflicts.push(merge::FieldDiff {
+            field: old.field.clone(),
+            state: merge::FieldState::Conflict,
+            base: old.base.clone(),
+            theirs: merge::get_field(&theirs_json, &old.field),
+            merged: mine.clone(),
+            mine,
+        });
+    }
+    conflicts.sort_by_key(|c| merge::FIELDS.iter().position(|f| *f == c.field).unwrap_or(usize::MAX));
+    let mut merged = m.merged.clone();
+    // Compare content only: version and source are the publisher's.
+    merged.version = theirs.version;
+    merged.source = theirs.source.clone();
+    if conflicts.is_empty() && merged == *theirs {
+        // Everything the draft changed is published now (its submission was accepted, or
+        // someone made the same edits): nothing is left to keep.
+        return SyncOp::DropDraft { city_id: draft.city_id.clone(), revision: draft.revision };
+    }
+    merged.version = theirs.version + 1;
+    merged.source = draft.portrait.source.clone();
+    SyncOp::Draft {
+        city_id: draft.city_id.clone(),
+        base_version: theirs.version,
+        portrait: Box::new(merged),
+        conflicts,
+        revision: draft.revision,
+    }
+}
+
 /// Reads what the planner needs from the store.
-pub fn local_state(store: &Store) -> Result<Local, StoreError> {
+pub fn local_state(store: &Store, feed: &str) -> Result<Local, StoreError> {
     let versions = store
         .version_index()?
         .into_iter()
@@ -385,7 +483,8 @@ pub fn local_state(store: &Store) -> Result<Local, StoreError> {
             drafts.insert(d.city_id.clone(), (d, base));
         }
     }
-    Ok(Local { versions, drafts })
+    let held = store.held_items(feed)?.into_iter().map(|h| h.item_id).collect();
+    Ok(Local { versions, drafts, held })
 }
 
 // ---- sync -----------------------------------------------------------------------------------
@@ -405,58 +504,77 @@ pub fn normalise_base(url: &str) -> Result<String, SyncError> {
     Ok(u.to_string())
 }
 
-/// Fetches the media of inserted versions that this machine lacks, checking each hash; a
-/// version whose photo fails the check is turned into a quarantine (with later versions of the
-/// same city), so the last good version stays.
-fn fetch_media(http: &mut Http, store: &mut Store, base: &str, ops: &mut [SyncOp]) -> Result<(), SyncError> {
+/// Fetches the photos of inserted versions that this machine lacks, checking each one's hash
+/// and header (format, pixel budget). A version whose photo cannot be had — a 404, a refusal, a
+/// network fault, a bad image — is held back with the reason (with the later versions of its
+/// city in this page), so the last good version stays and a later sync retries it. Returns the
+/// photos to store with the page, in its transaction.
+fn fetch_media(
+    http: &mut Http,
+    store: &Store,
+    base: &str,
+    page: &Page,
+    ops: &mut [SyncOp],
+) -> Result<Vec<(Vec<u8>, String)>, SyncError> {
+    let seqs: HashMap<&str, u64> = page
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            RemoteItem::Version { id, seq, .. } => Some((id.as_str(), *seq)),
+            RemoteItem::Tombstone { .. } => None,
+        })
+        .collect();
     let mut bad_cities: HashMap<String, String> = HashMap::new();
+    let mut fetched: Vec<(Vec<u8>, String)> = Vec::new();
+    let mut have: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let cap = crate::booklet::images::MAX_IMAGE_BYTES;
     for op in ops.iter_mut() {
         let SyncOp::Insert(item) = op else { continue };
         let city = item.portrait.city.id.clone();
+        let as_item = |portrait: &Portrait, origin: &str| RemoteItem::Version {
+            id: origin.to_string(),
+            seq: seqs.get(origin).copied().unwrap_or(0),
+            portrait: Box::new(portrait.clone()),
+            sha256: portrait.content_sha256(),
+        };
         if let Some(reason) = bad_cities.get(&city) {
-            *op = SyncOp::Quarantine {
-                item_id: item.origin.clone(),
-                reason: reason.clone(),
-                body: serde_json::to_string(&item.portrait).unwrap_or_default(),
-            };
+            *op = hold(
+                &as_item(&item.portrait, &item.origin),
+                format!("held back behind an earlier version of {city}: {reason}"),
+            );
             continue;
         }
         for photo in item.portrait.photos.clone() {
-            if store.media(&photo.sha256)?.is_some() {
+            if have.contains(&photo.sha256) || store.has_media(&photo.sha256)? {
                 continue;
             }
             let url = format!("{base}/v1/media/{}", photo.sha256);
-            let got = http.send(&url, &|c| c.get(&url))?;
-            let reason = if got.status != 200 {
-                Some(format!("photo {} could not be fetched: HTTP {}", photo.sha256, got.status))
-            } else if hex::encode(Sha256::digest(&got.body)) != photo.sha256 {
-                Some(format!("photo {}: the bytes received do not match their SHA-256", photo.sha256))
-            } else if crate::booklet::images::load(&got.body).is_err() {
-                Some(format!("photo {} is not a readable JPEG or PNG", photo.sha256))
-            } else {
-                None
+            let reason = match http.send_checked(&url, cap, false, &|c| c.get(&url)) {
+                Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
+                Err(e) => Some(format!("photo {} could not be fetched: {e}", photo.sha256)),
+                Ok(got) if got.status != 200 => {
+                    Some(format!("photo {} could not be fetched: HTTP {}", photo.sha256, got.status))
+                }
+                Ok(got) if hex::encode(Sha256::digest(&got.body)) != photo.sha256 => {
+                    Some(format!("photo {}: the bytes received do not match their SHA-256", photo.sha256))
+                }
+                Ok(got) => match crate::booklet::images::check(&got.body) {
+                    Err(e) => Some(format!("photo {}: {e}", photo.sha256)),
+                    Ok((format, _, _)) => {
+                        have.insert(photo.sha256.clone());
+                        fetched.push((got.body, format.mime().to_string()));
+                        None
+                    }
+                },
             };
-            match reason {
-                None => {
-                    let mime = match photo.mime {
-                        crate::model::PhotoMime::Jpeg => "image/jpeg",
-                        crate::model::PhotoMime::Png => "image/png",
-                    };
-                    store.put_media(&got.body, mime)?;
-                }
-                Some(r) => {
-                    bad_cities.insert(city.clone(), r.clone());
-                    *op = SyncOp::Quarantine {
-                        item_id: item.origin.clone(),
-                        reason: r,
-                        body: serde_json::to_string(&item.portrait).unwrap_or_default(),
-                    };
-                    break;
-                }
+            if let Some(r) = reason {
+                bad_cities.insert(city.clone(), r.clone());
+                *op = hold(&as_item(&item.portrait, &item.origin), r);
+                break;
             }
         }
     }
-    Ok(())
+    Ok(fetched)
 }
 
 fn apply(
@@ -469,15 +587,15 @@ fn apply(
 ) -> Result<(), SyncError> {
     if page.items.is_empty() && page.refused.is_empty() {
         // Nothing changed: record the cursor and the time, skip the planner.
-        store.apply_sync(&[], base, &meta)?;
+        store.apply_sync(&[], base, &meta, &[])?;
         report.pages += 1;
         report.cursor = page.cursor;
         return Ok(());
     }
-    let local = local_state(store)?;
+    let local = local_state(store, base)?;
     let mut ops = plan(page, &local);
-    fetch_media(http, store, base, &mut ops)?;
-    let applied = store.apply_sync(&ops, base, &meta)?;
+    let media = fetch_media(http, store, base, page, &mut ops)?;
+    let applied = store.apply_sync(&ops, base, &meta, &media)?;
     report.added.extend(applied.added);
     for op in &ops {
         match op {
@@ -486,18 +604,95 @@ fn apply(
             SyncOp::Draft { city_id, conflicts, .. } => {
                 report.rebased.push((city_id.clone(), conflicts.iter().map(|c| c.field.clone()).collect()))
             }
-            SyncOp::DropDraft { city_id } => report.published_drafts.push(city_id.clone()),
-            SyncOp::Insert(_) => {}
+            SyncOp::DropDraft { city_id, .. } => report.published_drafts.push(city_id.clone()),
+            SyncOp::Release { item_id } => report.released.push(item_id.clone()),
+            SyncOp::Insert(i) => {
+                if local.held.contains(&i.origin) {
+                    report.released.push(i.origin.clone());
+                }
+            }
         }
     }
     report.pages += 1;
-    report.cursor = page.cursor;
+    if !meta.is_empty() {
+        report.cursor = page.cursor;
+    }
     Ok(())
+}
+
+/// Retries the items held back from this feed: they are planned again as one page in catalogue
+/// order, so a version held for a missing photo applies once the photo can be had, and the
+/// versions held behind it (gaps) follow in the same transaction. What still fails stays held,
+/// its reason and attempt count updated.
+fn retry_held(
+    store: &mut Store,
+    base: &str,
+    http: &mut Http,
+    opts: &Options,
+    report: &mut Report,
+) -> Result<(), SyncError> {
+    let held = store.held_items(base)?;
+    if held.is_empty() {
+        return Ok(());
+    }
+    // Items kept by an older build may have been cut; they stay held with their JSON error.
+    let values: Vec<serde_json::Value> = held
+        .iter()
+        .map(|h| {
+            serde_json::from_str(&h.body).unwrap_or_else(|_| serde_json::json!({ "id": h.item_id, "_gnlc": null }))
+        })
+        .collect();
+    let limits = Limits { max_refused: usize::MAX, ..opts.limits };
+    let (mut items, refused) = feed::split_items(values, &limits)
+        .map_err(|e| SyncError::Feed { url: format!("{base} (held items)"), source: e })?;
+    items.sort_by_key(RemoteItem::seq);
+    let page = Page { items, refused, cursor: report.cursor, has_more: false, tombstone_floor: 0, catalog_id: None };
+    let mut retry = Report::default();
+    apply(store, &page, base, http, Vec::new(), &mut retry)?;
+    report.added.extend(retry.added);
+    report.deleted.extend(retry.deleted);
+    report.rebased.extend(retry.rebased);
+    report.published_drafts.extend(retry.published_drafts);
+    report.released.extend(retry.released);
+    Ok(())
+}
+
+/// The catalogue a database follows: the first one it synced from. A page of another
+/// catalogue (another server behind a changed feed URL) is refused before anything of it is
+/// applied, so two catalogues are never mixed in one database.
+fn check_authority(store: &mut Store, base: &str, page_catalog: Option<&str>) -> Result<(), SyncError> {
+    let mine = store.meta("feed:authority")?;
+    let theirs = match page_catalog {
+        Some(id) => format!("catalogue {id}"),
+        None => format!("feed {base}"),
+    };
+    match mine {
+        None => {
+            store.set_meta("feed:authority", &theirs)?;
+            store.set_meta("feed:authority_url", base)?;
+            Ok(())
+        }
+        Some(m) if m == theirs => {
+            store.set_meta("feed:authority_url", base)?;
+            Ok(())
+        }
+        Some(m) => {
+            let url = store.meta("feed:authority_url")?.unwrap_or_default();
+            Err(SyncError::Authority(format!(
+                "this database follows {m} (last synced from {url}); {base} serves {theirs}. Syncing would mix two catalogues: keep the feed URL, or use another database (--db) for this feed"
+            )))
+        }
+    }
 }
 
 /// Pulls the catalogue from `feed_url`: the snapshot on the first sync (or when the server
 /// answers 410 Gone), the changes after the stored cursor otherwise, or a conditional snapshot
-/// from a static host (no `/v1/changes`). Each page is applied in one transaction.
+/// from a static host (no `/v1/changes`). Each page is applied in one transaction. Then the
+/// items held back by earlier syncs are retried.
+///
+/// Every pull ends: a page that says more follow but brings nothing new (no items, or a
+/// `lastVersion` that does not move forward) is an error at once; `max_pages` and `deadline`
+/// bound the rest.
 pub fn pull(
     store: &mut Store,
     feed_url: &str,
@@ -505,26 +700,39 @@ pub fn pull(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, SyncError> {
     let base = normalise_base(feed_url)?;
+    let started = std::time::Instant::now();
     let mut http = Http::new(opts.clone())?;
     let mut report = Report::default();
     let cursor: u64 = store.meta(&key(&base, "cursor"))?.and_then(|s| s.parse().ok()).unwrap_or(0);
-    store.set_meta("feed:last", &base)?;
+    report.cursor = cursor;
     let mut do_snapshot = cursor == 0;
     // After a 410 the client is known to be behind: the snapshot is fetched unconditionally.
     let mut conditional = cursor > 0;
+    let limits = opts.limits;
     if !do_snapshot {
         report.mode = "changes".into();
         let mut since = cursor;
+        let mut pages = 0u32;
         loop {
             http.cancelled()?;
             let url = format!("{base}/v1/changes?since={since}&limit={}", opts.page_size);
+            if pages >= opts.max_pages || started.elapsed() > opts.deadline {
+                return Err(SyncError::NoProgress {
+                    url,
+                    message: format!(
+                        "the change log did not end after {pages} pages and {} s; what was read so far is kept (up to {since})",
+                        started.elapsed().as_secs()
+                    ),
+                });
+            }
+            pages += 1;
             progress(Progress {
                 phase: "changes".into(),
                 done: since,
                 total: None,
-                message: format!("changes since {since}"),
+                message: format!("reading changes since {since} from {base}"),
             });
-            let got = http.send(&url, &|c| c.get(&url))?;
+            let got = http.send_checked(&url, limits.max_bytes, true, &|c| c.get(&url))?;
             match got.status {
                 200 => {}
                 410 => {
@@ -539,11 +747,23 @@ pub fn pull(
                 }
                 s => return Err(status_error(&url, s, &got.body)),
             }
-            let page = feed::parse_changes(&got.body, since, &opts.limits)
+            let page = feed::parse_changes(&got.body, since, &limits)
                 .map_err(|e| SyncError::Feed { url: url.clone(), source: e })?;
+            if page.has_more && (page.cursor <= since || (page.items.is_empty() && page.refused.is_empty())) {
+                return Err(SyncError::NoProgress {
+                    url,
+                    message: format!(
+                        "the server says more changes follow but its page brings nothing new (lastVersion {} after {since}, {} items); stopped",
+                        page.cursor,
+                        page.items.len() + page.refused.len()
+                    ),
+                });
+            }
+            check_authority(store, &base, page.catalog_id.as_deref())?;
             let meta = vec![
                 (key(&base, "cursor"), page.cursor.to_string()),
                 (key(&base, "synced_at"), crate::store::now_rfc3339()),
+                ("feed:last".to_string(), base.clone()),
             ];
             apply(store, &page, &base, &mut http, meta, &mut report)?;
             since = page.cursor;
@@ -559,9 +779,9 @@ pub fn pull(
             phase: "snapshot".into(),
             done: 0,
             total: None,
-            message: "downloading the catalogue".into(),
+            message: format!("downloading the catalogue from {base}"),
         });
-        let got = http.send(&url, &|c| {
+        let got = http.send_checked(&url, limits.max_bytes, true, &|c| {
             let mut r = c.get(&url).header(reqwest::header::ACCEPT, "application/feed+json, application/json");
             if let Some(e) = &etag {
                 r = r.header(reqwest::header::IF_NONE_MATCH, e.as_str());
@@ -576,8 +796,11 @@ pub fn pull(
             }
             200 => {
                 report.mode = "snapshot".into();
-                let page = feed::parse_feed(&got.body, &opts.limits)
+                let page = feed::parse_feed(&got.body, &limits)
                     .map_err(|e| SyncError::Feed { url: url.clone(), source: e })?;
+                let new_etag = got.etag.clone();
+                drop(got);
+                check_authority(store, &base, page.catalog_id.as_deref())?;
                 progress(Progress {
                     phase: "apply".into(),
                     done: 0,
@@ -587,15 +810,24 @@ pub fn pull(
                 let mut meta = vec![
                     (key(&base, "cursor"), page.cursor.to_string()),
                     (key(&base, "synced_at"), crate::store::now_rfc3339()),
+                    ("feed:last".to_string(), base.clone()),
                 ];
-                if let Some(e) = &got.etag {
-                    meta.push((key(&base, "etag"), e.clone()));
+                if let Some(e) = new_etag {
+                    meta.push((key(&base, "etag"), e));
                 }
                 apply(store, &page, &base, &mut http, meta, &mut report)?;
             }
             s => return Err(status_error(&url, s, &got.body)),
         }
     }
+    progress(Progress {
+        phase: "retry".into(),
+        done: 0,
+        total: None,
+        message: "retrying the updates held back".into(),
+    });
+    retry_held(store, &base, &mut http, opts, &mut report)?;
+    report.held = store.quarantine()?.len() as u32;
     report.retries = http.retries;
     progress(Progress { phase: "done".into(), done: report.added.len() as u64, total: None, message: "synced".into() });
     Ok(report)
@@ -611,15 +843,105 @@ fn status_error(url: &str, status: u16, body: &[u8]) -> SyncError {
 
 // ---- submissions ----------------------------------------------------------------------------
 
-/// Sends every pending submission of the outbox. Each keeps the idempotency key minted when the
-/// user submitted, so a resend after a crash or a lost answer never creates a second submission.
-/// Returns (sent, failed, still pending).
+/// A token is sent only over TLS, or to this machine (loopback: tests, a local server, an SSH
+/// tunnel): never in clear over a network.
+pub fn check_token_transport(url: &str) -> Result<(), SyncError> {
+    let lower = url.trim().to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Ok(());
+    }
+    let rest = lower.strip_prefix("http://").unwrap_or(&lower);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+    };
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(SyncError::Invalid(format!(
+            "{url}: your token is not sent over plain http (anyone on the network could read it); use the https:// address of the feed"
+        )))
+    }
+}
+
+/// Uploads the photos a submission names that the server does not hold yet (checked with
+/// `HEAD /v1/media/{sha256}`, sent with `PUT /v1/cities/{city}/media/{sha256}`).
+fn upload_photos(
+    http: &mut Http,
+    store: &Store,
+    base: &str,
+    token: &str,
+    entry: &OutboxEntry,
+) -> Result<(), UploadError> {
+    for photo in &entry.portrait.photos {
+        let head = format!("{base}/v1/media/{}", photo.sha256);
+        let got = http.send(&head, &|c| c.head(&head)).map_err(UploadError::Sync)?;
+        if got.status == 200 {
+            continue;
+        }
+        let (bytes, mime) = store.media(&photo.sha256).map_err(|e| UploadError::Sync(e.into()))?.ok_or_else(|| {
+            UploadError::Refused(format!(
+                "photo {} ({}) is not in this database: add it again (portraits media add FILE) or remove it from the draft",
+                photo.sha256, photo.caption.as_deref().unwrap_or("no caption")
+            ))
+        })?;
+        let url = format!("{base}/v1/cities/{}/media/{}", entry.city_id, photo.sha256);
+        let got = http
+            .send(&url, &|c| {
+                c.put(&url).bearer_auth(token).header(reqwest::header::CONTENT_TYPE, mime.as_str()).body(bytes.clone())
+            })
+            .map_err(UploadError::Sync)?;
+        if !(got.status == 200 || got.status == 201) {
+            return Err(UploadError::Refused(format!(
+                "photo {} ({}) was refused: {}",
+                photo.sha256,
+                photo.caption.as_deref().unwrap_or("no caption"),
+                status_error(&url, got.status, &got.body)
+            )));
+        }
+    }
+    Ok(())
+}
+
+enum UploadError {
+    /// The server refused a photo (or it is missing here): the submission fails.
+    Refused(String),
+    /// Network or local fault: the submission stays pending.
+    Sync(SyncError),
+}
+
+/// Sends every pending submission of the outbox, each after the photos it names. Each keeps
+/// the idempotency key minted when the user submitted, so a resend after a crash or a lost
+/// answer never creates a second submission. Returns (sent, failed, still pending).
 pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -> Result<(u32, u32, u32), SyncError> {
     let base = normalise_base(base)?;
     let mut http = Http::new(opts.clone())?;
     let (mut sent, mut failed, mut pending) = (0, 0, 0);
     for entry in store.outbox()?.into_iter().filter(|e| e.status == "pending") {
         let url = format!("{base}/v1/cities/{}/submissions", entry.city_id);
+        if let Err(e) = check_token_transport(&url) {
+            store.outbox_update(entry.id, "pending", Some(&e.to_string()), None)?;
+            pending += 1;
+            continue;
+        }
+        match upload_photos(&mut http, store, &base, token, &entry) {
+            Ok(()) => {}
+            Err(UploadError::Sync(SyncError::Cancelled)) => return Err(SyncError::Cancelled),
+            Err(UploadError::Sync(e)) => {
+                store.outbox_update(entry.id, "pending", Some(&e.to_string()), None)?;
+                pending += 1;
+                continue;
+            }
+            Err(UploadError::Refused(reason)) => {
+                store.outbox_update(entry.id, "failed", Some(&reason), None)?;
+                failed += 1;
+                continue;
+            }
+        }
         let body = serde_json::json!({ "baseVersion": entry.base_version, "portrait": entry.portrait });
         let outcome = http.send(&url, &|c| {
             c.post(&url)
@@ -665,6 +987,7 @@ pub fn fetch_submissions(
     let base = normalise_base(base)?;
     let mut http = Http::new(opts.clone())?;
     let url = format!("{base}/v1/cities/{city_id}/submissions");
+    check_token_transport(&url)?;
     let got = http.send(&url, &|c| c.get(&url).bearer_auth(token))?;
     if got.status != 200 {
         return Err(status_error(&url, got.status, &got.body));
@@ -714,7 +1037,7 @@ mod tests {
     }
 
     fn page(items: Vec<RemoteItem>) -> Page {
-        Page { items, refused: vec![], cursor: 100, has_more: false, tombstone_floor: 0 }
+        Page { items, refused: vec![], cursor: 100, has_more: false, tombstone_floor: 0, catalog_id: None }
     }
 
     fn kinds(ops: &[SyncOp]) -> Vec<String> {
@@ -724,7 +1047,8 @@ mod tests {
                 SyncOp::Tombstone { city_id, .. } => format!("delete {city_id}"),
                 SyncOp::Quarantine { item_id, .. } => format!("quarantine {item_id}"),
                 SyncOp::Draft { city_id, conflicts, .. } => format!("rebase {city_id} ({} conflicts)", conflicts.len()),
-                SyncOp::DropDraft { city_id } => format!("drop draft {city_id}"),
+                SyncOp::DropDraft { city_id, .. } => format!("drop draft {city_id}"),
+                SyncOp::Release { item_id } => format!("release {item_id}"),
             })
             .collect()
     }
@@ -803,6 +1127,7 @@ mod tests {
             portrait: mine.clone(),
             updated_at: String::new(),
             conflicts: vec![],
+            revision: 1,
         };
         l.drafts.insert("ie-cork".into(), (draft.clone(), cork1.clone()));
         let mut p = page(vec![item(&theirs, 5)]);

@@ -35,6 +35,7 @@ fn export_all(dir: &Path) {
         app::ValidationReport,
         app::PdfExport,
         app::Submitted,
+        app::SavedDraft,
         app::SyncSummary,
         sync::Progress,
         booklet::Rendered,

@@ -128,8 +128,8 @@ fn get_draft(state: State<'_, Arc<Shared>>, city_id: String) -> Res<Option<Draft
 
 #[tauri::command]
 fn save_draft(state: State<'_, Arc<Shared>>, city_id: String, portrait: Portrait) -> Res<Saved> {
-    with_store(&state, |s| app::save_draft_portrait(s, &city_id, portrait))
-        .map(|(draft, errors)| Saved { draft, errors })
+    with_store(&state, |s| app::save_draft_portrait(s, &city_id, portrait, None))
+        .map(|r| Saved { draft: r.draft, errors: r.errors })
 }
 
 #[tauri::command]

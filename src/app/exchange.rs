@@ -19,7 +19,8 @@ impl From<SyncError> for ApiError {
             SyncError::Status { status, .. } if (400..500).contains(status) => ErrorCode::InvalidInput,
             SyncError::Status { .. } => ErrorCode::Io,
             SyncError::Feed { .. } | SyncError::Invalid(_) => ErrorCode::InvalidInput,
-            SyncError::Cancelled => ErrorCode::Io,
+            SyncError::Cancelled | SyncError::NoProgress { .. } => ErrorCode::Io,
+            SyncError::Authority(_) => ErrorCode::Conflict,
             SyncError::Store(s) => return ApiError::from(StoreError::Corrupt(s.to_string())),
         };
         ApiError::new(code, e.to_string())
@@ -180,6 +181,11 @@ pub fn draft(store: &Store, city_id: &str) -> Result<Option<Draft>> {
 /// publisher's and are taken from the catalogue; the draft keeps its base version (the latest,
 /// for a new draft). Invalid JSON changes nothing.
 pub fn set_draft(store: &mut Store, city_id: &str, bytes: &[u8], origin: &str) -> Result<Draft> {
+    let portrait = parse_draft_file(city_id, bytes, origin)?;
+    store_draft(store, city_id, portrait, None)
+}
+
+fn parse_draft_file(city_id: &str, bytes: &[u8], origin: &str) -> Result<Portrait> {
     let portrait = model::parse_portrait(bytes).map_err(|errs| {
         let first = errs.first().map(|e| e.to_string()).unwrap_or_default();
         ApiError::invalid(format!("{origin}: {first}"), errs)
@@ -190,13 +196,13 @@ pub fn set_draft(store: &mut Store, city_id: &str, bytes: &[u8], origin: &str) -
             vec![FieldError::new("$.city.id", format!("must be {city_id}"))],
         ));
     }
-    store_draft(store, city_id, portrait)
+    Ok(portrait)
 }
 
 /// Stores a portrait as the city's draft. The city block and the publication are the
 /// publisher's and come from the catalogue; the draft keeps its base version (the latest, for a
 /// new draft) and any conflicts still open.
-fn store_draft(store: &mut Store, city_id: &str, mut portrait: Portrait) -> Result<Draft> {
+fn store_draft(store: &mut Store, city_id: &str, mut portrait: Portrait, expected: Option<u64>) -> Result<Draft> {
     let city = store.city(city_id)?;
     let existing = store.draft(city_id)?;
     let latest = store.versions(city_id)?.last().map(|v| v.version).unwrap_or(1);
@@ -205,7 +211,72 @@ fn store_draft(store: &mut Store, city_id: &str, mut portrait: Portrait) -> Resu
     portrait.city = city;
     portrait.version = base + 1;
     portrait.source = Source { booklet: None, published: today() };
-    Ok(store.save_draft(city_id, base, &portrait, &conflicts)?)
+    Ok(store.save_draft(city_id, base, &portrait, &conflicts, expected)?)
+}
+
+/// A draft saved from a form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SavedDraft {
+    pub draft: Draft,
+    /// Domain errors to show next to their fields (the draft is stored all the same).
+    pub errors: Vec<FieldError>,
+    /// The save was made against a draft that a sync had rebased meanwhile: it was merged onto
+    /// the rebased draft (three-way, conflicts kept for the user). The form must show `draft`.
+    pub merged: bool,
+}
+
+/// Saves `portrait`, edited from the draft at revision `based_on`, as the city's draft. When a
+/// sync rebased the draft since (it is at a later revision), the edit is merged onto the
+/// rebased draft — base: the draft as it was before the rebase, theirs: the rebased draft,
+/// mine: the edit — and conflicts are added for the user to choose; never written over the
+/// rebase. A save against a revision older still is refused (`conflict`): reload the draft.
+pub fn save_draft_merging(
+    store: &mut Store,
+    city_id: &str,
+    portrait: Portrait,
+    based_on: Option<u64>,
+) -> Result<(Draft, bool)> {
+    let Some(rev) = based_on else { return Ok((store_draft(store, city_id, portrait, None)?, false)) };
+    for _ in 0..3 {
+        let current = store.draft(city_id)?;
+        let Some(current) = current else {
+            // No draft (discarded, or published and dropped): this edit starts a new one.
+            return Ok((store_draft(store, city_id, portrait, None)?, false));
+        };
+        if current.revision == rev {
+            match store_draft(store, city_id, portrait.clone(), Some(rev)) {
+                Err(e) if e.code == ErrorCode::Conflict => continue, // a rebase came in between
+                other => return Ok((other?, false)),
+            }
+        }
+        let Some((before_rev, before)) = store.draft_before_rebase(city_id)? else { break };
+        if before_rev != rev {
+            break;
+        }
+        let m = merge::three_way(&before, &current.portrait, &portrait);
+        let mut conflicts = current.conflicts.clone();
+        for c in m.conflicts() {
+            conflicts.retain(|x| x.field != c.field);
+            conflicts.push(c.clone());
+        }
+        conflicts.sort_by_key(|c| merge::FIELDS.iter().position(|f| *f == c.field).unwrap_or(usize::MAX));
+        let mut merged = m.merged.clone();
+        merged.city = current.portrait.city.clone();
+        merged.version = current.portrait.version;
+        merged.source = current.portrait.source.clone();
+        match store.save_draft(city_id, current.base_version, &merged, &conflicts, Some(current.revision)) {
+            Ok(d) => return Ok((d, true)),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let now = store.draft(city_id)?.map(|d| d.revision).unwrap_or(0);
+    Err(ApiError::new(
+        ErrorCode::Conflict,
+        format!(
+            "the draft of {city_id} changed since this edit began (revision {rev}, now {now}): reload it; nothing was overwritten"
+        ),
+    ))
 }
 
 /// The JSON a user edits: the draft, or the latest version for a new draft.
@@ -221,6 +292,8 @@ pub fn draft_json(store: &Store, city_id: &str) -> Result<String> {
 /// changed and the edited file is kept, so no work is lost.
 pub fn edit_draft(store: &mut Store, city_id: &str) -> Result<Draft> {
     let text = draft_json(store, city_id)?;
+    // A sync may rebase the draft while the editor is open: the edit is merged onto it.
+    let revision = store.draft(city_id)?.map(|d| d.revision);
     let dir = std::env::temp_dir();
     let path = dir.join(format!("portrait-{city_id}-{}.json", std::process::id()));
     std::fs::write(&path, &text).map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", path.display())))?;
@@ -239,7 +312,10 @@ pub fn edit_draft(store: &mut Store, city_id: &str) -> Result<Draft> {
         ));
     }
     let bytes = std::fs::read(&path).map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", path.display())))?;
-    match set_draft(store, city_id, &bytes, &path.display().to_string()) {
+    let origin = path.display().to_string();
+    let saved = parse_draft_file(city_id, &bytes, &origin)
+        .and_then(|p| save_draft_merging(store, city_id, p, revision).map(|(d, _)| d));
+    match saved {
         Ok(d) => {
             let _ = std::fs::remove_file(&path);
             Ok(d)
@@ -272,7 +348,7 @@ pub fn resolve_conflict(store: &mut Store, city_id: &str, field: &str, choice: &
         other => return Err(ApiError::invalid(format!("{other:?}: choose base, theirs or mine"), vec![])),
     };
     let rest: Vec<merge::FieldDiff> = d.conflicts.iter().filter(|x| x.field != field).cloned().collect();
-    Ok(store.save_draft(city_id, d.base_version, &portrait, &rest)?)
+    Ok(store.save_draft(city_id, d.base_version, &portrait, &rest, Some(d.revision))?)
 }
 
 pub fn discard_draft(store: &mut Store, city_id: &str) -> Result<bool> {
@@ -293,10 +369,11 @@ pub struct Submitted {
     pub error: Option<String>,
 }
 
-/// Queues the city's draft for review: an idempotency key is minted now and stored with it in
-/// the outbox (one transaction), then the outbox is sent if the server can be reached. A crash
-/// or a lost answer after this point never creates a duplicate: the resend carries the same key.
-pub fn submit(store: &mut Store, city_id: &str, feed: &str, token: &str, opts: &sync::Options) -> Result<Submitted> {
+/// Queues the city's draft for review without any network call: the draft is checked
+/// (no open conflicts, valid), an idempotency key is minted and stored with it in the outbox
+/// (one transaction). Returns the outbox entry, `pending`. The desktop calls this and lets its
+/// background sync send the outbox, so a Submit never waits on the network.
+pub fn queue_submission(store: &mut Store, city_id: &str) -> Result<OutboxEntry> {
     let d = store.draft(city_id)?.ok_or_else(|| {
         ApiError::invalid(format!("{city_id} has no draft: set one with `portraits draft set` or `draft edit`"), vec![])
     })?;
@@ -314,15 +391,27 @@ pub fn submit(store: &mut Store, city_id: &str, feed: &str, token: &str, opts: &
     }
     let key = uuid::Uuid::new_v4().to_string();
     let outbox_id = store.outbox_add(city_id, &key, d.base_version, &d.portrait)?;
-    let _ = sync::send_outbox(store, feed, token, opts);
-    let entry = store
+    outbox_entry(store, outbox_id)
+}
+
+fn outbox_entry(store: &Store, id: i64) -> Result<OutboxEntry> {
+    store
         .outbox()?
         .into_iter()
-        .find(|e| e.id == outbox_id)
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "outbox entry vanished"))?;
+        .find(|e| e.id == id)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "outbox entry vanished"))
+}
+
+/// Queues the city's draft for review ([`queue_submission`]), then sends the outbox if the
+/// server can be reached. A crash or a lost answer after the queueing never creates a
+/// duplicate: the resend carries the same key.
+pub fn submit(store: &mut Store, city_id: &str, feed: &str, token: &str, opts: &sync::Options) -> Result<Submitted> {
+    let queued = queue_submission(store, city_id)?;
+    let _ = sync::send_outbox(store, feed, token, opts);
+    let entry = outbox_entry(store, queued.id)?;
     Ok(Submitted {
-        outbox_id,
-        idempotency_key: key,
+        outbox_id: entry.id,
+        idempotency_key: entry.idempotency_key,
         status: entry.status,
         submission_id: entry.submission_id,
         error: entry.last_error,
@@ -489,10 +578,16 @@ pub fn portrait_at(store: &Store, city_id: &str, version: u32) -> Result<Portrai
 /// Saves a draft edited in a form (autosave): stored even when a domain rule fails, so nothing
 /// typed is lost; the errors come back for the form to show next to their fields. The city
 /// block and the publication are the publisher's.
-pub fn save_draft_portrait(store: &mut Store, city_id: &str, portrait: Portrait) -> Result<(Draft, Vec<FieldError>)> {
-    let draft = store_draft(store, city_id, portrait)?;
+/// `based_on` is the draft revision the form was showing (see [`save_draft_merging`]).
+pub fn save_draft_portrait(
+    store: &mut Store,
+    city_id: &str,
+    portrait: Portrait,
+    based_on: Option<u64>,
+) -> Result<SavedDraft> {
+    let (draft, merged) = save_draft_merging(store, city_id, portrait, based_on)?;
     let errors = model::validate_portrait(&draft.portrait);
-    Ok((draft, errors))
+    Ok(SavedDraft { draft, errors, merged })
 }
 
 /// What changed between two versions of a city, field by field.

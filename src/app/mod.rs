@@ -329,12 +329,10 @@ pub fn create_booklet(store: &mut Store, file: &Path) -> Result<BookletDef> {
 /// Adds a photo file (JPEG or PNG) to the database's media; returns its SHA-256 and MIME type.
 pub fn add_media(store: &mut Store, file: &Path) -> Result<(String, String)> {
     let bytes = read_capped(file, crate::booklet::images::MAX_IMAGE_BYTES)?;
-    let (kind, _, _) = crate::booklet::images::load(&bytes)
+    // The header is enough: format, dimensions and the pixel budget, nothing decoded.
+    let (format, _, _) = crate::booklet::images::check(&bytes)
         .map_err(|e| ApiError::invalid(format!("{}: {e}", file.display()), vec![]))?;
-    let mime = match kind {
-        crate::booklet::images::ImageKind::Jpeg { .. } => "image/jpeg",
-        crate::booklet::images::ImageKind::Png { .. } => "image/png",
-    };
+    let mime = format.mime();
     let sha = store.put_media(&bytes, mime)?;
     Ok((sha, mime.to_string()))
 }
@@ -533,12 +531,63 @@ pub fn save_booklet(store: &mut Store, def: &BookletDef) -> Result<BookletDef> {
     booklet(store, &def.id)
 }
 
+/// A running process's hold on a database file: `portraits serve` and the desktop window keep
+/// one for as long as they run, so that a restore from another process, which would swap the
+/// file under their open connections and lose their later writes, is refused. It is an advisory
+/// lock (shared) on `DB.lock` beside the database, released when the process ends, however it
+/// ends.
+#[derive(Debug)]
+pub struct DatabaseHold {
+    _file: std::fs::File,
+}
+
+fn lock_path(db: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.lock", db.display()))
+}
+
+fn open_lock_file(db: &Path) -> Result<std::fs::File> {
+    let path = lock_path(db);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| ApiError::io(&path, e))
+}
+
+/// Takes a shared hold on `db` (see [`DatabaseHold`]). Waits while a restore runs.
+pub fn hold_database(db: &Path) -> Result<DatabaseHold> {
+    let file = open_lock_file(db)?;
+    file.lock_shared().map_err(|e| ApiError::io(&lock_path(db), e))?;
+    Ok(DatabaseHold { _file: file })
+}
+
 /// Replaces the database at `db` with a backup, after checking the backup is a sound portrait
 /// database. The caller must have closed its connections to `db`. The backup is copied beside
 /// `db` and checked there (migrated if it is older), so the backup file itself is never written
 /// to, and `db` is replaced by one rename: a bad backup or a crash changes nothing. The old
 /// file is kept beside it as `*.before-restore` until the next restore.
+///
+/// Refused while another process holds the database ([`hold_database`]: a running server or
+/// desktop window), whose open connections would go on writing to the replaced file: what they
+/// wrote after the restore would be lost. A process restoring its own database releases its
+/// hold first.
 pub fn restore_database(db: &Path, backup: &Path) -> Result<()> {
+    let lock = open_lock_file(db)?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "{} is in use by a running process (portraits serve or the desktop window); stop it first, or restore from the window's Settings",
+                    db.display()
+                ),
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(ApiError::io(&lock_path(db), e)),
+    }
     let bad = |why: String| ApiError::invalid(format!("{}: {why}", backup.display()), vec![]);
     let meta = std::fs::metadata(backup).map_err(|e| bad(e.to_string()))?;
     if !meta.is_file() {
@@ -576,9 +625,16 @@ pub fn restore_database(db: &Path, backup: &Path) -> Result<()> {
     }
     let keep = db.with_extension("before-restore");
     if db.exists() {
-        if let Err(e) = std::fs::copy(db, &keep) {
+        // A consistent copy, with what is still in the WAL (a plain file copy would miss it).
+        // If the old file cannot be opened (it may be why the user restores), copy its bytes.
+        let _ = std::fs::remove_file(&keep);
+        let kept = match Store::open(db) {
+            Ok((old, _)) => old.backup_to(&keep).map_err(ApiError::from),
+            Err(_) => std::fs::copy(db, &keep).map(|_| ()).map_err(|e| ApiError::io(&keep, e)),
+        };
+        if let Err(e) = kept {
             remove_staging();
-            return Err(ApiError::io(&keep, e));
+            return Err(e);
         }
     }
     for suffix in ["-wal", "-shm"] {

@@ -6,6 +6,26 @@
 pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 /// Largest image accepted, in pixels per side.
 pub const MAX_SIDE: u32 = 12_000;
+/// Largest image accepted, in pixels (width × height): 25 megapixels, far more than an A5 page
+/// needs at 300 dpi, and at most 100 MB once decoded (RGBA). A small PNG that would decode to
+/// gigabytes is refused from its header, before anything is decoded.
+pub const MAX_PIXELS: u64 = 25_000_000;
+
+/// A photo's format, as its bytes say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+}
+
+impl Format {
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageKind {
@@ -19,7 +39,7 @@ pub enum ImageKind {
 pub enum ImageError {
     #[error("image is {0} bytes; at most {MAX_IMAGE_BYTES} bytes are accepted")]
     TooLarge(usize),
-    #[error("image is {0}×{1} pixels; at most {MAX_SIDE} pixels a side are accepted")]
+    #[error("image is {0}×{1} pixels; at most {MAX_SIDE} pixels a side and {MAX_PIXELS} pixels in all are accepted")]
     TooManyPixels(u32, u32),
     #[error("not a JPEG or PNG image")]
     UnknownFormat,
@@ -29,7 +49,30 @@ pub enum ImageError {
     CorruptPng(String),
 }
 
-/// Reads an image's kind and size, checking it can be embedded.
+/// Checks a photo from its header alone, without decoding it: the format, the size in bytes,
+/// the dimensions and the pixel budget. What `media add`, the sync and the server's upload
+/// call before they store a photo.
+pub fn check(bytes: &[u8]) -> Result<(Format, u32, u32), ImageError> {
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(ImageError::TooLarge(bytes.len()));
+    }
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let (w, h, _) = jpeg_info(bytes)?;
+        check_side(w, h)?;
+        return Ok((Format::Jpeg, w, h));
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let reader = decoder.read_info().map_err(|e| ImageError::CorruptPng(e.to_string()))?;
+        let (w, h) = (reader.info().width, reader.info().height);
+        check_side(w, h)?;
+        return Ok((Format::Png, w, h));
+    }
+    Err(ImageError::UnknownFormat)
+}
+
+/// Reads an image's kind and size, checking it can be embedded. A PNG is decoded only after
+/// its header passed the pixel budget.
 pub fn load(bytes: &[u8]) -> Result<(ImageKind, u32, u32), ImageError> {
     if bytes.len() > MAX_IMAGE_BYTES {
         return Err(ImageError::TooLarge(bytes.len()));
@@ -46,7 +89,7 @@ pub fn load(bytes: &[u8]) -> Result<(ImageKind, u32, u32), ImageError> {
 }
 
 fn check_side(w: u32, h: u32) -> Result<(), ImageError> {
-    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
         return Err(ImageError::TooManyPixels(w, h));
     }
     Ok(())
@@ -101,7 +144,7 @@ pub fn jpeg_info(b: &[u8]) -> Result<(u32, u32, u8), ImageError> {
 fn png_decode(bytes: &[u8]) -> Result<(ImageKind, u32, u32), ImageError> {
     let bad = |e: &dyn std::fmt::Display| ImageError::CorruptPng(e.to_string());
     let mut decoder =
-        png::Decoder::new_with_limits(std::io::Cursor::new(bytes), png::Limits { bytes: 256 * 1024 * 1024 });
+        png::Decoder::new_with_limits(std::io::Cursor::new(bytes), png::Limits { bytes: 128 * 1024 * 1024 });
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(|e| bad(&e))?;
     let (w, h) = (reader.info().width, reader.info().height);
@@ -161,5 +204,41 @@ mod tests {
         let (kind, w, h) = load(&out).unwrap();
         assert_eq!((w, h), (2, 1));
         assert_eq!(kind, ImageKind::Png { rgb: true, pixels: vec![255, 0, 0, 0, 255, 0], alpha: Some(vec![128, 255]) });
+    }
+
+    /// A PNG of a few KB whose pixels would take gigabytes: refused from its header by `check`
+    /// and by `load`, before anything is decoded.
+    #[test]
+    fn a_png_bomb_is_refused_from_its_header() {
+        let (w, h) = (6_000u32, 6_000u32); // 36 megapixels: each side allowed, the area not
+        #[derive(Clone)]
+        struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink(Default::default());
+        {
+            let mut enc = png::Encoder::new(sink.clone(), w, h);
+            enc.set_color(png::ColorType::Rgba);
+            enc.set_depth(png::BitDepth::Sixteen);
+            let mut wr = enc.write_header().unwrap().into_stream_writer().unwrap();
+            let row = vec![0u8; w as usize * 8];
+            use std::io::Write;
+            for _ in 0..h {
+                wr.write_all(&row).unwrap();
+            }
+            wr.finish().unwrap();
+        }
+        let out = sink.0.lock().unwrap().clone();
+        assert!(out.len() < 2 * 1024 * 1024, "the bomb is small: {} bytes", out.len());
+        assert_eq!(check(&out), Err(ImageError::TooManyPixels(w, h)));
+        assert_eq!(load(&out).map(|(_, w, h)| (w, h)), Err(ImageError::TooManyPixels(w, h)));
+        assert_eq!(check(PHOTO), Ok((Format::Jpeg, 480, 320)));
     }
 }

@@ -47,13 +47,30 @@ pub struct OutboxEntry {
     pub updated_at: String,
 }
 
-/// A remote item the client refused, with why.
+/// A remote item held back by the client, with why: refused (invalid), a photo that could not
+/// be fetched, or a version behind a gap. It is kept as received and retried on every later
+/// sync until it applies; meanwhile the last good version of its city stays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct QuarantineEntry {
     pub item_id: String,
+    /// The city and version the item is of, when it could be read.
+    pub city_id: Option<String>,
+    pub version: Option<u32>,
     pub reason: String,
     pub feed: String,
+    /// How many syncs have tried it.
+    pub attempts: u32,
+    /// When it was first held back, and last tried (RFC 3339).
+    pub first_at: String,
     pub at: String,
+}
+
+/// A held-back item as stored, to retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldItem {
+    pub item_id: String,
+    /// The item as received (JSON).
+    pub body: String,
 }
 
 /// One operation of a sync, decided by the planner and applied in one transaction.
@@ -64,20 +81,32 @@ pub enum SyncOp {
         city_id: String,
         version: u32,
     },
+    /// Hold an item back (see [`QuarantineEntry`]); `body` is the item as received (JSON),
+    /// kept to retry.
     Quarantine {
         item_id: String,
+        city_id: Option<String>,
+        version: Option<u32>,
         reason: String,
         body: String,
     },
+    /// A held-back item that is here now (applied, or identical to the copy here).
+    Release {
+        item_id: String,
+    },
+    /// Rebase the draft of a city, if it is still at `revision` (the one the planner read).
     Draft {
         city_id: String,
         base_version: u32,
         portrait: Box<Portrait>,
         conflicts: Vec<FieldDiff>,
+        revision: u64,
     },
-    /// The draft's changes are all published now (e.g. its submission was accepted): drop it.
+    /// The draft's changes are all published now (e.g. its submission was accepted): drop it,
+    /// if it is still at `revision`.
     DropDraft {
         city_id: String,
+        revision: u64,
     },
 }
 
@@ -90,6 +119,22 @@ impl Store {
             [],
             |r| r.get::<_, i64>(0),
         )? as u64)
+    }
+
+    /// The catalogue's id, if this database publishes one (see [`Store::ensure_catalog_id`]).
+    pub fn catalog_id(&self) -> Result<Option<String>> {
+        self.meta("catalog_id")
+    }
+
+    /// Names this database's catalogue once (a random UUID), for the feeds it publishes: a
+    /// client follows one catalogue and never mixes in another's versions.
+    pub fn ensure_catalog_id(&mut self) -> Result<String> {
+        if let Some(id) = self.catalog_id()? {
+            return Ok(id);
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('catalog_id', ?1)", [&id])?;
+        Ok(self.catalog_id()?.unwrap_or(id))
     }
 
     /// When the catalogue last changed (RFC 3339), for Last-Modified.
@@ -255,16 +300,32 @@ impl Store {
 
     /// Applies a sync page: every operation and the new settings (cursor, ETag …) in one
     /// transaction, so a page is applied whole or not at all.
-    pub fn apply_sync(&mut self, ops: &[SyncOp], feed: &str, meta: &[(String, String)]) -> Result<ImportReport> {
+    /// `media` are the photos (bytes, MIME type) the inserted versions need, fetched and checked
+    /// beforehand: they are stored in the same transaction, so a page that is not applied
+    /// stores none.
+    pub fn apply_sync(
+        &mut self,
+        ops: &[SyncOp],
+        feed: &str,
+        meta: &[(String, String)],
+        media: &[(Vec<u8>, String)],
+    ) -> Result<ImportReport> {
         let tx = self.conn.transaction()?;
         let mut report = ImportReport::default();
         let mut touched = std::collections::BTreeSet::new();
         let now = now_rfc3339();
+        for (bytes, mime) in media {
+            super::put_media_tx(&tx, bytes, mime)?;
+        }
         for op in ops {
             match op {
                 SyncOp::Insert(item) => {
                     import_one(&tx, item, &mut report)?;
                     touched.insert(item.portrait.city.id.clone());
+                    tx.execute("DELETE FROM held WHERE feed = ?1 AND item_id = ?2", params![feed, item.origin])?;
+                }
+                SyncOp::Release { item_id } => {
+                    tx.execute("DELETE FROM held WHERE feed = ?1 AND item_id = ?2", params![feed, item_id])?;
                 }
                 SyncOp::Tombstone { city_id, version } => {
                     let seq = next_seq(&tx)?;
@@ -281,21 +342,34 @@ impl Store {
                         tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
                     }
                 }
-                SyncOp::Quarantine { item_id, reason, body } => {
+                SyncOp::Quarantine { item_id, city_id, version, reason, body } => {
+                    // One row per feed and item: a re-sync or a retry updates it, never adds one.
                     tx.execute(
-                        "INSERT INTO quarantine(item_id, reason, body, feed, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![item_id, reason, body, feed, now],
+                        "INSERT INTO held(feed, item_id, city_id, version, reason, body, first_at, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+                         ON CONFLICT(feed, item_id) DO UPDATE SET city_id = excluded.city_id,
+                           version = excluded.version, reason = excluded.reason, body = excluded.body,
+                           attempts = attempts + 1, at = excluded.at",
+                        params![feed, item_id, city_id, version, reason, body, now],
                     )?;
                 }
-                SyncOp::DropDraft { city_id } => {
-                    tx.execute("DELETE FROM drafts WHERE city_id = ?1", [city_id])?;
+                SyncOp::DropDraft { city_id, revision } => {
+                    tx.execute(
+                        "DELETE FROM drafts WHERE city_id = ?1 AND revision = ?2",
+                        params![city_id, *revision as i64],
+                    )?;
                 }
-                SyncOp::Draft { city_id, base_version, portrait, conflicts } => {
+                SyncOp::Draft { city_id, base_version, portrait, conflicts, revision } => {
                     let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     let conf = serde_json::to_string(conflicts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    // Only over the revision the planner read: a draft saved since is left for
+                    // the next sync to rebase. The draft as it was is kept as the merge base of
+                    // an autosave that raced this rebase.
                     tx.execute(
-                        "UPDATE drafts SET base_version = ?2, body = ?3, conflicts = ?4, updated_at = ?5 WHERE city_id = ?1",
-                        params![city_id, base_version, body, conf, now],
+                        "UPDATE drafts SET before_rebase = body, before_rebase_revision = revision,
+                           base_version = ?2, body = ?3, conflicts = ?4, updated_at = ?5, revision = revision + 1
+                         WHERE city_id = ?1 AND revision = ?6",
+                        params![city_id, base_version, body, conf, now, *revision as i64],
                     )?;
                 }
             }
@@ -312,11 +386,30 @@ impl Store {
         Ok(report)
     }
 
+    /// Every held-back item, oldest first.
     pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
-        let mut stmt = self.conn.prepare("SELECT item_id, reason, feed, at FROM quarantine ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT item_id, city_id, version, reason, feed, attempts, first_at, at FROM held ORDER BY city_id, version, id",
+        )?;
         let rows = stmt.query_map([], |r| {
-            Ok(QuarantineEntry { item_id: r.get(0)?, reason: r.get(1)?, feed: r.get(2)?, at: r.get(3)? })
+            Ok(QuarantineEntry {
+                item_id: r.get(0)?,
+                city_id: r.get(1)?,
+                version: r.get(2)?,
+                reason: r.get(3)?,
+                feed: r.get(4)?,
+                attempts: r.get(5)?,
+                first_at: r.get(6)?,
+                at: r.get(7)?,
+            })
         })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The items held back from `feed`, to retry.
+    pub fn held_items(&self, feed: &str) -> Result<Vec<HeldItem>> {
+        let mut stmt = self.conn.prepare("SELECT item_id, body FROM held WHERE feed = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([feed], |r| Ok(HeldItem { item_id: r.get(0)?, body: r.get(1)? }))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

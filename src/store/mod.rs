@@ -117,6 +117,10 @@ pub struct Draft {
     pub updated_at: String,
     /// Fields left in conflict by a rebase, until the user chooses.
     pub conflicts: Vec<crate::model::merge::FieldDiff>,
+    /// Bumped by every write (a save, a rebase, a resolution): a save names the revision it was
+    /// based on, so it never overwrites a rebase it did not see.
+    #[ts(type = "number")]
+    pub revision: u64,
 }
 
 /// A stored booklet definition: its id, template, front matter (JSON) and pinned entries.
@@ -422,17 +426,17 @@ impl Store {
 
     pub fn draft(&self, city_id: &str) -> Result<Option<Draft>> {
         let city = self.city(city_id)?;
-        let row: Option<(u32, String, String, String)> = self
+        let row: Option<(u32, String, String, String, i64)> = self
             .conn
             .query_row(
-                "SELECT base_version, body, updated_at, conflicts FROM drafts WHERE city_id = ?1",
+                "SELECT base_version, body, updated_at, conflicts, revision FROM drafts WHERE city_id = ?1",
                 [city_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
         match row {
             None => Ok(None),
-            Some((base_version, body, updated_at, conflicts)) => {
+            Some((base_version, body, updated_at, conflicts, revision)) => {
                 let mut portrait: Portrait =
                     serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("draft of {city_id}: {e}")))?;
                 if portrait.city.id != city.id {
@@ -440,35 +444,79 @@ impl Store {
                 }
                 let conflicts = serde_json::from_str(&conflicts)
                     .map_err(|e| StoreError::Corrupt(format!("draft conflicts of {city_id}: {e}")))?;
-                Ok(Some(Draft { city_id: city_id.to_string(), base_version, portrait, updated_at, conflicts }))
+                Ok(Some(Draft {
+                    city_id: city_id.to_string(),
+                    base_version,
+                    portrait,
+                    updated_at,
+                    conflicts,
+                    revision: revision as u64,
+                }))
             }
         }
     }
 
-    /// Saves (replaces) the draft of a city in one transaction.
+    /// The draft as it was just before the last rebase, with its revision: the merge base of a
+    /// save made against that revision (an autosave that raced the rebase).
+    pub fn draft_before_rebase(&self, city_id: &str) -> Result<Option<(u64, Portrait)>> {
+        let row: Option<(Option<String>, Option<i64>)> = self
+            .conn
+            .query_row("SELECT before_rebase, before_rebase_revision FROM drafts WHERE city_id = ?1", [city_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        match row {
+            Some((Some(body), Some(rev))) => {
+                let p = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("draft of {city_id} before its rebase: {e}")))?;
+                Ok(Some((rev as u64, p)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Saves (replaces) the draft of a city in one transaction and bumps its revision. With
+    /// `expected`, only if the stored draft is still at that revision (or there is none):
+    /// otherwise a conflict, and nothing is written.
     pub fn save_draft(
         &mut self,
         city_id: &str,
         base_version: u32,
         portrait: &Portrait,
         conflicts: &[crate::model::merge::FieldDiff],
+        expected: Option<u64>,
     ) -> Result<Draft> {
         self.city(city_id)?;
         let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let conf = serde_json::to_string(conflicts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let now = now_rfc3339();
-        self.conn.execute(
-            "INSERT INTO drafts(city_id, base_version, body, updated_at, conflicts) VALUES (?1, ?2, ?3, ?4, ?5)
+        let tx = self.conn.transaction()?;
+        let current: Option<i64> =
+            tx.query_row("SELECT revision FROM drafts WHERE city_id = ?1", [city_id], |r| r.get(0)).optional()?;
+        if let (Some(want), Some(have)) = (expected, current) {
+            if want as i64 != have {
+                return Err(StoreError::Conflict {
+                    origin: format!("the draft of {city_id}"),
+                    message: format!("it changed since revision {want} (it is at revision {have} now)"),
+                });
+            }
+        }
+        let revision = current.unwrap_or(0) + 1;
+        tx.execute(
+            "INSERT INTO drafts(city_id, base_version, body, updated_at, conflicts, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(city_id) DO UPDATE SET base_version = excluded.base_version, body = excluded.body,
-             updated_at = excluded.updated_at, conflicts = excluded.conflicts",
-            params![city_id, base_version, body, now, conf],
+             updated_at = excluded.updated_at, conflicts = excluded.conflicts, revision = excluded.revision,
+             before_rebase = NULL, before_rebase_revision = NULL",
+            params![city_id, base_version, body, now, conf, revision],
         )?;
+        tx.commit()?;
         Ok(Draft {
             city_id: city_id.into(),
             base_version,
             portrait: portrait.clone(),
             updated_at: now,
             conflicts: conflicts.to_vec(),
+            revision: revision as u64,
         })
     }
 
@@ -704,16 +752,26 @@ pub(crate) fn refresh_city(tx: &Transaction<'_>, id: &str) -> Result<()> {
 
 // ---- media ------------------------------------------------------------------------------
 
+/// Stores a photo under the SHA-256 of its bytes (on a connection or in a transaction).
+pub(crate) fn put_media_tx(conn: &Connection, bytes: &[u8], mime: &str) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let sha = hex::encode(Sha256::digest(bytes));
+    conn.execute(
+        "INSERT OR IGNORE INTO media(sha256, mime, size, bytes) VALUES (?1, ?2, ?3, ?4)",
+        params![sha, mime, bytes.len() as i64, bytes],
+    )?;
+    Ok(sha)
+}
+
 impl Store {
     /// Stores a photo under the SHA-256 of its bytes; returns the hash. Idempotent.
     pub fn put_media(&mut self, bytes: &[u8], mime: &str) -> Result<String> {
-        use sha2::{Digest, Sha256};
-        let sha = hex::encode(Sha256::digest(bytes));
-        self.conn.execute(
-            "INSERT OR IGNORE INTO media(sha256, mime, size, bytes) VALUES (?1, ?2, ?3, ?4)",
-            params![sha, mime, bytes.len() as i64, bytes],
-        )?;
-        Ok(sha)
+        put_media_tx(&self.conn, bytes, mime)
+    }
+
+    /// Whether a photo is stored.
+    pub fn has_media(&self, sha256: &str) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT 1 FROM media WHERE sha256 = ?1", [sha256], |_| Ok(())).optional()?.is_some())
     }
 
     /// A photo's bytes and MIME type, if stored.

@@ -206,5 +206,36 @@ CREATE INDEX submissions_city ON submissions(city_id, created_at);
 CREATE INDEX submissions_status ON submissions(status, created_at);
 "#,
         ),
+        // Issue 8, client side. Drafts carry a revision, bumped by every write (an autosave, a
+        // rebase, a resolution): a save made against an older revision is merged or refused,
+        // never written over a rebase. `before_rebase` keeps the draft as it was before the last
+        // rebase (the merge base for an autosave that raced that rebase).
+        // The quarantine becomes the list of held-back remote items: one row per feed and item,
+        // with the item as received, retried on every later sync until it applies.
+        M::up(
+            r#"
+ALTER TABLE drafts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE drafts ADD COLUMN before_rebase TEXT;
+ALTER TABLE drafts ADD COLUMN before_rebase_revision INTEGER;
+
+CREATE TABLE held (
+    id        INTEGER PRIMARY KEY,
+    feed      TEXT NOT NULL,
+    item_id   TEXT NOT NULL,
+    seq       INTEGER,
+    city_id   TEXT,
+    version   INTEGER,
+    reason    TEXT NOT NULL,
+    body      TEXT NOT NULL,              -- the item as received (JSON), retried later
+    attempts  INTEGER NOT NULL DEFAULT 1,
+    first_at  TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    UNIQUE (feed, item_id)
+) STRICT;
+INSERT INTO held(feed, item_id, reason, body, first_at, at)
+    SELECT feed, item_id, reason, body, min(at), max(at) FROM quarantine GROUP BY feed, item_id;
+DROP TABLE quarantine;
+"#,
+        ),
     ])
 }

@@ -143,7 +143,7 @@ export class FakeHost implements Host {
     const latest = this.latest(cityId);
     const base = this.drafts.get(cityId)?.base_version ?? latest.version;
     const p = { ...portrait, city: latest.city, version: base + 1, source: { booklet: null, published: new Date().toISOString().slice(0, 10) } };
-    const draft: Draft = { city_id: cityId, base_version: base, portrait: p, updated_at: new Date().toISOString(), conflicts: this.drafts.get(cityId)?.conflicts ?? [] };
+    const draft: Draft = { city_id: cityId, base_version: base, portrait: p, updated_at: new Date().toISOString(), conflicts: this.drafts.get(cityId)?.conflicts ?? [], revision: (this.drafts.get(cityId)?.revision ?? 0) + 1 };
     this.drafts.set(cityId, draft);
     return { draft, errors: validatePortrait(p) };
   }

@@ -9,4 +9,9 @@ export type Draft = { city_id: string, base_version: number, portrait: Portrait,
 /**
  * Fields left in conflict by a rebase, until the user chooses.
  */
-conflicts: Array<FieldDiff>, };
+conflicts: Array<FieldDiff>, 
+/**
+ * Bumped by every write (a save, a rebase, a resolution): a save names the revision it was
+ * based on, so it never overwrites a rebase it did not see.
+ */
+revision: number, };

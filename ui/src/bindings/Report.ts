@@ -15,4 +15,12 @@ rebased: Array<[string, Array<string>]>,
 /**
  * Drafts dropped because everything in them is published now.
  */
-published_drafts: Array<string>, cursor: number, retries: number, };
+published_drafts: Array<string>, 
+/**
+ * Items held back earlier that applied on this sync's retry.
+ */
+released: Array<string>, 
+/**
+ * Items still held back after this sync (see `portraits quarantine`).
+ */
+held: number, cursor: number, retries: number, };
