@@ -382,6 +382,12 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         }
         Command::Serve { addr, public_url } => {
             let store = open()?;
+            // Held while serving: a restore from another process would swap the file under
+            // the server's connection and lose what it writes afterwards.
+            let _hold = match store.path() {
+                Some(p) => Some(app::hold_database(p)?),
+                None => None,
+            };
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let _ =
                 tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(ansi).try_init();
@@ -668,7 +674,7 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
                 }
                 FeedCommand::PruneTombstones { up_to } => {
                     let n = store.prune_tombstones(*up_to).map_err(ApiError::from)?;
-                    out(&format!("pruned {n} tombstone(s); changes before {up_to} now answer 410 Gone\n"))
+                    out(&format!("the change log starts after {up_to} now: older cursors answer 410 Gone and take the snapshot ({n} tombstone(s) behind the floor, kept in the snapshot)\n"))
                 }
             }
         }

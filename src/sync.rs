@@ -657,32 +657,43 @@ fn retry_held(
     Ok(())
 }
 
-/// The catalogue a database follows: the first one it synced from. A page of another
-/// catalogue (another server behind a changed feed URL) is refused before anything of it is
-/// applied, so two catalogues are never mixed in one database.
+/// The catalogue a database follows: the first one it synced from, known by the catalogue id
+/// its server names (`catalogId`), else by its URL. A page of another catalogue (another server
+/// behind a changed feed URL) is refused before anything of it is applied, so two catalogues are
+/// never mixed in one database. The same catalogue at another URL (a proxy, a new host name)
+/// is followed.
 fn check_authority(store: &mut Store, base: &str, page_catalog: Option<&str>) -> Result<(), SyncError> {
-    let mine = store.meta("feed:authority")?;
-    let theirs = match page_catalog {
-        Some(id) => format!("catalogue {id}"),
-        None => format!("feed {base}"),
+    let known_id = store.meta("feed:authority_id")?;
+    let known_url = store.meta("feed:authority_url")?;
+    let same = match (&known_url, &known_id, page_catalog) {
+        (None, _, _) => true,
+        (_, Some(k), Some(p)) => k == p,
+        (Some(u), None, _) => u == base,
+        (Some(u), Some(_), None) => u == base,
     };
-    match mine {
-        None => {
-            store.set_meta("feed:authority", &theirs)?;
-            store.set_meta("feed:authority_url", base)?;
-            Ok(())
-        }
-        Some(m) if m == theirs => {
-            store.set_meta("feed:authority_url", base)?;
-            Ok(())
-        }
-        Some(m) => {
-            let url = store.meta("feed:authority_url")?.unwrap_or_default();
-            Err(SyncError::Authority(format!(
-                "this database follows {m} (last synced from {url}); {base} serves {theirs}. Syncing would mix two catalogues: keep the feed URL, or use another database (--db) for this feed"
-            )))
+    if !same {
+        let follows = match (&known_id, &known_url) {
+            (Some(id), Some(u)) => format!("catalogue {id} (from {u})"),
+            (_, Some(u)) => format!("the catalogue of {u}"),
+            _ => "another catalogue".to_string(),
+        };
+        let theirs = match page_catalog {
+            Some(id) => format!("catalogue {id}"),
+            None => "a catalogue it does not name".to_string(),
+        };
+        return Err(SyncError::Authority(format!(
+            "this database follows {follows}; {base} serves {theirs}. Syncing would mix two catalogues: keep the feed URL, or use another database (--db) for this feed"
+        )));
+    }
+    if let Some(p) = page_catalog {
+        if known_id.is_none() {
+            store.set_meta("feed:authority_id", p)?;
         }
     }
+    if known_url.as_deref() != Some(base) {
+        store.set_meta("feed:authority_url", base)?;
+    }
+    Ok(())
 }
 
 /// Pulls the catalogue from `feed_url`: the snapshot on the first sync (or when the server
@@ -1148,6 +1159,30 @@ mod tests {
         let SyncOp::Draft { portrait, conflicts, .. } = &ops[1] else { panic!() };
         assert_eq!(portrait.tagline.as_deref(), Some("Mine too"));
         assert_eq!(conflicts[0].field, "tagline");
+    }
+
+    #[test]
+    fn tokens_travel_over_tls_or_stay_on_this_machine() {
+        for ok in [
+            "https://feed.uil.unesco.org/v1/whoami",
+            "http://127.0.0.1:8787/v1/whoami",
+            "http://127.8.9.10/x",
+            "http://localhost:1/x",
+            "http://[::1]:8787/v1/whoami",
+            "HTTPS://Example.org",
+        ] {
+            assert!(check_token_transport(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://feed.uil.unesco.org/v1/whoami",
+            "http://192.168.1.10:8787/x",
+            "http://127.0.0.1.evil.example/x",
+            "http://localhost.evil.example/x",
+            "http://user@evil.example/x",
+            "http://[::2]/x",
+        ] {
+            assert!(check_token_transport(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

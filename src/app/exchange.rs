@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{write_atomic, ApiError, ErrorCode, Result};
+use super::{write_atomic, write_private, ApiError, ErrorCode, Result};
 use crate::model::{self, merge, FieldError, Portrait, Source};
 use crate::store::{Draft, OutboxEntry, Store, StoreError};
 use crate::sync::{self, SyncError};
@@ -88,19 +88,10 @@ pub fn save_token(feed: &str, token: &str) -> Result<()> {
         }
     }
     let path = credentials_path()?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", dir.display())))?;
-    }
     let mut c = read_credentials()?;
     c.tokens.insert(base, token.trim().to_string());
     let bytes = serde_json::to_vec_pretty(&c).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    write_atomic(&path, &bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-    }
-    Ok(())
+    write_private(&path, &bytes)
 }
 
 /// Forgets the token of a feed (sign out), wherever it is kept.
@@ -120,7 +111,7 @@ fn remove_from_file(base: &str) -> Result<()> {
     let mut c = read_credentials()?;
     if c.tokens.remove(base).is_some() {
         let bytes = serde_json::to_vec_pretty(&c).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-        write_atomic(&path, &bytes)?;
+        write_private(&path, &bytes)?;
     }
     Ok(())
 }
@@ -487,6 +478,7 @@ pub fn staff_request(
 ) -> Result<serde_json::Value> {
     let base = sync::normalise_base(feed)?;
     let url = format!("{base}{path}");
+    sync::check_token_transport(&url)?;
     let mut http = sync::Http::new(sync::Options {
         retry: sync::Retry { attempts: 3, ..Default::default() },
         ..Default::default()

@@ -134,15 +134,29 @@ pub fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{200E}' | '\u{200F}')
 }
 
-fn is_plausible_email(email: &str) -> bool {
+/// An address a `mailto:` link can carry as it is: `local@domain`, where the domain is two or
+/// more labels of letters, digits and inner hyphens, and nothing anywhere can start URL
+/// parameters or escapes (`?attach=…`, `#`, `%`, `&`, `=`, `/`), spaces or markup.
+pub fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.chars().count() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
     !local.is_empty()
-        && !domain.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && labels.len() >= 2
+        && labels.iter().all(|l| label_ok(l))
+        && !email.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"?#%&=/'`".contains(c) || is_invisible_format(c)
+        })
 }
 
 fn is_valid_date(s: &str) -> bool {
@@ -420,5 +434,30 @@ mod tests {
         assert!(parse_portrait(&big).unwrap_err()[0].message.contains("at most"));
         let errs = parse_portrait(b"{\"schema_version\": 1,").unwrap_err();
         assert!(errs[0].message.contains("not valid JSON"), "{errs:?}");
+    }
+
+    #[test]
+    fn emails_that_a_mailto_link_carries_as_they_are() {
+        for ok in ["maria@cork.ie", "a.b+c@ville-de-paris.fr", "info@gyeonggi.go.kr", "kontakt@sønderborg.dk"] {
+            assert!(is_plausible_email(ok), "{ok}");
+        }
+        for bad in [
+            "x@example.org?attach=/etc/passwd",
+            "x@example.org?subject=hi",
+            "x?cc=y@example.org",
+            "x@example.org#frag",
+            "x%40y@example.org",
+            "x@.example.org",
+            "x@example..org",
+            "x@example",
+            "x@-example.org",
+            "x@exa_mple.org",
+            ".x@example.org",
+            "x y@example.org",
+            "x@example.org&bcc=z@evil.org",
+            "x@exam/ple.org",
+        ] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
     }
 }

@@ -228,19 +228,22 @@ impl Store {
         Ok(seq as u64)
     }
 
-    /// Forgets tombstones with a sequence number up to `seq`: clients whose cursor is older get
-    /// `410 Gone` and take the snapshot.
+    /// Raises the floor of the change log to `up_to`: clients whose cursor is older get
+    /// `410 Gone` and take the snapshot. The tombstones themselves are kept — one small row per
+    /// deleted city — because the snapshot must still tell a fresh client, or one whose cursor
+    /// fell behind, that the city is gone (its versions stay in the catalogue, immutable).
+    /// Returns how many tombstones the floor passed.
     pub fn prune_tombstones(&mut self, up_to: u64) -> Result<usize> {
         // The floor never passes the catalogue itself.
         let up_to = up_to.min(self.catalog_version()?);
         let tx = self.conn.transaction()?;
-        let n = tx.execute("DELETE FROM tombstones WHERE seq <= ?1", [up_to as i64])?;
+        let n: i64 = tx.query_row("SELECT count(*) FROM tombstones WHERE seq <= ?1", [up_to as i64], |r| r.get(0))?;
         let floor = meta_tx(&tx, "tombstone_floor")?.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
         if up_to > floor {
             set_meta_tx(&tx, "tombstone_floor", &up_to.to_string())?;
         }
         tx.commit()?;
-        Ok(n)
+        Ok(n as usize)
     }
 
     /// Changes since a cursor older than this cannot be served (their tombstones are gone).

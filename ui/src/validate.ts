@@ -20,7 +20,10 @@ export function pointerToPath(pointer: string): string {
   return out;
 }
 
-const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]+$/;
+// The same rule as Rust's `is_plausible_email`: what a mailto: link carries as it is (no `?`,
+// `#`, `%`, `&`, `=`, `/` that could start URL parameters), a domain of two or more labels.
+const LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?';
+const EMAIL = new RegExp(`^(?!\\.)(?!.*\\.\\.)[^\\s@<>()[\\]\\\\,;:"?#%&=/'\`]{1,64}(?<!\\.)@${LABEL}(?:\\.${LABEL})+$`, 'u');
 
 /** Every error of a portrait: schema, then the domain rules a form can check. */
 export function validatePortrait(p: unknown): FieldError[] {
