@@ -669,7 +669,7 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
             let mut store = open()?;
             match command {
                 FeedCommand::Export { dir, public_url } => {
-                    let (items, media) = app::export_feed(&store, dir, public_url)?;
+                    let (items, media) = app::export_feed(&mut store, dir, public_url)?;
                     out(&format!("wrote {}/v1/feed.json ({items} items) and {media} media file(s)\n", dir.display()))
                 }
                 FeedCommand::PruneTombstones { up_to } => {

@@ -220,6 +220,38 @@ fn a_jpeg_photo_is_embedded_byte_for_byte_and_a_png_losslessly() {
     assert!(list.lines().any(|l| l.contains(" image ") && l.contains("240") && l.contains("160")), "{list}");
     let text = pdftotext(&pdf);
     assert!(text.contains("Knowledge ceremony") && text.contains("City of Medellín"), "caption and credit");
+
+    // An opaque PNG is decoded when it is embedded and compressed at once: its pixels come
+    // back out of the PDF exactly.
+    let (w, h) = (64u32, 40u32);
+    let pixels: Vec<u8> = (0..w * h * 3).map(|i| (i * 7 % 251) as u8).collect();
+    let mut opaque = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut opaque, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header().unwrap().write_image_data(&pixels).unwrap();
+    }
+    let opaque_file = env.path("opaque.png");
+    std::fs::write(&opaque_file, &opaque).unwrap();
+    let sha = env.run(&["media", "add", opaque_file.to_str().unwrap(), "--json"]).ok().json()[0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    v["version"] = 3.into();
+    v["photos"] =
+        serde_json::json!([{"sha256": sha, "mime": "image/png", "caption": "Opaque", "credit": null, "licence": null}]);
+    std::fs::write(&file, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).ok();
+    let pdf = export(&env, &["--template", "learning-city-award", "--city", "co-medellin"], "medellin3.pdf");
+    let prefix = env.path("extracted");
+    tool("pdfimages", &["-png", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
+    let out = std::fs::read(env.path("extracted-000.png")).expect("pdfimages wrote the image");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(out)).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height, info.color_type), (w, h, png::ColorType::Rgb));
+    assert_eq!(&buf[..info.buffer_size()], pixels.as_slice(), "lossless");
 }
 
 #[test]

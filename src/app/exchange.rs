@@ -534,14 +534,16 @@ pub fn revoke_token(store: &mut Store, id: &str) -> Result<()> {
 }
 
 /// Writes the feed for static hosting: `DIR/v1/feed.json` and `DIR/v1/media/<sha256>`.
-pub fn export_feed(store: &Store, dir: &Path, public_url: &str) -> Result<(usize, usize)> {
+pub fn export_feed(store: &mut Store, dir: &Path, public_url: &str) -> Result<(usize, usize)> {
+    let catalog_id = store.ensure_catalog_id()?;
     let (changes, _) = store.changes_since(0, usize::MAX / 2)?;
-    let feed = crate::feed::build_feed(
+    let mut feed = crate::feed::build_feed(
         &changes,
         store.catalog_version()?,
         store.tombstone_floor()?,
         public_url.trim_end_matches('/'),
     );
+    feed.gnlc.catalog_id = Some(catalog_id);
     let v1 = dir.join("v1");
     let media_dir = v1.join("media");
     std::fs::create_dir_all(&media_dir)

@@ -94,9 +94,14 @@ pub struct LabelRange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageData {
     pub bytes: Vec<u8>,
-    pub kind: super::images::ImageKind,
+    /// From the header: the writer decodes a PNG only when it embeds it.
+    pub format: super::images::Format,
     pub width_px: u32,
     pub height_px: u32,
+    /// Whose photo it is, for errors: the city, its index in the portrait, its SHA-256.
+    pub city: String,
+    pub index: usize,
+    pub sha256: String,
 }
 
 /// Everything the PDF writer needs.

@@ -86,13 +86,23 @@ fn layout_document(def: &BookletDef, inputs: &[Input<'_>]) -> Result<layout::Doc
         let mut photos = Vec::new();
         for (i, bytes) in input.photos.iter().enumerate() {
             let sha = p.photos.get(i).map(|ph| ph.sha256.clone()).unwrap_or_default();
-            let (kind, w, h) = images::load(bytes).map_err(|e| BookletError::Photo {
+            // The header is enough to lay the page out (format, size, pixel budget); a PNG is
+            // decoded only when the PDF writer embeds it, one photo at a time.
+            let (format, w, h) = images::check(bytes).map_err(|e| BookletError::Photo {
                 city: p.city.id.clone(),
                 index: i,
                 sha256: sha.clone(),
                 message: e.to_string(),
             })?;
-            photos.push(layout::ImageData { bytes: bytes.clone(), kind, width_px: w, height_px: h });
+            photos.push(layout::ImageData {
+                bytes: bytes.clone(),
+                format,
+                width_px: w,
+                height_px: h,
+                city: p.city.id.clone(),
+                index: i,
+                sha256: sha.clone(),
+            });
         }
         cities.push(templates::CityInput { portrait: p, photos });
     }

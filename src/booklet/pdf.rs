@@ -87,8 +87,37 @@ fn subset(face: Face, glyphs: &BTreeSet<u16>) -> Result<Subset, BookletError> {
     Ok(Subset { font, remap })
 }
 
+/// The XObject of one photo. A JPEG is embedded as it is; a PNG is decoded here — one photo at
+/// a time, its pixels compressed at once (opaque images) so no decoded image outlives its turn.
 fn image_xobject(img: &super::layout::ImageData) -> Result<XObject, BookletError> {
-    match &img.kind {
+    let (kind, _, _) = super::images::load(&img.bytes).map_err(|e| BookletError::Photo {
+        city: img.city.clone(),
+        index: img.index,
+        sha256: img.sha256.clone(),
+        message: e.to_string(),
+    })?;
+    if let ImageKind::Png { rgb, pixels, alpha: None } = &kind {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(pixels).map_err(|e| BookletError::Pdf(e.to_string()))?;
+        let content = z.finish().map_err(|e| BookletError::Pdf(e.to_string()))?;
+        let n = |s: &str| DictItem::Name(s.as_bytes().to_vec());
+        let mut d = BTreeMap::new();
+        d.insert("Type".to_string(), n("XObject"));
+        d.insert("Subtype".to_string(), n("Image"));
+        d.insert("Width".to_string(), DictItem::Int(i64::from(img.width_px)));
+        d.insert("Height".to_string(), DictItem::Int(i64::from(img.height_px)));
+        d.insert("BitsPerComponent".to_string(), DictItem::Int(8));
+        d.insert("ColorSpace".to_string(), n(if *rgb { "DeviceRGB" } else { "DeviceGray" }));
+        d.insert("Filter".to_string(), n("FlateDecode"));
+        return Ok(XObject::External(ExternalXObject {
+            stream: ExternalStream { dict: d, content, compress: false },
+            width: None,
+            height: None,
+            dpi: None,
+        }));
+    }
+    match &kind {
         ImageKind::Jpeg { components } => {
             let n = |s: &str| DictItem::Name(s.as_bytes().to_vec());
             let mut d = BTreeMap::new();

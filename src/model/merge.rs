@@ -224,8 +224,28 @@ pub fn three_way(base: &Portrait, theirs: &Portrait, mine: &Portrait) -> Merge {
         fields.push(FieldDiff { field: field.to_string(), state, base: bv, theirs: tv, mine: mv, merged: value });
     }
     // The merged value is a portrait again: every field came from one of three valid portraits,
-    // and paragraph merges are text.
-    let merged: Portrait = serde_json::from_value(merged).unwrap_or_else(|_| mine.clone());
+    // and paragraph merges are text. Should it ever not be, nothing falls back to "mine"
+    // silently: every field that either side changed becomes a conflict for the user to see,
+    // with mine kept (and the publisher's fields from theirs).
+    match serde_json::from_value::<Portrait>(merged) {
+        Ok(merged) => Merge { merged, fields },
+        Err(_) => unmergeable(theirs, mine, fields),
+    }
+}
+
+/// The result when the combined fields do not make a portrait: every changed field is a
+/// conflict, mine is kept.
+fn unmergeable(theirs: &Portrait, mine: &Portrait, mut fields: Vec<FieldDiff>) -> Merge {
+    for f in &mut fields {
+        if f.state != FieldState::Unchanged {
+            f.state = FieldState::Conflict;
+            f.merged = f.mine.clone();
+        }
+    }
+    let mut merged = mine.clone();
+    merged.city = theirs.city.clone();
+    merged.version = theirs.version;
+    merged.source = theirs.source.clone();
     Merge { merged, fields }
 }
 
@@ -352,5 +372,22 @@ mod tests {
         assert_eq!(resolve(&r.merged, &c, "theirs").unwrap().tagline.as_deref(), Some("Theirs"));
         assert_eq!(resolve(&r.merged, &c, "base").unwrap().tagline, b.tagline);
         assert!(resolve(&r.merged, &c, "neither").is_err());
+    }
+
+    #[test]
+    fn an_unmergeable_result_is_all_conflicts_never_a_silent_mine() {
+        let b = base();
+        let mut t = b.clone();
+        t.version = 2;
+        t.tagline = Some("Theirs".into());
+        let mut m = b.clone();
+        m.lead = "Mine.".into();
+        let fields = three_way(&b, &t, &m).fields;
+        let r = unmergeable(&t, &m, fields);
+        assert_eq!(state(&r, "tagline"), FieldState::Conflict, "theirs-only changes are shown too");
+        assert_eq!(state(&r, "lead"), FieldState::Conflict);
+        assert_eq!(state(&r, "vision"), FieldState::Unchanged);
+        assert!(r.has_conflicts());
+        assert_eq!(r.merged.version, 2);
     }
 }
