@@ -115,21 +115,19 @@ fn validate_portrait(portrait: serde_json::Value) -> Vec<FieldError> {
 
 // ---- drafts and submissions ------------------------------------------------------------------
 
-#[derive(Serialize)]
-struct Saved {
-    draft: Draft,
-    errors: Vec<FieldError>,
-}
-
 #[tauri::command]
 fn get_draft(state: State<'_, Arc<Shared>>, city_id: String) -> Res<Option<Draft>> {
     with_store(&state, |s| app::draft(s, &city_id))
 }
 
 #[tauri::command]
-fn save_draft(state: State<'_, Arc<Shared>>, city_id: String, portrait: Portrait) -> Res<Saved> {
-    with_store(&state, |s| app::save_draft_portrait(s, &city_id, portrait, None))
-        .map(|r| Saved { draft: r.draft, errors: r.errors })
+fn save_draft(
+    state: State<'_, Arc<Shared>>,
+    city_id: String,
+    portrait: Portrait,
+    revision: Option<u64>,
+) -> Res<app::SavedDraft> {
+    with_store(&state, |s| app::save_draft_portrait(s, &city_id, portrait, revision))
 }
 
 #[tauri::command]

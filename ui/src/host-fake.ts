@@ -138,14 +138,18 @@ export class FakeHost implements Host {
 
   async getDraft(cityId: string) { await this.ready; return this.drafts.get(cityId) ?? null; }
 
-  async saveDraft(cityId: string, portrait: Portrait) {
+  async saveDraft(cityId: string, portrait: Portrait, revision: number | null) {
     await this.ready;
     const latest = this.latest(cityId);
-    const base = this.drafts.get(cityId)?.base_version ?? latest.version;
+    const existing = this.drafts.get(cityId);
+    if (existing && revision != null && existing.revision !== revision) {
+      fail('conflict', `the draft of ${cityId} changed since this edit began (revision ${revision}, now ${existing.revision}): reload it; nothing was overwritten`);
+    }
+    const base = existing?.base_version ?? latest.version;
     const p = { ...portrait, city: latest.city, version: base + 1, source: { booklet: null, published: new Date().toISOString().slice(0, 10) } };
-    const draft: Draft = { city_id: cityId, base_version: base, portrait: p, updated_at: new Date().toISOString(), conflicts: this.drafts.get(cityId)?.conflicts ?? [], revision: (this.drafts.get(cityId)?.revision ?? 0) + 1 };
+    const draft: Draft = { city_id: cityId, base_version: base, portrait: p, updated_at: new Date().toISOString(), conflicts: existing?.conflicts ?? [], revision: (existing?.revision ?? 0) + 1 };
     this.drafts.set(cityId, draft);
-    return { draft, errors: validatePortrait(p) };
+    return { draft, errors: validatePortrait(p), merged: false };
   }
 
   async resolveConflict(cityId: string, field: string, _choice: string) {

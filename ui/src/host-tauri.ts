@@ -14,7 +14,7 @@ export class TauriHost implements Host {
   versionDiff(cityId: string, from: number, to: number) { return invoke<any>('version_diff', { cityId, from, to }); }
   renderMarkdown(text: string) { return invoke<any>('render_markdown', { text }); }
   getDraft(cityId: string) { return invoke<any>('get_draft', { cityId }); }
-  saveDraft(cityId: string, portrait: any) { return invoke<any>('save_draft', { cityId, portrait }); }
+  saveDraft(cityId: string, portrait: any, revision: number | null) { return invoke<any>('save_draft', { cityId, portrait, revision }); }
   resolveConflict(cityId: string, field: string, choice: string) { return invoke<any>('resolve_conflict', { cityId, field, choice }); }
   discardDraft(cityId: string) { return invoke<boolean>('discard_draft', { cityId }); }
   async pickPhoto() {

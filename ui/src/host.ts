@@ -18,10 +18,12 @@ import type { SearchHit } from './bindings/SearchHit';
 import type { SearchQuery } from './bindings/SearchQuery';
 import type { SortBy } from './bindings/SortBy';
 import type { Submitted } from './bindings/Submitted';
+import type { SavedDraft } from './bindings/SavedDraft';
+import type { QuarantineEntry } from './bindings/QuarantineEntry';
 
 export type {
   ApiError, Block, BookletDef, CityFilter, CitySummary, Draft, FieldDiff, FieldError, OutboxEntry,
-  PdfExport, Portrait, PortraitView, SearchHit, SearchQuery, SortBy, Submitted,
+  PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy, Submitted,
 };
 
 export interface Identity {
@@ -45,6 +47,10 @@ export interface SyncStatus {
   pending: number;
   error: string | null;
   added: number;
+  /** Remote updates held back (a photo that could not be had, a gap…), retried on every sync. */
+  held?: number;
+  /** Cities whose draft the last sync rebased onto a newly published version. */
+  rebased?: string[];
 }
 
 export interface SubmissionSummary {
@@ -56,11 +62,6 @@ export interface SubmissionSummary {
   publishedVersion: number | null;
   createdAt: string;
   updatedAt: string;
-}
-
-export interface Saved {
-  draft: Draft;
-  errors: FieldError[];
 }
 
 export interface Preview {
@@ -76,7 +77,12 @@ export interface Host {
   versionDiff(cityId: string, from: number, to: number): Promise<FieldDiff[]>;
   renderMarkdown(text: string): Promise<Block[]>;
   getDraft(cityId: string): Promise<Draft | null>;
-  saveDraft(cityId: string, portrait: Portrait): Promise<Saved>;
+  /**
+   * Saves the form as the draft. `revision` is the draft revision the form shows: if a sync
+   * rebased the draft since, the edit is merged onto the rebase (`merged`: show `draft`), or
+   * refused with code `conflict` when the form is older still (reload it).
+   */
+  saveDraft(cityId: string, portrait: Portrait, revision: number | null): Promise<SavedDraft>;
   resolveConflict(cityId: string, field: string, choice: 'base' | 'theirs' | 'mine'): Promise<Draft>;
   discardDraft(cityId: string): Promise<boolean>;
   /** Asks for a JPEG or PNG with the native dialog and stores it; null when cancelled. */
