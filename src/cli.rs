@@ -184,7 +184,8 @@ pub enum Command {
     },
     /// Remove a city from the catalogue (its versions stay; clients get a tombstone).
     DeleteCity { city: String },
-    /// Remote items the sync refused, with the reason.
+    /// Remote updates held back by the sync (refused, a photo missing, behind a gap), with the
+    /// reason; each is retried on every sync.
     Quarantine,
 }
 
@@ -685,16 +686,30 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         }
         Command::Quarantine => {
             let store = open()?;
-            let list = store.quarantine().map_err(ApiError::from)?;
+            let list = app::held_back(&store)?;
             if json {
                 return print_json(&list);
             }
             let mut s = String::new();
+            if !list.is_empty() {
+                s.push_str(&format!(
+                    "{} update(s) held back; each is retried on every sync and applies once it can:\n",
+                    list.len()
+                ));
+            }
             for q in &list {
-                s.push_str(&format!("{} {} ({})\n    {}\n", q.at, q.item_id, q.feed, q.reason));
+                let what = match (&q.city_id, q.version) {
+                    (Some(c), Some(v)) => format!("{c} version {v}"),
+                    (Some(c), None) => c.clone(),
+                    _ => q.item_id.clone(),
+                };
+                s.push_str(&format!(
+                    "  {what} (item {}, from {})\n    {}\n    held since {}, tried {} time(s), last {}\n",
+                    q.item_id, q.feed, q.reason, q.first_at, q.attempts, q.at
+                ));
             }
             if list.is_empty() {
-                s.push_str("nothing quarantined\n");
+                s.push_str("nothing held back\n");
             }
             out(&s)
         }

@@ -409,6 +409,11 @@ pub fn submit(store: &mut Store, city_id: &str, feed: &str, token: &str, opts: &
     })
 }
 
+/// The remote updates held back by the sync, with why (retried on every sync).
+pub fn held_back(store: &Store) -> Result<Vec<crate::store::QuarantineEntry>> {
+    Ok(store.quarantine()?)
+}
+
 pub fn outbox(store: &Store) -> Result<Vec<OutboxEntry>> {
     Ok(store.outbox()?)
 }
