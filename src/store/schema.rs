@@ -237,5 +237,48 @@ INSERT INTO held(feed, item_id, reason, body, first_at, at)
 DROP TABLE quarantine;
 "#,
         ),
+        // Issue 8, server side. Idempotency keys are scoped per token: the same key sent with
+        // two tokens is two requests, so `submissions` is rebuilt with UNIQUE(token_id,
+        // idempotency_key) instead of a global UNIQUE(idempotency_key) (rows copied, indexes
+        // kept, plus one for the per-token daily quota). `media_uploads` records who uploaded
+        // which photo and when (the per-token daily upload quota; provenance of a photo).
+        M::up(
+            r#"
+CREATE TABLE submissions_new (
+    id                TEXT PRIMARY KEY,
+    city_id           TEXT NOT NULL REFERENCES cities(id),
+    base_version      INTEGER NOT NULL,
+    body              TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('submitted', 'in_review', 'changes_requested', 'accepted', 'rejected')),
+    token_id          TEXT NOT NULL,
+    idempotency_key   TEXT NOT NULL,
+    request_sha256    TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    comments          TEXT NOT NULL DEFAULT '[]',
+    published_version INTEGER,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    UNIQUE (token_id, idempotency_key)
+) STRICT;
+INSERT INTO submissions_new(id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
+                            response, comments, published_version, created_at, updated_at)
+    SELECT id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
+           response, comments, published_version, created_at, updated_at FROM submissions;
+DROP TABLE submissions;
+ALTER TABLE submissions_new RENAME TO submissions;
+CREATE INDEX submissions_city ON submissions(city_id, created_at);
+CREATE INDEX submissions_status ON submissions(status, created_at);
+CREATE INDEX submissions_token ON submissions(token_id, created_at);
+
+CREATE TABLE media_uploads (
+    id       INTEGER PRIMARY KEY,
+    token_id TEXT NOT NULL,
+    sha256   TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    at       TEXT NOT NULL
+) STRICT;
+CREATE INDEX media_uploads_token ON media_uploads(token_id, at);
+"#,
+        ),
     ])
 }
