@@ -282,3 +282,63 @@ CREATE INDEX media_uploads_token ON media_uploads(token_id, at);
         ),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    /// Migration 5 (server): submissions keep every row and index; a key is unique per token,
+    /// no longer across tokens.
+    #[test]
+    fn server_migration_5_scopes_idempotency_keys_per_token_and_keeps_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 4).unwrap();
+        conn.execute(
+            "INSERT INTO cities(id, name, country_code, country_name, region, latest_version)
+             VALUES ('ie-cork', 'Cork', 'IE', 'Ireland', 'Europe and North America', 1)",
+            [],
+        )
+        .unwrap();
+        let insert = |conn: &Connection, id: &str, token: &str, key: &str| {
+            conn.execute(
+                "INSERT INTO submissions(id, city_id, base_version, body, status, token_id, idempotency_key,
+                 request_sha256, response, comments, published_version, created_at, updated_at)
+                 VALUES (?1, 'ie-cork', 1, '{}', 'accepted', ?2, ?3, 'sha', '{}', '[\"c\"]', 2, 't1', 't2')",
+                [id, token, key],
+            )
+        };
+        insert(&conn, "sub_a", "tok1", "k1").unwrap();
+        insert(&conn, "sub_b", "tok2", "k2").unwrap();
+        assert!(insert(&conn, "sub_c", "tok2", "k1").is_err(), "before: keys unique across tokens");
+        migrations().to_latest(&mut conn).unwrap();
+        let rows: Vec<(String, String, String, Option<i64>, String)> = conn
+            .prepare("SELECT id, token_id, idempotency_key, published_version, comments FROM submissions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                ("sub_a".into(), "tok1".into(), "k1".into(), Some(2), "[\"c\"]".into()),
+                ("sub_b".into(), "tok2".into(), "k2".into(), Some(2), "[\"c\"]".into()),
+            ]
+        );
+        insert(&conn, "sub_c", "tok2", "k1").expect("the same key from another token");
+        assert!(insert(&conn, "sub_d", "tok2", "k1").is_err(), "the same key from the same token");
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'submissions' AND sql IS NOT NULL ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(indexes, ["submissions_city", "submissions_status", "submissions_token"]);
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'media_uploads'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 1);
+    }
+}
