@@ -1351,7 +1351,7 @@ pub async fn serve_on(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
-                .max_buf_size(MAX_HEADER_BYTES.max(8192))
+                .max_header_size(MAX_HEADER_BYTES)
                 .keep_alive(true);
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             let mut conn = std::pin::pin!(conn);
