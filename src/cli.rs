@@ -130,6 +130,8 @@ pub enum Command {
         /// The public URL clients use (behind a TLS reverse proxy), for links in the feed.
         #[arg(long)]
         public_url: Option<String>,
+        #[command(flatten)]
+        limits: ServeLimits,
     },
     /// Access tokens of the server's database.
     Token {
@@ -370,6 +372,65 @@ fn awards(a: &[u16]) -> String {
     a.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
 }
 
+/// The server's limits (see `server::Limits`; the defaults are its defaults).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeLimits {
+    /// Live connections at most; more wait in the listen backlog.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's head (new and kept-alive connections).
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
+    /// Seconds a request may take once its head arrived (body included).
+    #[arg(long, default_value_t = 30.0)]
+    request_timeout: f64,
+    /// Requests per second per token (0: no limit).
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Requests a token may send at once.
+    #[arg(long, default_value_t = 60)]
+    burst: u32,
+    /// Submissions per token in any 24 hours.
+    #[arg(long, default_value_t = 120)]
+    submissions_per_day: u64,
+    /// Bytes of new photos per token in any 24 hours.
+    #[arg(long, default_value_t = 200 * 1024 * 1024)]
+    upload_bytes_per_day: u64,
+    /// Milliseconds a request waits for a database lock before it answers 503.
+    #[arg(long, default_value_t = 2000)]
+    busy_timeout_ms: u64,
+    /// Read-only database connections.
+    #[arg(long, default_value_t = 4)]
+    readers: usize,
+}
+
+impl ServeLimits {
+    fn limits(&self) -> Result<crate::server::Limits, ApiError> {
+        let secs = |name: &str, v: f64| {
+            std::time::Duration::try_from_secs_f64(v)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| ApiError::invalid(format!("--{name} {v}: a number of seconds above 0"), vec![]))
+        };
+        if !(self.rate >= 0.0 && self.rate.is_finite()) {
+            return Err(ApiError::invalid(
+                format!("--rate {}: a number of requests a second, 0 or more", self.rate),
+                vec![],
+            ));
+        }
+        Ok(crate::server::Limits {
+            max_connections: self.max_connections.max(1),
+            header_timeout: secs("header-timeout", self.header_timeout)?,
+            rate_per_sec: self.rate,
+            rate_burst: self.burst.max(1),
+            submissions_per_day: self.submissions_per_day,
+            upload_bytes_per_day: self.upload_bytes_per_day,
+            busy_timeout: std::time::Duration::from_millis(self.busy_timeout_ms.max(1)),
+            readers: self.readers,
+        })
+    }
+}
+
 pub fn run(cli: Cli) -> Result<(), ApiError> {
     let json = cli.json;
     let open = || app::open(cli.db.as_deref(), !cli.no_seed);
@@ -381,7 +442,12 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
                 print_json(&model::portrait_json_schema())
             }
         }
-        Command::Serve { addr, public_url } => {
+        Command::Serve { addr, public_url, limits } => {
+            let limits_checked = limits.limits()?;
+            let request_timeout = std::time::Duration::try_from_secs_f64(limits.request_timeout)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| ApiError::invalid("--request-timeout: a number of seconds above 0", vec![]))?;
             let store = open()?;
             // Held while serving: a restore from another process would swap the file under
             // the server's connection and lose what it writes afterwards.
@@ -393,11 +459,8 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
             let _ =
                 tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(ansi).try_init();
             let public = public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-            let config = crate::server::Config {
-                addr: *addr,
-                public_url: public,
-                request_timeout: std::time::Duration::from_secs(30),
-            };
+            let config =
+                crate::server::Config { addr: *addr, public_url: public, request_timeout, limits: limits_checked };
             crate::server::serve(store, &config, |a| eprintln!("listening on http://{a}"))
                 .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))
         }
@@ -626,10 +689,7 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
             let token = app::token_for(&base, token_file.as_deref())?
                 .ok_or_else(|| ApiError::invalid("reviewing needs a staff token: pass --token-file", vec![]))?;
             let v = match command {
-                ReviewCommand::List { status } => {
-                    let q = status.as_ref().map(|s| format!("?status={s}")).unwrap_or_default();
-                    app::staff_request(&base, &token, "GET", &format!("/v1/submissions{q}"), None)?
-                }
+                ReviewCommand::List { status } => review_list(&base, &token, status.as_deref())?,
                 ReviewCommand::Show { id } => {
                     app::staff_request(&base, &token, "GET", &format!("/v1/submissions/{id}"), None)?
                 }
@@ -980,6 +1040,29 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
             }
         }
     }
+}
+
+/// Every submission (with a status, if given), following the server's pages (`next`).
+fn review_list(base: &str, token: &str, status: Option<&str>) -> Result<serde_json::Value, ApiError> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    // At most 10,000 pages of 500: a server that never ends its list is cut off.
+    for _ in 0..10_000 {
+        let mut q = vec!["limit=500".to_string()];
+        if let Some(s) = status {
+            q.push(format!("status={s}"));
+        }
+        if let Some(a) = &after {
+            q.push(format!("after={a}"));
+        }
+        let page = app::staff_request(base, token, "GET", &format!("/v1/submissions?{}", q.join("&")), None)?;
+        all.extend(page.get("submissions").and_then(|l| l.as_array()).cloned().unwrap_or_default());
+        match page.get("next").and_then(|n| n.as_str()) {
+            Some(n) if after.as_deref() != Some(n) => after = Some(n.to_string()),
+            _ => break,
+        }
+    }
+    Ok(serde_json::json!({ "submissions": all, "next": null }))
 }
 
 /// A review answer as text: a list, or one submission with its diff.

@@ -1,42 +1,105 @@
-//! The feed and submission server (DESIGN §4), on axum and tokio.
+//! The feed and submission server (DESIGN §4), on axum, hyper and tokio.
 //!
 //! Owns: the HTTP API — the feed (cached in memory with its gzip form and strong ETag, so a poll
-//! that changed nothing costs no database work), the change log, media, submissions with
-//! idempotency keys, and the staff review — plus token checks (hashes only, constant-time
-//! comparison), body limits, timeouts, request logs without secrets, graceful shutdown.
+//! that changed nothing costs no database work), the change log, media (uploaded by the cities
+//! before the submissions that name them), submissions with idempotency keys scoped per token,
+//! and the staff review — plus token checks (hashes only, constant-time comparison, before any
+//! request body is read), per-token rate limits and daily quotas, body limits, timeouts, a cap
+//! on live connections, request logs without secrets, graceful shutdown.
+//!
+//! Database work runs on tokio's blocking threads, never on the async workers: reads on a small
+//! pool of read-only connections, writes on one writer connection (WAL lets readers go on while a
+//! write waits for a lock). A lock held elsewhere longer than `Limits::busy_timeout` answers 503
+//! `busy` with `Retry-After`, never 500.
+//!
 //! Must not: know about the desktop or PDF; business rules stay in `model` (validation, merge)
 //! and `store` (publication).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+use crate::booklet::images;
 use crate::feed;
 use crate::model::{self, merge, FieldError, Portrait};
 use crate::store::{Store, StoreError, SubmissionRow};
 
-/// Largest request body accepted (a portrait is about 6 KB; photos go through media).
+/// Largest request body accepted on the JSON endpoints (a portrait is about 6 KB; photos go
+/// through `PUT /v1/cities/{city}/media/{sha256}`, up to `images::MAX_IMAGE_BYTES`).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Most changes returned by one `/v1/changes` page.
 pub const MAX_CHANGES: usize = 1000;
+/// Submissions per page of a list, unless `limit` says otherwise.
+pub const DEFAULT_PAGE: usize = 100;
+/// Most submissions per page of a list.
+pub const MAX_PAGE: usize = 500;
+/// Largest request head (request line and headers).
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// What the server allows each connection and each token. `Default` is what `portraits serve`
+/// uses unless told otherwise; the tests use tiny values.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Live connections at most. Connections over the cap are not accepted: they wait in the
+    /// kernel's listen backlog until a connection closes.
+    pub max_connections: usize,
+    /// A request head (request line and headers) must arrive within this time of the
+    /// connection becoming ready for it — on a new connection, and on a kept-alive one after
+    /// its previous answer — or the connection is closed. Cuts slowloris clients (headers
+    /// trickled byte by byte) and idle keep-alive sockets alike.
+    pub header_timeout: Duration,
+    /// Requests per second per token (token bucket), after authentication. 0 turns it off.
+    pub rate_per_sec: f64,
+    /// The bucket's size: requests a token may send at once.
+    pub rate_burst: u32,
+    /// Submissions per token in any 24 hours.
+    pub submissions_per_day: u64,
+    /// Bytes of new photos per token in any 24 hours.
+    pub upload_bytes_per_day: u64,
+    /// How long a request waits for a database lock (or for the writer connection) before it
+    /// answers 503 `busy`.
+    pub busy_timeout: Duration,
+    /// Read-only connections for the readers (the writer has its own).
+    pub readers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            rate_per_sec: 20.0,
+            rate_burst: 60,
+            submissions_per_day: 120,
+            upload_bytes_per_day: 200 * 1024 * 1024,
+            busy_timeout: Duration::from_secs(2),
+            readers: 4,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
     /// The public base URL (behind a reverse proxy), without a trailing slash.
     pub public_url: String,
+    /// The longest a request may take once its head has arrived (body included): 408 after.
     pub request_timeout: Duration,
+    pub limits: Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,28 +122,170 @@ struct FeedCache {
     checked: Instant,
 }
 
+/// The database: one writer connection and a pool of read-only ones (empty for an in-memory
+/// database: then the writer reads too). Each connection is used by one blocking task at a
+/// time; a request waits at most `wait` for one, then answers 503.
+struct Db {
+    writer: Arc<AsyncMutex<Store>>,
+    readers: Vec<Arc<AsyncMutex<Store>>>,
+    next: AtomicUsize,
+    wait: Duration,
+}
+
+impl Db {
+    fn new(store: Store, limits: &Limits) -> Db {
+        let wait = limits.busy_timeout;
+        if let Err(e) = store.conn.busy_timeout(wait) {
+            tracing::warn!(error = %e, "cannot set the writer's busy timeout");
+        }
+        let mut readers = Vec::new();
+        if let Some(path) = store.path().map(std::path::Path::to_path_buf) {
+            for _ in 0..limits.readers {
+                match Store::open(&path) {
+                    Ok((reader, _)) => {
+                        let setup = reader
+                            .conn
+                            .busy_timeout(wait)
+                            .and_then(|_| reader.conn.execute_batch("PRAGMA query_only = ON"));
+                        match setup {
+                            Ok(()) => readers.push(Arc::new(AsyncMutex::new(reader))),
+                            Err(e) => tracing::warn!(error = %e, "cannot set up a reader connection"),
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot open a reader connection: the writer reads too");
+                        break;
+                    }
+                }
+            }
+        }
+        Db { writer: Arc::new(AsyncMutex::new(store)), readers, next: AtomicUsize::new(0), wait }
+    }
+
+    async fn lock_writer(&self) -> ApiResult<OwnedMutexGuard<Store>> {
+        tokio::time::timeout(self.wait, self.writer.clone().lock_owned()).await.map_err(|_| ApiErr::busy())
+    }
+
+    /// Runs `f` on a reader connection, on a blocking thread.
+    async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Store) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let guard = if self.readers.is_empty() {
+            self.lock_writer().await?
+        } else {
+            let n = self.readers.len();
+            let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+            let free = (0..n).find_map(|i| self.readers[(start + i) % n].clone().try_lock_owned().ok());
+            match free {
+                Some(g) => g,
+                None => tokio::time::timeout(self.wait, self.readers[start].clone().lock_owned())
+                    .await
+                    .map_err(|_| ApiErr::busy())?,
+            }
+        };
+        blocking(move || f(&guard)).await
+    }
+
+    /// Runs `f` on the writer connection, on a blocking thread.
+    async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut Store) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut guard = self.lock_writer().await?;
+        blocking(move || f(&mut guard)).await
+    }
+}
+
+/// Runs CPU or database work on tokio's blocking threads.
+async fn blocking<T, F>(f: F) -> ApiResult<T>
+where
+    F: FnOnce() -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "a blocking task failed");
+        ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request failed")
+    })?
+}
+
+/// Per-token token buckets.
+struct RateLimiter {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// Takes one token from `key`'s bucket, or says in how many seconds one will be there.
+    fn take(&self, key: &str) -> Result<(), u64> {
+        if self.rate <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bucket = buckets.entry(key.to_string()).or_insert((self.burst, now));
+        bucket.0 = (bucket.0 + now.duration_since(bucket.1).as_secs_f64() * self.rate).min(self.burst);
+        bucket.1 = now;
+        if bucket.0 >= 1.0 {
+            bucket.0 -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.0) / self.rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
 struct AppState {
-    store: Mutex<Store>,
+    db: Db,
     cache: RwLock<Option<Arc<FeedCache>>>,
     public_url: String,
+    limiter: RateLimiter,
+    limits: Limits,
 }
 
 type Shared = Arc<AppState>;
 
-/// An API error: `{code, message, fields}` with an HTTP status.
+/// An API error: `{code, message, fields}` with an HTTP status (and `Retry-After` for 429 and
+/// 503).
 struct ApiErr {
     status: StatusCode,
     code: &'static str,
     message: String,
     fields: Vec<FieldError>,
+    retry_after: Option<u64>,
 }
 
 impl ApiErr {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiErr {
-        ApiErr { status, code, message: message.into(), fields: Vec::new() }
+        ApiErr { status, code, message: message.into(), fields: Vec::new(), retry_after: None }
     }
     fn invalid(message: impl Into<String>, fields: Vec<FieldError>) -> ApiErr {
-        ApiErr { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid_input", message: message.into(), fields }
+        ApiErr { fields, ..ApiErr::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message) }
+    }
+    fn bad_request(message: impl Into<String>) -> ApiErr {
+        ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+    fn busy() -> ApiErr {
+        ApiErr {
+            retry_after: Some(1),
+            ..ApiErr::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "the server's database is busy: try again shortly")
+        }
+    }
+    fn rate_limited(message: impl Into<String>, retry_after: u64) -> ApiErr {
+        ApiErr {
+            retry_after: Some(retry_after.max(1)),
+            ..ApiErr::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+        }
+    }
+    fn too_large(limit: usize) -> ApiErr {
+        ApiErr::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than {limit} bytes"),
+        )
     }
 }
 
@@ -91,8 +296,20 @@ impl IntoResponse for ApiErr {
         if self.status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(secs) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         r
     }
+}
+
+/// Whether a database error is a lock held elsewhere (SQLITE_BUSY, SQLITE_LOCKED).
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 impl From<StoreError> for ApiErr {
@@ -101,6 +318,10 @@ impl From<StoreError> for ApiErr {
             StoreError::NotFound(m) => ApiErr::new(StatusCode::NOT_FOUND, "not_found", m),
             StoreError::Conflict { message, .. } => ApiErr::new(StatusCode::CONFLICT, "conflict", message),
             StoreError::InvalidQuery(m) => ApiErr::invalid(m, vec![]),
+            StoreError::Sqlite(ref s) if is_busy(s) => {
+                tracing::warn!(error = %e, "database busy");
+                ApiErr::busy()
+            }
             other => {
                 tracing::error!(error = %other, "storage error");
                 ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", "the server's database failed")
@@ -110,10 +331,6 @@ impl From<StoreError> for ApiErr {
 }
 
 type ApiResult<T> = Result<T, ApiErr>;
-
-fn lock(state: &Shared) -> ApiResult<std::sync::MutexGuard<'_, Store>> {
-    state.store.lock().map_err(|_| ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "server state poisoned"))
-}
 
 // ---- tokens -------------------------------------------------------------------------------
 
@@ -158,7 +375,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn authenticate(state: &Shared, headers: &HeaderMap) -> ApiResult<Principal> {
+/// Who sent a request: checked against the token table before anything else is done with the
+/// request (its body is not read yet), then charged one request of the token's rate limit.
+async fn authenticate(state: &Shared, headers: &HeaderMap) -> ApiResult<Principal> {
     let unauthorized = |m: &str| ApiErr::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
     let value = headers
         .get(header::AUTHORIZATION)
@@ -166,19 +385,30 @@ fn authenticate(state: &Shared, headers: &HeaderMap) -> ApiResult<Principal> {
         .ok_or_else(|| unauthorized("this request needs Authorization: Bearer <token>"))?;
     let token = value.strip_prefix("Bearer ").ok_or_else(|| unauthorized("use Authorization: Bearer <token>"))?;
     let (id, secret) = parse_token(token).ok_or_else(|| unauthorized("the token is malformed"))?;
-    let row = lock(state)?.token(id)?.ok_or_else(|| unauthorized("unknown token"))?;
     let hash = hex::encode(Sha256::digest(secret.as_bytes()));
+    let id = id.to_string();
+    let row = state.db.read(move |store| Ok(store.token(&id)?)).await?.ok_or_else(|| unauthorized("unknown token"))?;
     if !constant_time_eq(hash.as_bytes(), row.hash.as_bytes()) {
         return Err(unauthorized("unknown token"));
     }
     if row.revoked_at.is_some() {
         return Err(unauthorized("this token was revoked"));
     }
-    match (row.kind.as_str(), row.city_id) {
-        ("staff", _) => Ok(Principal::Staff { token_id: row.id }),
-        ("city", Some(city_id)) => Ok(Principal::City { token_id: row.id, city_id }),
-        _ => Err(unauthorized("unknown token")),
-    }
+    let who = match (row.kind.as_str(), row.city_id) {
+        ("staff", _) => Principal::Staff { token_id: row.id },
+        ("city", Some(city_id)) => Principal::City { token_id: row.id, city_id },
+        _ => return Err(unauthorized("unknown token")),
+    };
+    state.limiter.take(who.token_id()).map_err(|secs| {
+        ApiErr::rate_limited(
+            format!(
+                "too many requests with this token (at most {} a second, {} at once): try again in {secs} s",
+                state.limits.rate_per_sec, state.limits.rate_burst
+            ),
+            secs,
+        )
+    })?;
+    Ok(who)
 }
 
 fn require_staff(p: &Principal) -> ApiResult<()> {
@@ -230,36 +460,34 @@ fn build_cache(store: &Store, public_url: &str) -> Result<FeedCache, StoreError>
 
 /// The current feed, rebuilt if the catalogue moved (checked at most once a second, and at
 /// once after every publication through this server).
-fn feed_cache(state: &Shared) -> ApiResult<Arc<FeedCache>> {
-    if let Ok(guard) = state.cache.read() {
-        if let Some(c) = guard.as_ref() {
-            if c.checked.elapsed() < Duration::from_secs(1) {
-                return Ok(c.clone());
-            }
+async fn feed_cache(state: &Shared) -> ApiResult<Arc<FeedCache>> {
+    let current = state.cache.read().ok().and_then(|g| g.clone());
+    if let Some(c) = &current {
+        if c.checked.elapsed() < Duration::from_secs(1) {
+            return Ok(c.clone());
         }
     }
-    let store = lock(state)?;
-    let version = store.catalog_version()?;
-    let mut guard = state
-        .cache
-        .write()
-        .map_err(|_| ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cache poisoned"))?;
-    if let Some(c) = guard.as_ref() {
-        if c.catalog_version == version {
-            let refreshed = Arc::new(FeedCache {
-                catalog_version: c.catalog_version,
-                body: c.body.clone(),
-                gzip: c.gzip.clone(),
-                etag: c.etag.clone(),
-                last_modified: c.last_modified.clone(),
-                checked: Instant::now(),
-            });
-            *guard = Some(refreshed.clone());
-            return Ok(refreshed);
-        }
+    let public_url = state.public_url.clone();
+    let fresh = state
+        .db
+        .read(move |store| {
+            let version = store.catalog_version()?;
+            Ok(match current {
+                Some(c) if c.catalog_version == version => Arc::new(FeedCache {
+                    catalog_version: c.catalog_version,
+                    body: c.body.clone(),
+                    gzip: c.gzip.clone(),
+                    etag: c.etag.clone(),
+                    last_modified: c.last_modified.clone(),
+                    checked: Instant::now(),
+                }),
+                _ => Arc::new(build_cache(store, &public_url)?),
+            })
+        })
+        .await?;
+    if let Ok(mut guard) = state.cache.write() {
+        *guard = Some(fresh.clone());
     }
-    let fresh = Arc::new(build_cache(&store, &state.public_url)?);
-    *guard = Some(fresh.clone());
     Ok(fresh)
 }
 
@@ -277,7 +505,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 async fn get_feed(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Response> {
-    let cache = feed_cache(&state)?;
+    let cache = feed_cache(&state).await?;
     let not_modified = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         Some(inm) => inm.split(',').any(|t| t.trim() == cache.etag || t.trim() == "*"),
         None => headers
@@ -293,7 +521,7 @@ async fn get_feed(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<
         .header(header::CACHE_CONTROL, "no-cache")
         .header(header::VARY, "Accept-Encoding");
     if not_modified {
-        return Ok(builder.status(StatusCode::NOT_MODIFIED).body(axum::body::Body::empty()).unwrap_or_default());
+        return Ok(builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).unwrap_or_default());
     }
     builder = builder.header(header::CONTENT_TYPE, feed::MIME);
     let body = if accepts_gzip(&headers) {
@@ -302,7 +530,7 @@ async fn get_feed(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<
     } else {
         cache.body.clone()
     };
-    Ok(builder.status(StatusCode::OK).body(axum::body::Body::from(body)).unwrap_or_default())
+    Ok(builder.status(StatusCode::OK).body(Body::from(body)).unwrap_or_default())
 }
 
 #[derive(Deserialize)]
@@ -318,78 +546,216 @@ async fn get_changes(
 ) -> ApiResult<Response> {
     let since: u64 = match q.since.as_deref() {
         None => 0,
-        Some(s) => s.parse::<u64>().ok().filter(|n| *n <= i64::MAX as u64).ok_or_else(|| {
-            ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", format!("since={s:?} is not a catalogue version"))
-        })?,
+        Some(s) => s
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n <= i64::MAX as u64)
+            .ok_or_else(|| ApiErr::bad_request(format!("since={s:?} is not a catalogue version")))?,
     };
     let limit: usize = match q.limit.as_deref() {
         None => 500,
-        Some(s) => s.parse::<usize>().ok().filter(|n| (1..=MAX_CHANGES).contains(n)).ok_or_else(|| {
-            ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", format!("limit={s:?}: use 1 to {MAX_CHANGES}"))
-        })?,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_CHANGES).contains(n))
+            .ok_or_else(|| ApiErr::bad_request(format!("limit={s:?}: use 1 to {MAX_CHANGES}")))?,
     };
-    let (changes, more, catalog, floor, catalog_id) = {
-        let store = lock(&state)?;
-        let floor = store.tombstone_floor()?;
-        if since < floor {
-            return Err(ApiErr::new(
-                StatusCode::GONE,
-                "gone",
-                format!("changes since {since} are no longer kept (tombstones before {floor} were pruned); take the snapshot at /v1/feed.json"),
-            ));
-        }
-        let catalog = store.catalog_version()?;
-        if since > catalog {
-            // A cursor from the future: this server was restored from an older backup, or the
-            // client was fed a false catalogue version. Only the snapshot can reconcile.
-            return Err(ApiErr::new(
-                StatusCode::GONE,
-                "gone",
-                format!(
-                    "since={since} is ahead of this catalogue (version {catalog}); take the snapshot at /v1/feed.json"
-                ),
-            ));
-        }
-        let (c, more) = store.changes_since(since, limit)?;
-        (c, more, catalog, floor, store.catalog_id()?)
-    };
-    let _ = floor;
-    let last = if more { changes.last().map(|c| c.seq()).unwrap_or(since) } else { catalog.max(since) };
-    let page = feed::ChangesPage {
-        items: changes.iter().map(|c| feed::item_for(c, &state.public_url)).collect(),
-        last_version: last,
-        has_more: more,
-        catalog_id: catalog_id.clone(),
-    };
-    let body = serde_json::to_vec(&page)
-        .map_err(|e| ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let gzip = accepts_gzip(&headers);
+    let public_url = state.public_url.clone();
+    let (body, gzipped) = state
+        .db
+        .read(move |store| {
+            let floor = store.tombstone_floor()?;
+            if since < floor {
+                return Err(ApiErr::new(
+                    StatusCode::GONE,
+                    "gone",
+                    format!("changes since {since} are no longer kept (tombstones before {floor} were pruned); take the snapshot at /v1/feed.json"),
+                ));
+            }
+            let catalog = store.catalog_version()?;
+            if since > catalog {
+                // A cursor from the future: this server was restored from an older backup, or
+                // the client was fed a false catalogue version. Only the snapshot can reconcile.
+                return Err(ApiErr::new(
+                    StatusCode::GONE,
+                    "gone",
+                    format!(
+                        "since={since} is ahead of this catalogue (version {catalog}); take the snapshot at /v1/feed.json"
+                    ),
+                ));
+            }
+            let (changes, more) = store.changes_since(since, limit)?;
+            let last = if more { changes.last().map(|c| c.seq()).unwrap_or(since) } else { catalog.max(since) };
+            let page = feed::ChangesPage {
+                items: changes.iter().map(|c| feed::item_for(c, &public_url)).collect(),
+                last_version: last,
+                has_more: more,
+                catalog_id: store.catalog_id()?,
+            };
+            let body = serde_json::to_vec(&page)
+                .map_err(|e| ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+            if gzip && body.len() > 1024 {
+                use std::io::Write;
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                let _ = gz.write_all(&body);
+                Ok((gz.finish().unwrap_or_default(), true))
+            } else {
+                Ok((body, false))
+            }
+        })
+        .await?;
     let mut builder =
         Response::builder().header(header::CONTENT_TYPE, "application/json").header(header::VARY, "Accept-Encoding");
-    let body = if accepts_gzip(&headers) && body.len() > 1024 {
-        use std::io::Write;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        let _ = gz.write_all(&body);
+    if gzipped {
         builder = builder.header(header::CONTENT_ENCODING, "gzip");
-        gz.finish().unwrap_or_default()
-    } else {
-        body
-    };
-    Ok(builder.status(StatusCode::OK).body(axum::body::Body::from(body)).unwrap_or_default())
+    }
+    Ok(builder.status(StatusCode::OK).body(Body::from(body)).unwrap_or_default())
 }
 
-async fn get_media(State(state): State<Shared>, Path(sha): Path<String>) -> ApiResult<Response> {
+fn check_sha(sha: &str) -> ApiResult<()> {
     if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
-        return Err(ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", "a media id is a SHA-256 in lower-case hex"));
+        return Err(ApiErr::bad_request("a media id is a SHA-256 in lower-case hex"));
     }
-    let (bytes, mime) = lock(&state)?
-        .media(&sha)?
+    Ok(())
+}
+
+/// `GET` (and, through axum, `HEAD`) of a photo.
+async fn get_media(State(state): State<Shared>, Path(sha): Path<String>) -> ApiResult<Response> {
+    check_sha(&sha)?;
+    let id = sha.clone();
+    let (bytes, mime) = state
+        .db
+        .read(move |store| Ok(store.media(&id)?))
+        .await?
         .ok_or_else(|| ApiErr::new(StatusCode::NOT_FOUND, "not_found", format!("no media {sha}")))?;
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, mime)
         .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
         .header(header::ETAG, format!("\"{sha}\""))
-        .body(axum::body::Body::from(bytes))
+        .body(Body::from(bytes))
         .unwrap_or_default())
+}
+
+/// The request's declared Content-Length, if any.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
+}
+
+/// Reads a request body of at most `limit` bytes: refused from its Content-Length when that is
+/// larger, else counted while read (a chunked or lying body is cut at the limit).
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<Bytes> {
+    use http_body_util::BodyExt;
+    let declared = content_length(headers);
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiErr::too_large(limit));
+    }
+    let mut body = body;
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(limit));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiErr::bad_request(format!("the request body could not be read: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(ApiErr::too_large(limit));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// 24 hours ago, as stored timestamps are written (RFC 3339, UTC).
+fn day_ago() -> String {
+    (time::OffsetDateTime::now_utc() - time::Duration::days(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
+/// Seconds until the oldest entry of a 24-hour window (`oldest`, RFC 3339) leaves it.
+fn window_retry_after(oldest: Option<&str>) -> u64 {
+    let now = time::OffsetDateTime::now_utc();
+    oldest
+        .and_then(|s| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+        .map(|t| (t + time::Duration::days(1) - now).whole_seconds().max(1) as u64)
+        .unwrap_or(1)
+}
+
+/// `PUT /v1/cities/{city_id}/media/{sha256}`: a photo a city's submission will name. The token
+/// is checked before the body is read; the bytes must hash to the path and pass the image
+/// checks (format, dimensions, pixel budget); the MIME type stored is the one the bytes show.
+/// 201 when new, 200 when already held.
+async fn put_media(
+    State(state): State<Shared>,
+    Path((city_id, sha)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let who = authenticate(&state, &headers).await?;
+    require_city(&who, &city_id)?;
+    check_sha(&sha)?;
+    let max = images::MAX_IMAGE_BYTES;
+    if content_length(&headers).is_some_and(|n| n > max as u64) {
+        return Err(ApiErr::too_large(max));
+    }
+    let token_id = who.token_id().to_string();
+    let quota = state.limits.upload_bytes_per_day;
+    let announced = content_length(&headers).unwrap_or(0);
+    let (city, tid, id) = (city_id.clone(), token_id.clone(), sha.clone());
+    state
+        .db
+        .read(move |store| {
+            store.city(&city)?;
+            if store.has_media(&id)? {
+                return Ok(());
+            }
+            let (used, oldest) = store.uploads_by_token_since(&tid, &day_ago())?;
+            if used.saturating_add(announced) > quota {
+                return Err(upload_quota(quota, used, oldest.as_deref()));
+            }
+            Ok(())
+        })
+        .await?;
+    let bytes = read_body(body, &headers, max).await?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != sha {
+        return Err(ApiErr::invalid(
+            format!("photo {sha}: the bytes sent have the SHA-256 {actual}, not the one in the path"),
+            vec![FieldError::new("$.sha256", format!("the bytes hash to {actual}"))],
+        ));
+    }
+    let (format, _, _) = images::check(&bytes).map_err(|e| {
+        ApiErr::invalid(format!("photo {sha} is refused: {e}"), vec![FieldError::new("$.bytes", e.to_string())])
+    })?;
+    let mime = format.mime();
+    let size = bytes.len();
+    let created = state
+        .db
+        .write(move |store| {
+            let (used, oldest) = store.uploads_by_token_since(&token_id, &day_ago())?;
+            if store.has_media(&sha)? {
+                return Ok(false);
+            }
+            if used.saturating_add(size as u64) > quota {
+                return Err(upload_quota(quota, used, oldest.as_deref()));
+            }
+            Ok(store.put_uploaded_media(&token_id, &bytes, mime)?)
+        })
+        .await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    if created {
+        tracing::info!(media = %actual, city = %city_id, size, "photo received");
+    }
+    Ok((status, Json(json!({ "sha256": actual, "mime": mime, "size": size }))).into_response())
+}
+
+fn upload_quota(quota: u64, used: u64, oldest: Option<&str>) -> ApiErr {
+    let secs = window_retry_after(oldest);
+    ApiErr::rate_limited(
+        format!(
+            "this token uploaded {used} bytes of photos in the last 24 hours; at most {quota} are accepted: try again in {secs} s"
+        ),
+        secs,
+    )
 }
 
 // ---- submissions --------------------------------------------------------------------------
@@ -412,25 +778,148 @@ fn today() -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// Answers a replayed request (same token, same Idempotency-Key) with what the first one got.
+fn replay(previous: &SubmissionRow, request_sha: &str, city_id: &str) -> ApiResult<Response> {
+    if previous.request_sha256 != request_sha || previous.city_id != city_id {
+        return Err(ApiErr::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for another request",
+        ));
+    }
+    let mut r = (StatusCode::CREATED, Json(previous.response.clone())).into_response();
+    r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Ok(r)
+}
+
 async fn post_submission(
     State(state): State<Shared>,
     Path(city_id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult<Response> {
-    let who = authenticate(&state, &headers)?;
+    let who = authenticate(&state, &headers).await?;
     require_city(&who, &city_id)?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 100 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        .ok_or_else(|| {
-            ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", "an Idempotency-Key header (a UUID) is required")
-        })?
+        .ok_or_else(|| ApiErr::bad_request("an Idempotency-Key header (a UUID) is required"))?
         .to_string();
+    let body = read_body(body, &headers, MAX_BODY).await?;
+    let token_id = who.token_id().to_string();
+    // Parsing and validation are CPU work: off the async workers.
+    let parsed = {
+        let city_id = city_id.clone();
+        blocking(move || parse_submission(&body, &city_id)).await?
+    };
+    // A replay of a key answers what the first request got; the same key with another body is
+    // refused. Keys are scoped per token.
+    let (t, k) = (token_id.clone(), key.clone());
+    if let Some(previous) = state.db.read(move |store| Ok(store.submission_by_key(&t, &k)?)).await? {
+        return replay(&previous, &parsed.request_sha, &city_id);
+    }
+    let (base_version, mut portrait, request_sha) = match parsed.outcome {
+        Ok((b, p)) => (b, p, parsed.request_sha),
+        Err(e) => return Err(e),
+    };
+    let city = city_id.clone();
+    let photos: Vec<(String, Option<String>)> =
+        portrait.photos.iter().map(|p| (p.sha256.clone(), p.caption.clone())).collect();
+    let (city_block, latest) = state
+        .db
+        .read(move |store| {
+            let block = store.city(&city)?;
+            let latest = store.versions(&city)?.last().map(|v| v.version).unwrap_or(0);
+            if base_version == 0 || base_version > latest {
+                return Err(ApiErr::invalid(
+                    format!("baseVersion {base_version} does not exist (the latest version of {city} is {latest})"),
+                    vec![FieldError::new("$.baseVersion", format!("1 to {latest}"))],
+                ));
+            }
+            // Every photo the portrait names must be here already (uploaded with PUT
+            // /v1/cities/{city}/media/{sha256}), or every client would get a 404 for it.
+            let mut missing = Vec::new();
+            for (i, (sha, caption)) in photos.iter().enumerate() {
+                if !store.has_media(sha)? {
+                    missing.push((i, sha.clone(), caption.clone()));
+                }
+            }
+            if let Some((_, sha, caption)) = missing.first() {
+                let fields = missing
+                    .iter()
+                    .map(|(i, sha, _)| {
+                        FieldError::new(
+                            format!("$.portrait.photos[{i}].sha256"),
+                            format!("photo {sha} is not on the server: upload it first (PUT /v1/cities/{city}/media/{sha})"),
+                        )
+                    })
+                    .collect();
+                return Err(ApiErr::invalid(
+                    format!(
+                        "photo {sha} ({}) is not on the server: upload it with PUT /v1/cities/{city}/media/{sha} before submitting{}",
+                        caption.as_deref().unwrap_or("no caption"),
+                        if missing.len() > 1 { format!(" ({} photos missing)", missing.len()) } else { String::new() }
+                    ),
+                    fields,
+                ));
+            }
+            Ok((block, latest))
+        })
+        .await?;
+    // The city block and the publication belong to the publisher.
+    portrait.city = city_block;
+    portrait.version = latest + 1;
+    portrait.source = model::Source { booklet: None, published: today() };
+    let id = format!("sub_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+    let created = crate::store::now_rfc3339();
+    let response = json!({
+        "id": id, "cityId": city_id, "status": "submitted", "baseVersion": base_version,
+        "comments": [], "publishedVersion": null, "createdAt": created, "updatedAt": created,
+    });
+    let quota = state.limits.submissions_per_day;
+    let (city, sha) = (city_id.clone(), request_sha.clone());
+    let answer = response.clone();
+    let outcome = state
+        .db
+        .write(move |store| {
+            // Checked again under the writer: requests racing with one key make one submission.
+            if let Some(previous) = store.submission_by_key(&token_id, &key)? {
+                return Ok(Some(previous));
+            }
+            let (made, oldest) = store.submissions_by_token_since(&token_id, &day_ago())?;
+            if made >= quota {
+                let secs = window_retry_after(oldest.as_deref());
+                return Err(ApiErr::rate_limited(
+                    format!(
+                        "this token made {made} submissions in the last 24 hours, the most accepted: try again in {secs} s"
+                    ),
+                    secs,
+                ));
+            }
+            Ok(store.insert_submission_once(&id, &city, base_version, &portrait, &token_id, &key, &sha, &answer)?)
+        })
+        .await?;
+    if let Some(previous) = outcome {
+        return replay(&previous, &request_sha, &city_id);
+    }
+    tracing::info!(submission = %response["id"], city = %city_id, base_version, "submission received");
+    Ok((StatusCode::CREATED, Json(response)).into_response())
+}
+
+/// A submission body, parsed: its hash (for replays) and the base version and portrait, or why
+/// they were refused.
+struct ParsedSubmission {
+    request_sha: String,
+    outcome: ApiResult<(u32, Portrait)>,
+}
+
+/// Parses and validates a submission body. A body that is not JSON fails at once; a JSON body
+/// gets its hash first, so that a replay is answered even where validation would fail now.
+fn parse_submission(body: &[u8], city_id: &str) -> ApiResult<ParsedSubmission> {
     feed::check_limits(
-        &body,
+        body,
         &feed::Limits {
             max_bytes: MAX_BODY,
             max_depth: 32,
@@ -441,113 +930,129 @@ async fn post_submission(
     )
     .map_err(|e| ApiErr::invalid(format!("request body: {e}"), vec![]))?;
     let value: Value =
-        serde_json::from_slice(&body).map_err(|e| ApiErr::invalid(format!("request body is not JSON: {e}"), vec![]))?;
+        serde_json::from_slice(body).map_err(|e| ApiErr::invalid(format!("request body is not JSON: {e}"), vec![]))?;
     let request_sha = hex::encode(Sha256::digest(value.to_string().as_bytes()));
-    // A replay of a key answers what the first request got; the same key with another body is
-    // refused.
-    if let Some(previous) = lock(&state)?.submission_by_key(&key)? {
-        if previous.request_sha256 != request_sha || previous.city_id != city_id {
-            return Err(ApiErr::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used for another request",
+    let outcome = (|| {
+        let base_version =
+            value.get("baseVersion").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| {
+                ApiErr::invalid(
+                    "baseVersion (a version number) is required",
+                    vec![FieldError::new("$.baseVersion", "an integer from 1")],
+                )
+            })?;
+        let raw = value
+            .get("portrait")
+            .ok_or_else(|| ApiErr::invalid("portrait is required", vec![FieldError::new("$.portrait", "required")]))?;
+        let portrait = model::validate::parse_portrait_value(raw).map_err(|errs| {
+            let fields: Vec<FieldError> =
+                errs.into_iter().map(|e| FieldError::new(e.path.replacen('$', "$.portrait", 1), e.message)).collect();
+            let first = fields.first().map(|f| f.to_string()).unwrap_or_default();
+            ApiErr::invalid(format!("the portrait is invalid: {first}"), fields)
+        })?;
+        if portrait.city.id != city_id {
+            return Err(ApiErr::invalid(
+                format!("the portrait is of {} but was sent to {city_id}", portrait.city.id),
+                vec![FieldError::new("$.portrait.city.id", format!("must be {city_id}"))],
             ));
         }
-        let mut r = (StatusCode::CREATED, Json(previous.response.clone())).into_response();
-        r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-        return Ok(r);
-    }
-    let base_version =
-        value.get("baseVersion").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| {
-            ApiErr::invalid(
-                "baseVersion (a version number) is required",
-                vec![FieldError::new("$.baseVersion", "an integer from 1")],
-            )
-        })?;
-    let raw = value
-        .get("portrait")
-        .ok_or_else(|| ApiErr::invalid("portrait is required", vec![FieldError::new("$.portrait", "required")]))?;
-    let mut portrait = model::validate::parse_portrait_value(raw).map_err(|errs| {
-        let fields: Vec<FieldError> =
-            errs.into_iter().map(|e| FieldError::new(e.path.replacen('$', "$.portrait", 1), e.message)).collect();
-        let first = fields.first().map(|f| f.to_string()).unwrap_or_default();
-        ApiErr::invalid(format!("the portrait is invalid: {first}"), fields)
-    })?;
-    if portrait.city.id != city_id {
-        return Err(ApiErr::invalid(
-            format!("the portrait is of {} but was sent to {city_id}", portrait.city.id),
-            vec![FieldError::new("$.portrait.city.id", format!("must be {city_id}"))],
-        ));
-    }
-    let mut store = lock(&state)?;
-    let city = store.city(&city_id)?;
-    let latest = store.versions(&city_id)?.last().map(|v| v.version).unwrap_or(0);
-    if base_version == 0 || base_version > latest {
-        return Err(ApiErr::invalid(
-            format!("baseVersion {base_version} does not exist (the latest version of {city_id} is {latest})"),
-            vec![FieldError::new("$.baseVersion", format!("1 to {latest}"))],
-        ));
-    }
-    // The city block and the publication belong to the publisher.
-    portrait.city = city;
-    portrait.version = latest + 1;
-    portrait.source = model::Source { booklet: None, published: today() };
-    let id = format!("sub_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
-    let created = crate::store::now_rfc3339();
-    let response = json!({
-        "id": id, "cityId": city_id, "status": "submitted", "baseVersion": base_version,
-        "comments": [], "publishedVersion": null, "createdAt": created, "updatedAt": created,
-    });
-    store.insert_submission(&id, &city_id, base_version, &portrait, who.token_id(), &key, &request_sha, &response)?;
-    tracing::info!(submission = %id, city = %city_id, base_version, "submission received");
-    Ok((StatusCode::CREATED, Json(response)).into_response())
+        Ok((base_version, portrait))
+    })();
+    Ok(ParsedSubmission { request_sha, outcome })
 }
 
 async fn whoami(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    Ok(Json(match authenticate(&state, &headers)? {
+    Ok(Json(match authenticate(&state, &headers).await? {
         Principal::City { city_id, .. } => json!({ "kind": "city", "cityId": city_id }),
         Principal::Staff { .. } => json!({ "kind": "staff", "cityId": null }),
     }))
 }
 
-async fn get_city_submissions(
-    State(state): State<Shared>,
-    Path(city_id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let who = authenticate(&state, &headers)?;
-    require_city(&who, &city_id)?;
-    let store = lock(&state)?;
-    store.city(&city_id)?;
-    let list: Vec<Value> = store.submissions(Some(&city_id), None)?.iter().map(summary).collect();
-    Ok(Json(json!({ "cityId": city_id, "submissions": list })))
-}
-
 #[derive(Deserialize)]
-struct StatusQuery {
+struct PageQuery {
     status: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
 }
 
 const STATUSES: [&str; 5] = ["submitted", "in_review", "changes_requested", "accepted", "rejected"];
 
-async fn list_submissions(
-    State(state): State<Shared>,
-    Query(q): Query<StatusQuery>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let who = authenticate(&state, &headers)?;
-    require_staff(&who)?;
+/// A position in a list of submissions: the `(created_at, id)` of the row it follows.
+type SubmissionPosition = (String, String);
+
+/// A page position as given to clients: opaque (hex of the last row's creation time and id).
+fn encode_cursor(at: &str, id: &str) -> String {
+    hex::encode(format!("{at}\n{id}"))
+}
+
+fn decode_cursor(s: &str) -> Option<SubmissionPosition> {
+    let text = String::from_utf8(hex::decode(s).ok()?).ok()?;
+    let (at, id) = text.split_once('\n')?;
+    Some((at.to_string(), id.to_string()))
+}
+
+/// The checked `status`, `limit` and `after` of a list request.
+fn page_params(q: &PageQuery) -> ApiResult<(Option<String>, usize, Option<SubmissionPosition>)> {
     if let Some(s) = &q.status {
         if !STATUSES.contains(&s.as_str()) {
-            return Err(ApiErr::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_input",
-                format!("status={s:?}: one of {}", STATUSES.join(", ")),
-            ));
+            return Err(ApiErr::bad_request(format!("status={s:?}: one of {}", STATUSES.join(", "))));
         }
     }
-    let list: Vec<Value> = lock(&state)?.submissions(None, q.status.as_deref())?.iter().map(summary).collect();
-    Ok(Json(json!({ "submissions": list })))
+    let limit = match q.limit.as_deref() {
+        None => DEFAULT_PAGE,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| ApiErr::bad_request(format!("limit={s:?}: use 1 to {MAX_PAGE}")))?,
+    };
+    let after = match q.after.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            decode_cursor(s)
+                .ok_or_else(|| ApiErr::bad_request(format!("after={s:?} is not a position this server gave")))?,
+        ),
+    };
+    Ok((q.status.clone(), limit, after))
+}
+
+/// One page of submissions as JSON: `{"submissions": [...], "next": cursor | null}`.
+async fn submissions_page(state: &Shared, city: Option<String>, q: &PageQuery) -> ApiResult<(Vec<Value>, Value)> {
+    let (status, limit, after) = page_params(q)?;
+    state
+        .db
+        .read(move |store| {
+            if let Some(c) = &city {
+                store.city(c)?;
+            }
+            let after = after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()));
+            let (rows, next) = store.submissions_page(city.as_deref(), status.as_deref(), after, limit)?;
+            let next = next.map_or(Value::Null, |(at, id)| Value::String(encode_cursor(&at, &id)));
+            Ok((rows.iter().map(summary).collect(), next))
+        })
+        .await
+}
+
+async fn get_city_submissions(
+    State(state): State<Shared>,
+    Path(city_id): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = authenticate(&state, &headers).await?;
+    require_city(&who, &city_id)?;
+    let (list, next) = submissions_page(&state, Some(city_id.clone()), &q).await?;
+    Ok(Json(json!({ "cityId": city_id, "submissions": list, "next": next })))
+}
+
+async fn list_submissions(
+    State(state): State<Shared>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = authenticate(&state, &headers).await?;
+    require_staff(&who)?;
+    let (list, next) = submissions_page(&state, None, &q).await?;
+    Ok(Json(json!({ "submissions": list, "next": next })))
 }
 
 /// The three-way merge of a submission against the version published now.
@@ -562,20 +1067,25 @@ async fn get_submission(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let who = authenticate(&state, &headers)?;
+    let who = authenticate(&state, &headers).await?;
     require_staff(&who)?;
-    let mut store = lock(&state)?;
-    let mut s = store.submission(&id)?;
-    if s.status == "submitted" {
-        store.set_submission_status(&id, "in_review")?;
-        s = store.submission(&id)?;
-    }
-    let (m, published) = review_merge(&store, &s)?;
-    let mut out = summary(&s);
-    out["publishedNow"] = json!(published.version);
-    out["portrait"] = serde_json::to_value(&s.portrait).unwrap_or(Value::Null);
-    out["diff"] = serde_json::to_value(&m.fields).unwrap_or(Value::Null);
-    out["conflicts"] = json!(m.conflicts().map(|c| c.field.clone()).collect::<Vec<_>>());
+    let out = state
+        .db
+        .write(move |store| {
+            let mut s = store.submission(&id)?;
+            if s.status == "submitted" {
+                store.set_submission_status(&id, "in_review")?;
+                s = store.submission(&id)?;
+            }
+            let (m, published) = review_merge(store, &s)?;
+            let mut out = summary(&s);
+            out["publishedNow"] = json!(published.version);
+            out["portrait"] = serde_json::to_value(&s.portrait).unwrap_or(Value::Null);
+            out["diff"] = serde_json::to_value(&m.fields).unwrap_or(Value::Null);
+            out["conflicts"] = json!(m.conflicts().map(|c| c.field.clone()).collect::<Vec<_>>());
+            Ok(out)
+        })
+        .await?;
     Ok(Json(out))
 }
 
@@ -604,10 +1114,11 @@ async fn post_decision(
     State(state): State<Shared>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult<Json<Value>> {
-    let who = authenticate(&state, &headers)?;
+    let who = authenticate(&state, &headers).await?;
     require_staff(&who)?;
+    let body = read_body(body, &headers, MAX_BODY).await?;
     let d: Decision = serde_json::from_slice(&body).map_err(|e| ApiErr::invalid(format!("decision: {e}"), vec![]))?;
     let status = match d.decision.as_str() {
         "accept" => "accepted",
@@ -628,48 +1139,57 @@ async fn post_decision(
     if status != "accepted" && comments.is_empty() {
         return Err(ApiErr::invalid("say why: a comment is required", vec![FieldError::new("$.comment", "required")]));
     }
-    let mut store = lock(&state)?;
-    let s = store.submission(&id)?;
-    let publish = if status == "accepted" {
-        let (m, published) = review_merge(&store, &s)?;
-        let mut merged = m.merged.clone();
-        let mut open = Vec::new();
-        for c in m.conflicts() {
-            match d.resolutions.get(&c.field) {
-                Some(choice) => merged = merge::resolve(&merged, c, choice).map_err(|e| ApiErr::invalid(e, vec![]))?,
-                None => open.push(FieldError::new(c.field.clone(), "changed both here and in the published version")),
-            }
-        }
-        if !open.is_empty() {
-            return Err(ApiErr {
-                status: StatusCode::CONFLICT,
-                code: "conflict",
-                message: format!(
-                    "version {} was published since this submission's base {}: resolve {} field(s) (resolutions: field → base|theirs|mine)",
-                    published.version,
-                    s.base_version,
-                    open.len()
-                ),
-                fields: open,
-            });
-        }
-        merged.city = published.city.clone();
-        merged.source = model::Source { booklet: None, published: today() };
-        let errs = model::validate_portrait(&merged);
-        if !errs.is_empty() {
-            return Err(ApiErr::invalid("the merged portrait is invalid", errs));
-        }
-        Some(merged)
-    } else {
-        None
-    };
-    let version = store.decide_submission(&id, status, &Value::Array(comments), publish.as_ref())?;
-    drop(store);
+    let (version, s) = state
+        .db
+        .write(move |store| {
+            let s = store.submission(&id)?;
+            let publish = if status == "accepted" {
+                let (m, published) = review_merge(store, &s)?;
+                let mut merged = m.merged.clone();
+                let mut open = Vec::new();
+                for c in m.conflicts() {
+                    match d.resolutions.get(&c.field) {
+                        Some(choice) => {
+                            merged = merge::resolve(&merged, c, choice).map_err(|e| ApiErr::invalid(e, vec![]))?
+                        }
+                        None => {
+                            open.push(FieldError::new(c.field.clone(), "changed both here and in the published version"))
+                        }
+                    }
+                }
+                if !open.is_empty() {
+                    return Err(ApiErr {
+                        fields: open.clone(),
+                        ..ApiErr::new(
+                            StatusCode::CONFLICT,
+                            "conflict",
+                            format!(
+                                "version {} was published since this submission's base {}: resolve {} field(s) (resolutions: field → base|theirs|mine)",
+                                published.version,
+                                s.base_version,
+                                open.len()
+                            ),
+                        )
+                    });
+                }
+                merged.city = published.city.clone();
+                merged.source = model::Source { booklet: None, published: today() };
+                let errs = model::validate_portrait(&merged);
+                if !errs.is_empty() {
+                    return Err(ApiErr::invalid("the merged portrait is invalid", errs));
+                }
+                Some(merged)
+            } else {
+                None
+            };
+            let version = store.decide_submission(&id, status, &Value::Array(comments), publish.as_ref())?;
+            Ok((version, store.submission(&id)?))
+        })
+        .await?;
     if version.is_some() {
         invalidate(&state);
     }
-    tracing::info!(submission = %id, decision = %status, published_version = ?version, "decision");
-    let s = lock(&state)?.submission(&id)?;
+    tracing::info!(submission = %s.id, decision = %status, published_version = ?version, "decision");
     Ok(Json(summary(&s)))
 }
 
@@ -719,33 +1239,6 @@ async fn not_found() -> ApiErr {
     ApiErr::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
-/// The router, with its state: used by `serve` and by tests.
-pub fn router(mut store: Store, public_url: &str, request_timeout: Duration) -> Router {
-    if let Err(e) = store.ensure_catalog_id() {
-        tracing::error!(error = %e, "cannot name the catalogue");
-    }
-    let state: Shared = Arc::new(AppState {
-        store: Mutex::new(store),
-        cache: RwLock::new(None),
-        public_url: public_url.trim_end_matches('/').to_string(),
-    });
-    Router::new()
-        .route("/v1/feed.json", get(get_feed))
-        .route("/v1/changes", get(get_changes))
-        .route("/v1/media/{sha256}", get(get_media))
-        .route("/v1/cities/{city_id}/submissions", post(post_submission).get(get_city_submissions))
-        .route("/v1/whoami", get(whoami))
-        .route("/v1/submissions", get(list_submissions))
-        .route("/v1/submissions/{id}", get(get_submission))
-        .route("/v1/submissions/{id}/decision", post(post_decision))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
-        .layer(middleware::from_fn(json_errors))
-        .layer(middleware::from_fn(log_requests))
-        .with_state(state)
-}
-
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -765,6 +1258,132 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// The router, with its state and the default limits: used by tests and benchmarks.
+pub fn router(store: Store, public_url: &str, request_timeout: Duration) -> Router {
+    router_with(store, public_url, request_timeout, &Limits::default())
+}
+
+/// The router, with its state.
+pub fn router_with(mut store: Store, public_url: &str, request_timeout: Duration, limits: &Limits) -> Router {
+    if let Err(e) = store.ensure_catalog_id() {
+        tracing::error!(error = %e, "cannot name the catalogue");
+    }
+    let state: Shared = Arc::new(AppState {
+        db: Db::new(store, limits),
+        cache: RwLock::new(None),
+        public_url: public_url.trim_end_matches('/').to_string(),
+        limiter: RateLimiter {
+            rate: limits.rate_per_sec,
+            burst: f64::from(limits.rate_burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        },
+        limits: limits.clone(),
+    });
+    Router::new()
+        .route("/v1/feed.json", get(get_feed))
+        .route("/v1/changes", get(get_changes))
+        .route("/v1/media/{sha256}", get(get_media))
+        .route("/v1/cities/{city_id}/media/{sha256}", put(put_media))
+        .route("/v1/cities/{city_id}/submissions", post(post_submission).get(get_city_submissions))
+        .route("/v1/whoami", get(whoami))
+        .route("/v1/submissions", get(list_submissions))
+        .route("/v1/submissions/{id}", get(get_submission))
+        .route("/v1/submissions/{id}/decision", post(post_decision))
+        .fallback(not_found)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(log_requests))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets the requests in flight
+/// finish (for at most `grace`).
+///
+/// Each connection is HTTP/1.1 with hyper's header read timeout (`Limits::header_timeout`: a
+/// request head must arrive in that time, on a new connection and between the requests of a
+/// kept-alive one) and a head size limit. At most `Limits::max_connections` are served at once:
+/// the loop takes a permit before it accepts, so connections over the cap wait in the kernel's
+/// listen backlog (and time out there on the client's side) rather than being accepted and
+/// dropped.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: &Limits,
+    grace: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServerError> {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let max = limits.max_connections.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+    let permits = Arc::new(tokio::sync::Semaphore::new(max));
+    let (close_tx, close_rx) = tokio::sync::watch::channel(false);
+    let header_timeout = limits.header_timeout;
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, _remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // keep serving the others.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let mut close = close_rx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_header_size(MAX_HEADER_BYTES)
+                .keep_alive(true);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(error = %e, "connection ended");
+                        }
+                        break;
+                    }
+                    changed = close.changed(), if !closing => {
+                        closing = true;
+                        if changed.is_ok() {
+                            conn.as_mut().graceful_shutdown();
+                        }
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = close_tx.send(true);
+    // Every connection gives its permit back when it ends.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    if tokio::time::timeout(grace, permits.acquire_many(all)).await.is_err() {
+        tracing::warn!("connections still open after the grace period: closing them");
+    }
+    Ok(())
+}
+
 /// Runs the server until SIGINT or SIGTERM; requests in flight finish first.
 pub fn serve(store: Store, config: &Config, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -773,11 +1392,10 @@ pub fn serve(store: Store, config: &Config, ready: impl FnOnce(SocketAddr)) -> R
             .await
             .map_err(|source| ServerError::Bind { addr: config.addr, source })?;
         let addr = listener.local_addr()?;
-        // Warm the feed cache before the first client asks.
-        let app = router(store, &config.public_url, config.request_timeout);
+        let app = router_with(store, &config.public_url, config.request_timeout, &config.limits);
         ready(addr);
         tracing::info!(%addr, public_url = %config.public_url, "serving");
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
-        Ok(())
+        let grace = config.request_timeout + config.limits.header_timeout;
+        serve_on(listener, app, &config.limits, grace, shutdown_signal()).await
     })
 }

@@ -237,5 +237,108 @@ INSERT INTO held(feed, item_id, reason, body, first_at, at)
 DROP TABLE quarantine;
 "#,
         ),
+        // Issue 8, server side. Idempotency keys are scoped per token: the same key sent with
+        // two tokens is two requests, so `submissions` is rebuilt with UNIQUE(token_id,
+        // idempotency_key) instead of a global UNIQUE(idempotency_key) (rows copied, indexes
+        // kept, plus one for the per-token daily quota). `media_uploads` records who uploaded
+        // which photo and when (the per-token daily upload quota; provenance of a photo).
+        M::up(
+            r#"
+CREATE TABLE submissions_new (
+    id                TEXT PRIMARY KEY,
+    city_id           TEXT NOT NULL REFERENCES cities(id),
+    base_version      INTEGER NOT NULL,
+    body              TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('submitted', 'in_review', 'changes_requested', 'accepted', 'rejected')),
+    token_id          TEXT NOT NULL,
+    idempotency_key   TEXT NOT NULL,
+    request_sha256    TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    comments          TEXT NOT NULL DEFAULT '[]',
+    published_version INTEGER,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    UNIQUE (token_id, idempotency_key)
+) STRICT;
+INSERT INTO submissions_new(id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
+                            response, comments, published_version, created_at, updated_at)
+    SELECT id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
+           response, comments, published_version, created_at, updated_at FROM submissions;
+DROP TABLE submissions;
+ALTER TABLE submissions_new RENAME TO submissions;
+CREATE INDEX submissions_city ON submissions(city_id, created_at);
+CREATE INDEX submissions_status ON submissions(status, created_at);
+CREATE INDEX submissions_token ON submissions(token_id, created_at);
+
+CREATE TABLE media_uploads (
+    id       INTEGER PRIMARY KEY,
+    token_id TEXT NOT NULL,
+    sha256   TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    at       TEXT NOT NULL
+) STRICT;
+CREATE INDEX media_uploads_token ON media_uploads(token_id, at);
+"#,
+        ),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    /// Migration 5 (server): submissions keep every row and index; a key is unique per token,
+    /// no longer across tokens.
+    #[test]
+    fn server_migration_5_scopes_idempotency_keys_per_token_and_keeps_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 4).unwrap();
+        conn.execute(
+            "INSERT INTO cities(id, name, country_code, country_name, region, latest_version)
+             VALUES ('ie-cork', 'Cork', 'IE', 'Ireland', 'Europe and North America', 1)",
+            [],
+        )
+        .unwrap();
+        let insert = |conn: &Connection, id: &str, token: &str, key: &str| {
+            conn.execute(
+                "INSERT INTO submissions(id, city_id, base_version, body, status, token_id, idempotency_key,
+                 request_sha256, response, comments, published_version, created_at, updated_at)
+                 VALUES (?1, 'ie-cork', 1, '{}', 'accepted', ?2, ?3, 'sha', '{}', '[\"c\"]', 2, 't1', 't2')",
+                [id, token, key],
+            )
+        };
+        insert(&conn, "sub_a", "tok1", "k1").unwrap();
+        insert(&conn, "sub_b", "tok2", "k2").unwrap();
+        assert!(insert(&conn, "sub_c", "tok2", "k1").is_err(), "before: keys unique across tokens");
+        migrations().to_latest(&mut conn).unwrap();
+        let rows: Vec<(String, String, String, Option<i64>, String)> = conn
+            .prepare("SELECT id, token_id, idempotency_key, published_version, comments FROM submissions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                ("sub_a".into(), "tok1".into(), "k1".into(), Some(2), "[\"c\"]".into()),
+                ("sub_b".into(), "tok2".into(), "k2".into(), Some(2), "[\"c\"]".into()),
+            ]
+        );
+        insert(&conn, "sub_c", "tok2", "k1").expect("the same key from another token");
+        assert!(insert(&conn, "sub_d", "tok2", "k1").is_err(), "the same key from the same token");
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'submissions' AND sql IS NOT NULL ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(indexes, ["submissions_city", "submissions_status", "submissions_token"]);
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'media_uploads'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 1);
+    }
 }

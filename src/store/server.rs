@@ -1,9 +1,9 @@
 //! The server's own tables: access tokens (hashes only) and submissions with their review.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use super::{catalog::publish_tx, now_rfc3339, Result, Store, StoreError};
+use super::{catalog::publish_tx, now_rfc3339, put_media_tx, Result, Store, StoreError};
 use crate::model::Portrait;
 
 /// A token as stored: never the secret, only its SHA-256.
@@ -36,6 +36,9 @@ pub struct SubmissionRow {
     pub created_at: String,
     pub updated_at: String,
 }
+
+/// A position in a list of submissions: the `(created_at, id)` of the row it follows.
+type SubmissionPosition = (String, String);
 
 /// A submission row before its JSON columns are parsed (outside the row callback).
 struct RawSubmission {
@@ -147,9 +150,14 @@ impl Store {
         Ok(())
     }
 
-    pub fn submission_by_key(&self, key: &str) -> Result<Option<SubmissionRow>> {
+    /// The submission a token sent with an idempotency key (keys are scoped per token).
+    pub fn submission_by_key(&self, token_id: &str, key: &str) -> Result<Option<SubmissionRow>> {
         self.conn
-            .query_row("SELECT * FROM submissions WHERE idempotency_key = ?1", [key], submission_from_row)
+            .query_row(
+                "SELECT * FROM submissions WHERE token_id = ?1 AND idempotency_key = ?2",
+                [token_id, key],
+                submission_from_row,
+            )
             .optional()?
             .map(finish)
             .transpose()
@@ -166,20 +174,81 @@ impl Store {
 
     /// Submissions of a city, or with a status, newest last.
     pub fn submissions(&self, city_id: Option<&str>, status: Option<&str>) -> Result<Vec<SubmissionRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT * FROM submissions WHERE (?1 IS NULL OR city_id = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY created_at, id",
+        Ok(self.submissions_page(city_id, status, None, usize::MAX / 2)?.0)
+    }
+
+    /// One page of [`Store::submissions`]: at most `limit` rows after the position `after`
+    /// (the `(created_at, id)` of the last row of the previous page), and the position of this
+    /// page's last row when more follow.
+    pub fn submissions_page(
+        &self,
+        city_id: Option<&str>,
+        status: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<(Vec<SubmissionRow>, Option<SubmissionPosition>)> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT * FROM submissions WHERE (?1 IS NULL OR city_id = ?1) AND (?2 IS NULL OR status = ?2)
+             AND (?3 IS NULL OR (created_at, id) > (?3, ?4)) ORDER BY created_at, id LIMIT ?5",
         )?;
-        let rows = stmt.query_map(params![city_id, status], submission_from_row)?;
+        let (after_at, after_id) = after.unzip();
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![city_id, status, after_at, after_id, fetch], submission_from_row)?;
         let mut out = Vec::new();
         for r in rows {
             out.push(finish(r?)?);
         }
-        Ok(out)
+        let next = if out.len() > limit {
+            out.truncate(limit);
+            out.last().map(|s| (s.created_at.clone(), s.id.clone()))
+        } else {
+            None
+        };
+        Ok((out, next))
     }
 
-    /// Stores a new submission (the caller checked the idempotency key is new).
+    /// How many submissions a token made since `since` (RFC 3339), and the oldest of them.
+    pub fn submissions_by_token_since(&self, token_id: &str, since: &str) -> Result<(u64, Option<String>)> {
+        Ok(self.conn.query_row(
+            "SELECT count(*), min(created_at) FROM submissions WHERE token_id = ?1 AND created_at > ?2",
+            [token_id, since],
+            |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
+        )?)
+    }
+
+    /// Bytes of photos a token uploaded since `since` (RFC 3339), and when the oldest was.
+    pub fn uploads_by_token_since(&self, token_id: &str, since: &str) -> Result<(u64, Option<String>)> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(sum(size), 0), min(at) FROM media_uploads WHERE token_id = ?1 AND at > ?2",
+            [token_id, since],
+            |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
+        )?)
+    }
+
+    /// Stores an uploaded photo and who uploaded it, in one transaction. Returns false (and
+    /// records nothing) when the photo was already held.
+    pub fn put_uploaded_media(&mut self, token_id: &str, bytes: &[u8], mime: &str) -> Result<bool> {
+        use sha2::{Digest, Sha256};
+        let sha = hex::encode(Sha256::digest(bytes));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let held = tx.query_row("SELECT 1 FROM media WHERE sha256 = ?1", [&sha], |_| Ok(())).optional()?.is_some();
+        if held {
+            return Ok(false);
+        }
+        put_media_tx(&tx, bytes, mime)?;
+        tx.execute(
+            "INSERT INTO media_uploads(token_id, sha256, size, at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_id, sha, bytes.len() as i64, now_rfc3339()],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Stores a new submission unless the token already sent one with this idempotency key:
+    /// the check and the insert are one write transaction, so two requests racing with the
+    /// same key make one submission. Returns the earlier submission when there was one.
     #[allow(clippy::too_many_arguments)]
-    pub fn insert_submission(
+    pub fn insert_submission_once(
         &mut self,
         id: &str,
         city_id: &str,
@@ -189,24 +258,27 @@ impl Store {
         key: &str,
         request_sha256: &str,
         response: &serde_json::Value,
-    ) -> Result<()> {
+    ) -> Result<Option<SubmissionRow>> {
+        let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let previous = tx
+            .query_row(
+                "SELECT * FROM submissions WHERE token_id = ?1 AND idempotency_key = ?2",
+                [token_id, key],
+                submission_from_row,
+            )
+            .optional()?;
+        if let Some(previous) = previous {
+            return finish(previous).map(Some);
+        }
         let now = now_rfc3339();
-        self.conn.execute(
+        tx.execute(
             "INSERT INTO submissions(id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
              response, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'submitted', ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![
-                id,
-                city_id,
-                base_version,
-                serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                token_id,
-                key,
-                request_sha256,
-                response.to_string(),
-                now
-            ],
+            params![id, city_id, base_version, body, token_id, key, request_sha256, response.to_string(), now],
         )?;
-        Ok(())
+        tx.commit()?;
+        Ok(None)
     }
 
     pub fn set_submission_status(&mut self, id: &str, status: &str) -> Result<()> {
