@@ -5,32 +5,19 @@
 
 mod common;
 use common::http::{Action, Scripted, Server};
-use common::{Env, Run};
+use common::{token, Client, Env, Run};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A client: its own database and credentials file, quick retries.
-struct Client<'a> {
-    env: &'a Env,
-    db: PathBuf,
+trait Held {
+    fn held(&self) -> Vec<Value>;
+    fn version(&self, city: &str) -> u64;
 }
 
-impl<'a> Client<'a> {
-    fn new(env: &'a Env, name: &str) -> Client<'a> {
-        Client { env, db: env.path(&format!("{name}.sqlite3")) }
-    }
-
-    fn creds(&self) -> PathBuf {
-        self.env.path(&format!("{}.creds.json", self.db.file_stem().unwrap().to_string_lossy()))
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        run_with(&self.db, &self.creds(), args)
-    }
-
+impl Held for Client<'_> {
     fn held(&self) -> Vec<Value> {
         self.run(&["quarantine", "--json"]).ok().json().as_array().unwrap().clone()
     }
@@ -38,34 +25,6 @@ impl<'a> Client<'a> {
     fn version(&self, city: &str) -> u64 {
         self.run(&["show", city, "--json"]).ok().json()["portrait"]["version"].as_u64().unwrap()
     }
-}
-
-fn run_with(db: &Path, creds: &Path, args: &[&str]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portraits"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("PORTRAITS_CREDENTIALS", creds)
-        .env("PORTRAITS_RETRY_BASE_MS", "20")
-        .env("PORTRAITS_RETRY_ATTEMPTS", "2")
-        .env("PORTRAITS_HTTP_TIMEOUT", "5")
-        .env_remove("PORTRAITS_DB")
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn token(env: &Env, server_db: &Path, args: &[&str]) -> PathBuf {
-    let mut a = vec!["token", "issue"];
-    a.extend_from_slice(args);
-    let t = env.run_db(server_db, &a).ok().stdout.trim().to_string();
-    let file = env.path(&format!("{}.token", args.join("-").replace("--", "")));
-    std::fs::write(&file, format!("{t}\n")).unwrap();
-    file
 }
 
 /// Publishes the next version of `city` on the server's database (as staff would by

@@ -4,59 +4,9 @@
 
 mod common;
 use common::http::{Action, Scripted, Server};
-use common::{Env, Run};
+use common::{run_with, token, Client, Env};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-
-/// A client environment: its own database and credentials file, quick retries.
-struct Client<'a> {
-    env: &'a Env,
-    db: PathBuf,
-}
-
-impl<'a> Client<'a> {
-    fn new(env: &'a Env, name: &str) -> Client<'a> {
-        Client { env, db: env.path(&format!("{name}.sqlite3")) }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        run_with(
-            &self.db,
-            self.env.path(&format!("{}.creds.json", self.db.file_stem().unwrap().to_string_lossy())).as_path(),
-            args,
-        )
-    }
-}
-
-fn run_with(db: &Path, creds: &Path, args: &[&str]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portraits"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("PORTRAITS_CREDENTIALS", creds)
-        .env("PORTRAITS_RETRY_BASE_MS", "50")
-        .env("PORTRAITS_HTTP_TIMEOUT", "5")
-        .env_remove("PORTRAITS_DB")
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn token(env: &Env, server_db: &Path, args: &[&str]) -> PathBuf {
-    let mut a = vec!["token", "issue"];
-    a.extend_from_slice(args);
-    let r = env.run_db(server_db, &a).ok();
-    let t = r.stdout.trim().to_string();
-    assert!(t.starts_with("gnlc_") && r.stdout.lines().count() == 1, "only the token on stdout: {}", r.stdout);
-    assert!(r.stderr.contains("shown once"), "{}", r.stderr);
-    let file = env.path(&format!("{}.token", args.join("-").replace("--", "")));
-    std::fs::write(&file, format!("{t}\n")).unwrap();
-    file
-}
 
 fn edited(client: &Client<'_>, city: &str, f: impl Fn(&mut Value)) -> PathBuf {
     let mut p = client.run(&["show", city, "--json"]).ok().json()["portrait"].clone();

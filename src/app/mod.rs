@@ -258,30 +258,20 @@ pub fn export_json(store: &Store, out: &Path) -> Result<usize> {
 /// Writes a file via a temporary file in the same directory and a rename, so the final name
 /// never holds a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(ApiError::io(path, e));
-    }
-    Ok(())
+    write_via_temp(path, bytes, false)
 }
 
 /// As [`write_atomic`], for a secret: the file is created readable by its owner only (0600 on
 /// Unix) before a byte is written, and so is every rewrite (the temporary file it is renamed
-/// from is created that way too); its folder is created 0700.
+/// from is created that way too); its folder, if it is made here, is created 0700.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_via_temp(path, bytes, true)
+}
+
+fn write_via_temp(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.exists() {
+    if private && !dir.exists() {
         let mut b = std::fs::DirBuilder::new();
         b.recursive(true);
         #[cfg(unix)]
@@ -298,13 +288,13 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut o = std::fs::OpenOptions::new();
         o.write(true).create_new(true);
         #[cfg(unix)]
-        {
+        if private {
             use std::os::unix::fs::OpenOptionsExt;
             o.mode(0o600);
         }
         let mut f = o.open(&tmp)?;
         #[cfg(unix)]
-        {
+        if private {
             // The mode given at creation is masked by the umask: make it exactly 0600.
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(0o600))?;

@@ -87,6 +87,20 @@ fn subset(face: Face, glyphs: &BTreeSet<u16>) -> Result<Subset, BookletError> {
     Ok(Subset { font, remap })
 }
 
+/// The dictionary of an 8-bit image XObject whose stream is already encoded with `filter`.
+fn image_dict(img: &super::layout::ImageData, space: &str, filter: &str) -> BTreeMap<String, DictItem> {
+    let n = |s: &str| DictItem::Name(s.as_bytes().to_vec());
+    let mut d = BTreeMap::new();
+    d.insert("Type".to_string(), n("XObject"));
+    d.insert("Subtype".to_string(), n("Image"));
+    d.insert("Width".to_string(), DictItem::Int(i64::from(img.width_px)));
+    d.insert("Height".to_string(), DictItem::Int(i64::from(img.height_px)));
+    d.insert("BitsPerComponent".to_string(), DictItem::Int(8));
+    d.insert("ColorSpace".to_string(), n(space));
+    d.insert("Filter".to_string(), n(filter));
+    d
+}
+
 /// The XObject of one photo. A JPEG is embedded as it is; a PNG is decoded here — one photo at
 /// a time, its pixels compressed at once (opaque images) so no decoded image outlives its turn.
 fn image_xobject(img: &super::layout::ImageData) -> Result<XObject, BookletError> {
@@ -101,15 +115,7 @@ fn image_xobject(img: &super::layout::ImageData) -> Result<XObject, BookletError
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(pixels).map_err(|e| BookletError::Pdf(e.to_string()))?;
         let content = z.finish().map_err(|e| BookletError::Pdf(e.to_string()))?;
-        let n = |s: &str| DictItem::Name(s.as_bytes().to_vec());
-        let mut d = BTreeMap::new();
-        d.insert("Type".to_string(), n("XObject"));
-        d.insert("Subtype".to_string(), n("Image"));
-        d.insert("Width".to_string(), DictItem::Int(i64::from(img.width_px)));
-        d.insert("Height".to_string(), DictItem::Int(i64::from(img.height_px)));
-        d.insert("BitsPerComponent".to_string(), DictItem::Int(8));
-        d.insert("ColorSpace".to_string(), n(if *rgb { "DeviceRGB" } else { "DeviceGray" }));
-        d.insert("Filter".to_string(), n("FlateDecode"));
+        let d = image_dict(img, if *rgb { "DeviceRGB" } else { "DeviceGray" }, "FlateDecode");
         return Ok(XObject::External(ExternalXObject {
             stream: ExternalStream { dict: d, content, compress: false },
             width: None,
@@ -119,19 +125,12 @@ fn image_xobject(img: &super::layout::ImageData) -> Result<XObject, BookletError
     }
     match &kind {
         ImageKind::Jpeg { components } => {
-            let n = |s: &str| DictItem::Name(s.as_bytes().to_vec());
-            let mut d = BTreeMap::new();
-            d.insert("Type".to_string(), n("XObject"));
-            d.insert("Subtype".to_string(), n("Image"));
-            d.insert("Width".to_string(), DictItem::Int(i64::from(img.width_px)));
-            d.insert("Height".to_string(), DictItem::Int(i64::from(img.height_px)));
-            d.insert("BitsPerComponent".to_string(), DictItem::Int(8));
             let space = match components {
                 1 => "DeviceGray",
                 4 => "DeviceCMYK",
                 _ => "DeviceRGB",
             };
-            d.insert("ColorSpace".to_string(), n(space));
+            let mut d = image_dict(img, space, "DCTDecode");
             if *components == 4 {
                 // Adobe CMYK JPEGs are stored inverted.
                 d.insert(
@@ -139,7 +138,6 @@ fn image_xobject(img: &super::layout::ImageData) -> Result<XObject, BookletError
                     DictItem::Array(vec![1, 0, 1, 0, 1, 0, 1, 0].into_iter().map(DictItem::Int).collect()),
                 );
             }
-            d.insert("Filter".to_string(), n("DCTDecode"));
             Ok(XObject::External(ExternalXObject {
                 stream: ExternalStream { dict: d, content: img.bytes.clone(), compress: false },
                 width: None,
