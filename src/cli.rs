@@ -399,7 +399,7 @@ pub struct ServeLimits {
     /// Milliseconds a request waits for a database lock before it answers 503.
     #[arg(long, default_value_t = 2000)]
     busy_timeout_ms: u64,
-    /// Read-only database connections.
+    /// Read-only database connections for long reads (one more serves token lookups).
     #[arg(long, default_value_t = 4)]
     readers: usize,
 }

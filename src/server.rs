@@ -17,7 +17,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -73,7 +72,8 @@ pub struct Limits {
     /// How long a request waits for a database lock (or for the writer connection) before it
     /// answers 503 `busy`.
     pub busy_timeout: Duration,
-    /// Read-only connections for the readers (the writer has its own).
+    /// Read-only connections for long reads (change pages, the feed, lists, photos); one more
+    /// serves the short lookups (tokens, idempotency keys), and the writer has its own.
     pub readers: usize,
 }
 
@@ -122,13 +122,74 @@ struct FeedCache {
     checked: Instant,
 }
 
-/// The database: one writer connection and a pool of read-only ones (empty for an in-memory
-/// database: then the writer reads too). Each connection is used by one blocking task at a
-/// time; a request waits at most `wait` for one, then answers 503.
+/// Read-only connections shared by FIFO permits: a request takes whichever connection is free
+/// first, or waits its turn (at most the busy timeout, then 503).
+struct Pool {
+    size: usize,
+    permits: Arc<tokio::sync::Semaphore>,
+    conns: Arc<Mutex<Vec<Store>>>,
+}
+
+/// A connection taken from a pool, given back when dropped (also if the work panicked).
+struct Lease {
+    store: Option<Store>,
+    home: Arc<Mutex<Vec<Store>>>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(s) = self.store.take() {
+            self.home.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(s);
+        }
+    }
+}
+
+impl Pool {
+    fn new(conns: Vec<Store>) -> Pool {
+        Pool {
+            size: conns.len(),
+            permits: Arc::new(tokio::sync::Semaphore::new(conns.len())),
+            conns: Arc::new(Mutex::new(conns)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    async fn run<T, F>(&self, wait: Duration, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Store) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = tokio::time::timeout(wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| ApiErr::busy())?
+            .map_err(|_| ApiErr::busy())?;
+        let home = self.conns.clone();
+        blocking(move || {
+            // Dropped in reverse order: the connection goes home before the permit is freed.
+            let _permit = permit;
+            let store = home.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+            let lease = Lease { store, home };
+            match &lease.store {
+                Some(store) => f(store),
+                None => Err(ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no database connection")),
+            }
+        })
+        .await
+    }
+}
+
+/// The database: one writer connection; one read-only connection for the short lookups every
+/// request makes (its token; a submission by its idempotency key), so that they never queue
+/// behind long reads; and a pool of read-only connections for the rest (change pages, the feed,
+/// lists, photos). For an in-memory database (no file to open again) the writer does it all.
+/// A request waits at most `wait` for a connection, then answers 503 `busy`.
 struct Db {
     writer: Arc<AsyncMutex<Store>>,
-    readers: Vec<Arc<AsyncMutex<Store>>>,
-    next: AtomicUsize,
+    quick: Pool,
+    readers: Pool,
     wait: Duration,
 }
 
@@ -138,9 +199,9 @@ impl Db {
         if let Err(e) = store.conn.busy_timeout(wait) {
             tracing::warn!(error = %e, "cannot set the writer's busy timeout");
         }
-        let mut readers = Vec::new();
+        let mut conns = Vec::new();
         if let Some(path) = store.path().map(std::path::Path::to_path_buf) {
-            for _ in 0..limits.readers {
+            for _ in 0..limits.readers.saturating_add(1) {
                 match Store::open(&path) {
                     Ok((reader, _)) => {
                         let setup = reader
@@ -148,18 +209,21 @@ impl Db {
                             .busy_timeout(wait)
                             .and_then(|_| reader.conn.execute_batch("PRAGMA query_only = ON"));
                         match setup {
-                            Ok(()) => readers.push(Arc::new(AsyncMutex::new(reader))),
+                            Ok(()) => conns.push(reader),
                             Err(e) => tracing::warn!(error = %e, "cannot set up a reader connection"),
                         }
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "cannot open a reader connection: the writer reads too");
+                        tracing::warn!(error = %e, "cannot open a reader connection");
                         break;
                     }
                 }
             }
         }
-        Db { writer: Arc::new(AsyncMutex::new(store)), readers, next: AtomicUsize::new(0), wait }
+        // The first connection is the quick lane; with one only, it serves both.
+        let quick: Vec<Store> = conns.pop().into_iter().collect();
+        let (quick, readers) = if conns.is_empty() { (Vec::new(), quick) } else { (quick, conns) };
+        Db { writer: Arc::new(AsyncMutex::new(store)), quick: Pool::new(quick), readers: Pool::new(readers), wait }
     }
 
     async fn lock_writer(&self) -> ApiResult<OwnedMutexGuard<Store>> {
@@ -172,20 +236,23 @@ impl Db {
         F: FnOnce(&Store) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let guard = if self.readers.is_empty() {
-            self.lock_writer().await?
-        } else {
-            let n = self.readers.len();
-            let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
-            let free = (0..n).find_map(|i| self.readers[(start + i) % n].clone().try_lock_owned().ok());
-            match free {
-                Some(g) => g,
-                None => tokio::time::timeout(self.wait, self.readers[start].clone().lock_owned())
-                    .await
-                    .map_err(|_| ApiErr::busy())?,
-            }
-        };
-        blocking(move || f(&guard)).await
+        if self.readers.is_empty() {
+            let guard = self.lock_writer().await?;
+            return blocking(move || f(&guard)).await;
+        }
+        self.readers.run(self.wait, f).await
+    }
+
+    /// Runs a short lookup (one indexed row) on the quick-lane connection.
+    async fn read_quick<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Store) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.quick.is_empty() {
+            return self.read(f).await;
+        }
+        self.quick.run(self.wait, f).await
     }
 
     /// Runs `f` on the writer connection, on a blocking thread.
@@ -387,7 +454,8 @@ async fn authenticate(state: &Shared, headers: &HeaderMap) -> ApiResult<Principa
     let (id, secret) = parse_token(token).ok_or_else(|| unauthorized("the token is malformed"))?;
     let hash = hex::encode(Sha256::digest(secret.as_bytes()));
     let id = id.to_string();
-    let row = state.db.read(move |store| Ok(store.token(&id)?)).await?.ok_or_else(|| unauthorized("unknown token"))?;
+    let row =
+        state.db.read_quick(move |store| Ok(store.token(&id)?)).await?.ok_or_else(|| unauthorized("unknown token"))?;
     if !constant_time_eq(hash.as_bytes(), row.hash.as_bytes()) {
         return Err(unauthorized("unknown token"));
     }
@@ -817,7 +885,7 @@ async fn post_submission(
     // A replay of a key answers what the first request got; the same key with another body is
     // refused. Keys are scoped per token.
     let (t, k) = (token_id.clone(), key.clone());
-    if let Some(previous) = state.db.read(move |store| Ok(store.submission_by_key(&t, &k)?)).await? {
+    if let Some(previous) = state.db.read_quick(move |store| Ok(store.submission_by_key(&t, &k)?)).await? {
         return replay(&previous, &parsed.request_sha, &city_id);
     }
     let (base_version, mut portrait, request_sha) = match parsed.outcome {
