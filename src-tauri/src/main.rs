@@ -1,28 +1,37 @@
-//! The desktop window: a thin Tauri 2 shell over the `portraits` core. Each command locks the
-//! database, calls one use case in `portraits::app` and maps its error to the UI's
-//! `{code, message, fields}`. Sync runs on a background thread with its own connection, on a
-//! timer and on demand, and reports through the `sync-status` event; booklet export reports
-//! `export-progress`. No business rules here.
+//! The desktop window: a thin Tauri 2 shell over the `portraits` core. Each command calls one
+//! use case in `portraits::app` and maps its error to the UI's `{code, message, fields}`.
+//!
+//! Threading: no command runs on the main (GTK) thread's time. A plain `#[tauri::command] fn`
+//! would run there, so every command that touches the database, the keyring, the disk or the
+//! network is `async` and runs its body on Tauri's blocking pool (`spawn_blocking`). The
+//! window's own connection (`Shared::store`) is locked only for the database work itself, never
+//! across a keyring call or a network request. Sync runs on a background thread with its own
+//! connection, on a timer and on demand, with bounded requests and a cancel flag, and reports
+//! what it is doing through the `sync-status` event; booklet export reports `export-progress`,
+//! a restore `restore-progress`. No business rules here.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
 use portraits::app::{self, ApiError, ErrorCode};
 use portraits::model::{booklet::BookletDef, markdown, merge::FieldDiff, FieldError, Portrait};
-use portraits::store::{CityFilter, CitySummary, Draft, OutboxEntry, SearchHit, SearchQuery, SortBy, Store};
+use portraits::store::{
+    CityFilter, CitySummary, Draft, OutboxEntry, QuarantineEntry, SearchHit, SearchQuery, SortBy, Store,
+};
 use serde::{Deserialize, Serialize};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::{Emitter, Manager, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 type Res<T> = Result<T, ApiError>;
 
-/// Settings kept in the database (nothing secret: the token lives in the credentials file).
+/// Settings kept in the database (nothing secret: the token lives in the keyring or the
+/// credentials file).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Settings {
     feed_url: Option<String>,
@@ -45,22 +54,66 @@ struct SyncStatus {
     pending: u32,
     error: Option<String>,
     added: u32,
+    /// The feed being synced (while `syncing`), else the last one synced.
+    feed: Option<String>,
+    /// When the running sync started (RFC 3339).
+    started_at: Option<String>,
+    /// What the running sync is doing: `connecting`, `snapshot`, `changes`, `apply`, `retry`,
+    /// `outbox` (from the core's progress callback).
+    phase: Option<String>,
+    /// The same in words, e.g. "downloading the catalogue from https://…".
+    message: Option<String>,
+    /// Remote updates held back after the last sync (each retried on every sync).
+    held: u32,
+    /// Cities whose draft the last sync rebased (the Edit screen shows the rebased draft).
+    rebased: Vec<String>,
+    #[serde(skip)]
+    since: Option<Instant>,
 }
+
+/// One request to the server may take this long (the core's default is 120 s, for the CLI).
+const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
+/// Attempts per request (the core's default is 5).
+const SYNC_ATTEMPTS: u32 = 3;
 
 struct Shared {
     db: PathBuf,
+    /// The window's own connection, for the commands. `None` only while a restore swaps the file.
     store: Mutex<Option<Store>>,
     status: Mutex<SyncStatus>,
     wake: (Mutex<bool>, Condvar),
     exported: Mutex<HashSet<PathBuf>>,
     started: Instant,
-    /// Held by a background sync (which has its own connection) and by a restore, so a restore
-    /// never replaces the file under a running sync.
-    file_lock: Mutex<()>,
+    /// Every connection other than `store` (the background sync's, a booklet preview's or
+    /// export's, a backup's, the submissions fetch's) is opened and used under a read lock;
+    /// a restore takes the write lock, so it never replaces the file under an open connection.
+    file_lock: RwLock<()>,
+    /// Stops the background sync between requests (a restore sets it; so does quitting).
+    cancel: Arc<AtomicBool>,
+    /// Set while a restore waits for or holds `file_lock`: no sync starts meanwhile.
+    restoring: AtomicBool,
+    /// This process's hold on the database file (`app::hold_database`), so that a restore from
+    /// another process (`portraits restore`) is refused while the window runs. Released only
+    /// during the window's own restore.
+    hold: Mutex<Option<app::DatabaseHold>>,
 }
 
 fn internal(m: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::Internal, m)
+}
+
+/// Runs `f` on Tauri's blocking pool: never on the main thread, never on an async worker.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Res<T> + Send + 'static) -> Res<T> {
+    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| internal(e.to_string()))?
+}
+
+/// Runs `f` with the window's connection, on the blocking pool.
+async fn db<T: Send + 'static>(
+    state: &State<'_, Arc<Shared>>,
+    f: impl FnOnce(&mut Store) -> app::Result<T> + Send + 'static,
+) -> Res<T> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || with_store(&shared, f)).await
 }
 
 fn with_store<T>(state: &Shared, f: impl FnOnce(&mut Store) -> app::Result<T>) -> Res<T> {
@@ -69,8 +122,21 @@ fn with_store<T>(state: &Shared, f: impl FnOnce(&mut Store) -> app::Result<T>) -
     f(store)
 }
 
+/// Runs `f` with a connection of its own (under `file_lock`, see there), so that long work
+/// (typesetting, a backup, a network request) never holds the window's connection.
+fn with_own_connection<T>(shared: &Shared, f: impl FnOnce(&mut Store) -> app::Result<T>) -> Res<T> {
+    let _file = shared.file_lock.read().map_err(|_| internal("file lock poisoned"))?;
+    let (mut store, _) = Store::open(&shared.db)?;
+    f(&mut store)
+}
+
 fn settings(store: &Store) -> Settings {
     store.meta("desktop:settings").ok().flatten().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+}
+
+/// The settings, read under the lock and returned with the lock released.
+fn read_settings(shared: &Shared) -> Res<Settings> {
+    with_store(shared, |s| Ok(settings(s)))
 }
 
 fn save_settings(store: &mut Store, s: &Settings) -> app::Result<()> {
@@ -78,35 +144,40 @@ fn save_settings(store: &mut Store, s: &Settings) -> app::Result<()> {
     Ok(store.set_meta("desktop:settings", &text)?)
 }
 
+fn pending_count(store: &Store) -> app::Result<u32> {
+    Ok(app::outbox(store)?.iter().filter(|e| e.status == "pending").count() as u32)
+}
+
 // ---- catalogue ------------------------------------------------------------------------------
 
 #[tauri::command]
-fn list_cities(state: State<'_, Arc<Shared>>, filter: CityFilter, sort: SortBy) -> Res<Vec<CitySummary>> {
-    with_store(&state, |s| app::list(s, &filter, sort))
+async fn list_cities(state: State<'_, Arc<Shared>>, filter: CityFilter, sort: SortBy) -> Res<Vec<CitySummary>> {
+    db(&state, move |s| app::list(s, &filter, sort)).await
 }
 
 #[tauri::command]
-fn search(state: State<'_, Arc<Shared>>, query: SearchQuery) -> Res<Vec<SearchHit>> {
-    with_store(&state, |s| app::search(s, &query))
+async fn search(state: State<'_, Arc<Shared>>, query: SearchQuery) -> Res<Vec<SearchHit>> {
+    db(&state, move |s| app::search(s, &query)).await
 }
 
 #[tauri::command]
-fn show_city(state: State<'_, Arc<Shared>>, city_id: String, version: Option<u32>) -> Res<app::PortraitView> {
-    with_store(&state, |s| app::show(s, &city_id, version))
+async fn show_city(state: State<'_, Arc<Shared>>, city_id: String, version: Option<u32>) -> Res<app::PortraitView> {
+    db(&state, move |s| app::show(s, &city_id, version)).await
 }
 
 #[tauri::command]
-fn version_diff(state: State<'_, Arc<Shared>>, city_id: String, from: u32, to: u32) -> Res<Vec<FieldDiff>> {
-    with_store(&state, |s| app::version_diff(s, &city_id, from, to))
+async fn version_diff(state: State<'_, Arc<Shared>>, city_id: String, from: u32, to: u32) -> Res<Vec<FieldDiff>> {
+    db(&state, move |s| app::version_diff(s, &city_id, from, to)).await
 }
 
+// Pure functions (no database, disk, keyring or network), still off the main thread.
 #[tauri::command]
-fn render_markdown(text: String) -> Vec<markdown::Block> {
+async fn render_markdown(text: String) -> Vec<markdown::Block> {
     markdown::parse(&text)
 }
 
 #[tauri::command]
-fn validate_portrait(portrait: serde_json::Value) -> Vec<FieldError> {
+async fn validate_portrait(portrait: serde_json::Value) -> Vec<FieldError> {
     match portraits::model::validate::parse_portrait_value(&portrait) {
         Ok(_) => Vec::new(),
         Err(errors) => errors,
@@ -116,28 +187,28 @@ fn validate_portrait(portrait: serde_json::Value) -> Vec<FieldError> {
 // ---- drafts and submissions ------------------------------------------------------------------
 
 #[tauri::command]
-fn get_draft(state: State<'_, Arc<Shared>>, city_id: String) -> Res<Option<Draft>> {
-    with_store(&state, |s| app::draft(s, &city_id))
+async fn get_draft(state: State<'_, Arc<Shared>>, city_id: String) -> Res<Option<Draft>> {
+    db(&state, move |s| app::draft(s, &city_id)).await
 }
 
 #[tauri::command]
-fn save_draft(
+async fn save_draft(
     state: State<'_, Arc<Shared>>,
     city_id: String,
     portrait: Portrait,
     revision: Option<u64>,
 ) -> Res<app::SavedDraft> {
-    with_store(&state, |s| app::save_draft_portrait(s, &city_id, portrait, revision))
+    db(&state, move |s| app::save_draft_portrait(s, &city_id, portrait, revision)).await
 }
 
 #[tauri::command]
-fn resolve_conflict(state: State<'_, Arc<Shared>>, city_id: String, field: String, choice: String) -> Res<Draft> {
-    with_store(&state, |s| app::resolve_conflict(s, &city_id, &field, &choice))
+async fn resolve_conflict(state: State<'_, Arc<Shared>>, city_id: String, field: String, choice: String) -> Res<Draft> {
+    db(&state, move |s| app::resolve_conflict(s, &city_id, &field, &choice)).await
 }
 
 #[tauri::command]
-fn discard_draft(state: State<'_, Arc<Shared>>, city_id: String) -> Res<bool> {
-    with_store(&state, |s| app::discard_draft(s, &city_id))
+async fn discard_draft(state: State<'_, Arc<Shared>>, city_id: String) -> Res<bool> {
+    db(&state, move |s| app::discard_draft(s, &city_id)).await
 }
 
 #[derive(Serialize)]
@@ -147,40 +218,58 @@ struct AddedPhoto {
 }
 
 #[tauri::command]
-fn add_photo(state: State<'_, Arc<Shared>>, path: String) -> Res<AddedPhoto> {
-    with_store(&state, |s| app::add_media(s, Path::new(&path))).map(|(sha256, mime)| AddedPhoto { sha256, mime })
+async fn add_photo(state: State<'_, Arc<Shared>>, path: String) -> Res<AddedPhoto> {
+    db(&state, move |s| app::add_media(s, Path::new(&path))).await.map(|(sha256, mime)| AddedPhoto { sha256, mime })
 }
 
-fn feed_and_token(store: &Store) -> app::Result<(String, String)> {
-    let st = settings(store);
-    let feed = st.feed_url.ok_or_else(|| ApiError::invalid("set the feed URL in Settings first", vec![]))?;
+/// The feed URL and its token. The settings are read under the lock; the token (the OS
+/// keyring, over D-Bus, or the credentials file) is read after it is released.
+fn feed_and_token(shared: &Shared) -> Res<(String, String)> {
+    let feed = read_settings(shared)?
+        .feed_url
+        .ok_or_else(|| ApiError::invalid("set the feed URL in Settings first", vec![]))?;
     let token = app::saved_token(&feed)?
         .ok_or_else(|| ApiError::invalid("sign in with your token in Settings first", vec![]))?;
     Ok((feed, token))
 }
 
+/// Queues the draft for review and returns at once (`pending`): no network here. The
+/// background sync, woken now, sends the outbox.
 #[tauri::command]
-async fn submit(state: State<'_, Arc<Shared>>, city_id: String) -> Res<app::Submitted> {
-    let shared = state.inner().clone();
-    let r = tauri::async_runtime::spawn_blocking(move || {
-        with_store(&shared, |s| {
-            let (feed, token) = feed_and_token(s)?;
-            app::submit(s, &city_id, &feed, &token, &portraits::sync::Options::default())
+async fn submit(app_handle: AppHandle, state: State<'_, Arc<Shared>>, city_id: String) -> Res<app::Submitted> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        // A token is needed to send it later: say so now rather than queue it for nobody.
+        feed_and_token(&shared)?;
+        let (entry, pending) = with_store(&shared, |s| {
+            let entry = app::queue_submission(s, &city_id)?;
+            Ok((entry, pending_count(s)?))
+        })?;
+        if let Ok(mut st) = shared.status.lock() {
+            st.pending = pending;
+            let _ = app_handle.emit("sync-status", st.clone());
+        }
+        wake(&shared);
+        Ok(app::Submitted {
+            outbox_id: entry.id,
+            idempotency_key: entry.idempotency_key,
+            status: entry.status,
+            submission_id: entry.submission_id,
+            error: entry.last_error,
         })
     })
     .await
-    .map_err(|e| internal(e.to_string()))?;
-    if let Ok(sub) = &r {
-        if let Ok(mut st) = state.status.lock() {
-            st.pending = u32::from(sub.status == "pending");
-        }
-    }
-    r
 }
 
 #[tauri::command]
-fn outbox(state: State<'_, Arc<Shared>>) -> Res<Vec<OutboxEntry>> {
-    with_store(&state, |s| app::outbox(s))
+async fn outbox(state: State<'_, Arc<Shared>>) -> Res<Vec<OutboxEntry>> {
+    db(&state, |s| app::outbox(s)).await
+}
+
+/// The remote updates the sync holds back, with why.
+#[tauri::command]
+async fn held_back(state: State<'_, Arc<Shared>>) -> Res<Vec<QuarantineEntry>> {
+    db(&state, |s| app::held_back(s)).await
 }
 
 #[derive(Serialize)]
@@ -189,26 +278,26 @@ struct Submissions {
     submissions: Vec<serde_json::Value>,
 }
 
+/// A city's submissions, from the server when it answers within 10 s, else the last known.
+/// The request runs on a connection of its own: the window's stays free meanwhile.
 #[tauri::command]
 async fn submissions(state: State<'_, Arc<Shared>>, city_id: String) -> Res<Submissions> {
-    let shared = state.inner().clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        with_store(&shared, |s| {
-            let st = settings(s);
-            let token = match &st.feed_url {
-                Some(f) => app::saved_token(f)?,
-                None => None,
-            };
-            let opts = portraits::sync::Options {
-                retry: portraits::sync::Retry { attempts: 1, ..Default::default() },
-                timeout: Duration::from_secs(10),
-                ..Default::default()
-            };
-            app::submissions(s, &city_id, st.feed_url.as_deref(), token.as_deref(), &opts)
-        })
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let feed = read_settings(&shared)?.feed_url;
+        let token = match &feed {
+            Some(f) => app::saved_token(f)?,
+            None => None,
+        };
+        let opts = portraits::sync::Options {
+            retry: portraits::sync::Retry { attempts: 1, ..Default::default() },
+            timeout: Duration::from_secs(10),
+            cancel: shared.cancel.clone(),
+            ..Default::default()
+        };
+        with_own_connection(&shared, |s| app::submissions(s, &city_id, feed.as_deref(), token.as_deref(), &opts))
     })
     .await
-    .map_err(|e| internal(e.to_string()))?
     .map(|(submissions, live)| Submissions { live, submissions })
 }
 
@@ -223,22 +312,24 @@ async fn review(
     if !path.starts_with("/v1/submissions") {
         return Err(ApiError::invalid("only the review endpoints", vec![]));
     }
-    let (feed, token) = with_store(&state, |s| feed_and_token(s))?;
-    tauri::async_runtime::spawn_blocking(move || app::staff_request(&feed, &token, &method, &path, body))
-        .await
-        .map_err(|e| internal(e.to_string()))?
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let (feed, token) = feed_and_token(&shared)?;
+        app::staff_request(&feed, &token, &method, &path, body)
+    })
+    .await
 }
 
 // ---- booklets -------------------------------------------------------------------------------
 
 #[tauri::command]
-fn booklets(state: State<'_, Arc<Shared>>) -> Res<Vec<BookletDef>> {
-    with_store(&state, |s| app::booklets(s))
+async fn booklets(state: State<'_, Arc<Shared>>) -> Res<Vec<BookletDef>> {
+    db(&state, |s| app::booklets(s)).await
 }
 
 #[tauri::command]
-fn save_booklet(state: State<'_, Arc<Shared>>, booklet: BookletDef) -> Res<BookletDef> {
-    with_store(&state, |s| app::save_booklet(s, &booklet))
+async fn save_booklet(state: State<'_, Arc<Shared>>, booklet: BookletDef) -> Res<BookletDef> {
+    db(&state, move |s| app::save_booklet(s, &booklet)).await
 }
 
 #[derive(Serialize)]
@@ -249,13 +340,13 @@ struct Preview {
 
 #[tauri::command]
 async fn preview_booklet(state: State<'_, Arc<Shared>>, booklet: BookletDef, max_pages: usize) -> Res<Preview> {
-    let shared = state.inner().clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        let (store, _) = Store::open(&shared.db)?;
-        app::preview_booklet(&store, &app::BookletSource::Def(Box::new(booklet)), max_pages.min(24))
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        with_own_connection(&shared, |store| {
+            app::preview_booklet(store, &app::BookletSource::Def(Box::new(booklet)), max_pages.min(24))
+        })
     })
     .await
-    .map_err(|e| internal(e.to_string()))?
     .map(|(pages, total)| Preview { pages, total })
 }
 
@@ -267,50 +358,46 @@ struct ExportProgress {
 
 #[tauri::command]
 async fn export_booklet(
-    app_handle: tauri::AppHandle,
+    app_handle: AppHandle,
     state: State<'_, Arc<Shared>>,
     booklet: BookletDef,
     path: String,
 ) -> Res<app::PdfExport> {
-    let shared = state.inner().clone();
-    let r = tauri::async_runtime::spawn_blocking(move || {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
         // Its own connection: the window stays responsive while the PDF is typeset.
-        let (store, _) = Store::open(&shared.db)?;
-        let date = app::export_date(None)?;
-        let mut progress = |page: usize, pages: usize| {
-            let _ = app_handle.emit("export-progress", ExportProgress { page, pages });
-        };
-        let out = app::export_pdf(
-            &store,
-            &app::BookletSource::Def(Box::new(booklet)),
-            Path::new(&path),
-            date,
-            &mut progress,
-        )?;
+        let out = with_own_connection(&shared, |store| {
+            let date = app::export_date(None)?;
+            let mut progress = |page: usize, pages: usize| {
+                let _ = app_handle.emit("export-progress", ExportProgress { page, pages });
+            };
+            app::export_pdf(store, &app::BookletSource::Def(Box::new(booklet)), Path::new(&path), date, &mut progress)
+        })?;
         if let Ok(mut set) = shared.exported.lock() {
             set.insert(PathBuf::from(&out.file));
         }
         Ok(out)
     })
     .await
-    .map_err(|e| internal(e.to_string()))?;
-    r
 }
 
 /// Opens a PDF this window exported (and only those), or shows it in its folder.
 #[tauri::command]
-fn open_export(state: State<'_, Arc<Shared>>, path: String, reveal: bool) -> Res<()> {
+async fn open_export(state: State<'_, Arc<Shared>>, path: String, reveal: bool) -> Res<()> {
     let p = PathBuf::from(&path);
     let known = state.exported.lock().map(|s| s.contains(&p)).unwrap_or(false);
     if !known {
         return Err(ApiError::invalid("only a PDF exported in this session can be opened from here", vec![]));
     }
-    let r = if reveal {
-        tauri_plugin_opener::reveal_item_in_dir(&p)
-    } else {
-        tauri_plugin_opener::open_path(&p, None::<&str>)
-    };
-    r.map_err(|e| ApiError::new(ErrorCode::Io, format!("{path}: {e}")))
+    blocking(move || {
+        let r = if reveal {
+            tauri_plugin_opener::reveal_item_in_dir(&p)
+        } else {
+            tauri_plugin_opener::open_path(&p, None::<&str>)
+        };
+        r.map_err(|e| ApiError::new(ErrorCode::Io, format!("{path}: {e}")))
+    })
+    .await
 }
 
 // ---- settings and sync ----------------------------------------------------------------------
@@ -325,8 +412,8 @@ struct SettingsView {
     database: String,
 }
 
-fn settings_view(shared: &Shared, store: &Store) -> SettingsView {
-    let st = settings(store);
+/// Asks the keyring (D-Bus) whether a token is kept: call it with no lock held.
+fn settings_view(shared: &Shared, st: Settings) -> SettingsView {
     let signed_in = st.feed_url.as_deref().and_then(|f| app::saved_token(f).ok().flatten()).is_some();
     SettingsView {
         feed_url: st.feed_url,
@@ -339,87 +426,132 @@ fn settings_view(shared: &Shared, store: &Store) -> SettingsView {
 }
 
 #[tauri::command]
-fn get_settings(state: State<'_, Arc<Shared>>) -> Res<SettingsView> {
-    let shared = state.inner().clone();
-    with_store(&state, |s| Ok(settings_view(&shared, s)))
+async fn get_settings(state: State<'_, Arc<Shared>>) -> Res<SettingsView> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let st = read_settings(&shared)?;
+        Ok(settings_view(&shared, st))
+    })
+    .await
 }
 
 #[tauri::command]
-fn set_settings(state: State<'_, Arc<Shared>>, feed_url: Option<String>, sync_minutes: u32) -> Res<SettingsView> {
-    let shared = state.inner().clone();
-    let view = with_store(&state, |s| {
-        let mut st = settings(s);
-        st.feed_url = match feed_url.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-            Some(f) => Some(
-                portraits::sync::normalise_base(f)
-                    .map_err(|e| ApiError::invalid(e.to_string(), vec![FieldError::new("feed_url", e.to_string())]))?,
-            ),
-            None => None,
-        };
-        if !(1..=1440).contains(&sync_minutes) {
-            return Err(ApiError::invalid(
-                "sync every 1 to 1440 minutes",
-                vec![FieldError::new("sync_minutes", "1 to 1440")],
-            ));
-        }
-        st.sync_minutes = sync_minutes;
-        save_settings(s, &st)?;
-        Ok(settings_view(&shared, s))
-    })?;
-    wake(&state);
-    Ok(view)
+async fn set_settings(state: State<'_, Arc<Shared>>, feed_url: Option<String>, sync_minutes: u32) -> Res<SettingsView> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let st = with_store(&shared, |s| {
+            let mut st = settings(s);
+            st.feed_url =
+                match feed_url.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+                    Some(f) => Some(portraits::sync::normalise_base(f).map_err(|e| {
+                        ApiError::invalid(e.to_string(), vec![FieldError::new("feed_url", e.to_string())])
+                    })?),
+                    None => None,
+                };
+            if !(1..=1440).contains(&sync_minutes) {
+                return Err(ApiError::invalid(
+                    "sync every 1 to 1440 minutes",
+                    vec![FieldError::new("sync_minutes", "1 to 1440")],
+                ));
+            }
+            st.sync_minutes = sync_minutes;
+            save_settings(s, &st)?;
+            Ok(st)
+        })?;
+        wake(&shared);
+        Ok(settings_view(&shared, st))
+    })
+    .await
 }
 
 #[tauri::command]
 async fn sign_in(state: State<'_, Arc<Shared>>, token: String) -> Res<SettingsView> {
-    let feed = with_store(&state, |s| {
-        settings(s)
-            .feed_url
-            .ok_or_else(|| ApiError::invalid("set the feed URL first", vec![FieldError::new("feed_url", "required")]))
-    })?;
     let token = token.trim().to_string();
     if portraits::server::parse_token(&token).is_none() {
         return Err(ApiError::invalid("this is not a token (gnlc_…)", vec![FieldError::new("token", "not a token")]));
     }
-    let (f, t) = (feed.clone(), token.clone());
-    let who = tauri::async_runtime::spawn_blocking(move || app::whoami(&f, &t))
-        .await
-        .map_err(|e| internal(e.to_string()))??;
-    app::save_token(&feed, &token)?;
-    let shared = state.inner().clone();
-    with_store(&state, |s| {
-        let mut st = settings(s);
-        st.identity = Some(who);
-        save_settings(s, &st)?;
-        Ok(settings_view(&shared, s))
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let feed = read_settings(&shared)?.feed_url.ok_or_else(|| {
+            ApiError::invalid("set the feed URL first", vec![FieldError::new("feed_url", "required")])
+        })?;
+        // The network, then the keyring: no lock held.
+        let who = app::whoami(&feed, &token)?;
+        app::save_token(&feed, &token)?;
+        let st = with_store(&shared, |s| {
+            let mut st = settings(s);
+            st.identity = Some(who);
+            save_settings(s, &st)?;
+            Ok(st)
+        })?;
+        Ok(settings_view(&shared, st))
     })
+    .await
 }
 
 #[tauri::command]
-fn sign_out(state: State<'_, Arc<Shared>>) -> Res<SettingsView> {
-    let shared = state.inner().clone();
-    with_store(&state, |s| {
-        let mut st = settings(s);
-        if let Some(f) = &st.feed_url {
-            app::forget_token(f)?;
+async fn sign_out(state: State<'_, Arc<Shared>>) -> Res<SettingsView> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        if let Some(f) = read_settings(&shared)?.feed_url {
+            app::forget_token(&f)?; // the keyring: no lock held
         }
-        st.identity = None;
-        save_settings(s, &st)?;
-        Ok(settings_view(&shared, s))
+        let st = with_store(&shared, |s| {
+            let mut st = settings(s);
+            st.identity = None;
+            save_settings(s, &st)?;
+            Ok(st)
+        })?;
+        Ok(settings_view(&shared, st))
     })
+    .await
 }
 
 #[tauri::command]
-fn sync_status(state: State<'_, Arc<Shared>>) -> Res<SyncStatus> {
-    let pending = with_store(&state, |s| Ok(app::outbox(s)?.iter().filter(|e| e.status == "pending").count() as u32))?;
-    let mut st = state.status.lock().map_err(|_| internal("status lock"))?.clone();
-    st.pending = pending;
-    Ok(st)
+async fn sync_status(state: State<'_, Arc<Shared>>) -> Res<SyncStatus> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let (pending, held) = with_store(&shared, |s| Ok((pending_count(s)?, app::held_back(s)?.len() as u32)))?;
+        let mut st = shared.status.lock().map_err(|_| internal("status lock"))?.clone();
+        st.pending = pending;
+        st.held = held;
+        Ok(st)
+    })
+    .await
+}
+
+/// What "Sync now" did: started a sync, or found one running (and says since when and what it
+/// is doing), or found no feed to sync with.
+#[derive(Clone, Serialize)]
+struct SyncRequest {
+    started: bool,
+    message: String,
+}
+
+fn request_sync(shared: &Shared) -> Res<SyncRequest> {
+    {
+        let st = shared.status.lock().map_err(|_| internal("status lock"))?;
+        if st.syncing {
+            let ago = st.since.map(|t| t.elapsed().as_secs()).unwrap_or(0);
+            let feed = st.feed.clone().unwrap_or_default();
+            let doing = st.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+            return Ok(SyncRequest {
+                started: false,
+                message: format!("Already syncing with {feed} — started {ago} s ago{doing}"),
+            });
+        }
+    }
+    let Some(feed) = read_settings(shared)?.feed_url else {
+        return Ok(SyncRequest { started: false, message: "Set the feed URL in Settings first".into() });
+    };
+    wake(shared);
+    Ok(SyncRequest { started: true, message: format!("Syncing with {feed}…") })
 }
 
 #[tauri::command]
-fn sync_now(state: State<'_, Arc<Shared>>) {
-    wake(&state);
+async fn sync_now(state: State<'_, Arc<Shared>>) -> Res<SyncRequest> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || request_sync(&shared)).await
 }
 
 fn wake(shared: &Shared) {
@@ -429,18 +561,70 @@ fn wake(shared: &Shared) {
     }
 }
 
+/// A backup, on a connection of its own (the SQLite online backup API).
 #[tauri::command]
-fn backup(state: State<'_, Arc<Shared>>, path: String) -> Res<()> {
-    with_store(&state, |s| app::backup(s, Path::new(&path)))
+async fn backup(state: State<'_, Arc<Shared>>, path: String) -> Res<()> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || with_own_connection(&shared, |s| app::backup(s, Path::new(&path)))).await
 }
 
+#[derive(Clone, Serialize)]
+struct RestoreProgress {
+    message: String,
+}
+
+/// Replaces the database with a backup. A running sync is cancelled and waited for (it stops at
+/// its next check, at most one request timeout later; the UI is told what it waits for), as is
+/// any other connection of this process; then the window's connection is closed, this
+/// process's hold released, the file replaced by `app::restore_database`, and the connection
+/// and the hold taken again, whatever the outcome.
 #[tauri::command]
-fn restore(state: State<'_, Arc<Shared>>, path: String) -> Res<()> {
-    let _file = state.file_lock.lock().map_err(|_| internal("file lock poisoned"))?;
-    let mut guard = state.store.lock().map_err(|_| internal("database lock poisoned"))?;
+async fn restore(app_handle: AppHandle, state: State<'_, Arc<Shared>>, path: String) -> Res<()> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        shared.restoring.store(true, Ordering::SeqCst);
+        shared.cancel.store(true, Ordering::SeqCst);
+        let result = restore_now(&app_handle, &shared, Path::new(&path));
+        shared.cancel.store(false, Ordering::SeqCst);
+        shared.restoring.store(false, Ordering::SeqCst);
+        result
+    })
+    .await
+}
+
+fn restore_now(app_handle: &AppHandle, shared: &Shared, backup: &Path) -> Res<()> {
+    let say = |message: String| {
+        let _ = app_handle.emit("restore-progress", RestoreProgress { message });
+    };
+    let _file = match shared.file_lock.try_write() {
+        Ok(g) => g,
+        Err(TryLockError::WouldBlock) => {
+            let st = shared.status.lock().map(|s| s.clone()).unwrap_or_default();
+            say(if st.syncing {
+                match st.feed {
+                    Some(f) => format!("Waiting for the running sync with {f} to stop…"),
+                    None => "Waiting for the running sync to stop…".into(),
+                }
+            } else {
+                "Waiting for a booklet export, backup or submissions request to finish…".into()
+            });
+            shared.file_lock.write().map_err(|_| internal("file lock poisoned"))?
+        }
+        Err(TryLockError::Poisoned(_)) => return Err(internal("file lock poisoned")),
+    };
+    say("Restoring…".into());
+    let mut guard = shared.store.lock().map_err(|_| internal("database lock poisoned"))?;
+    let mut hold = shared.hold.lock().map_err(|_| internal("hold lock poisoned"))?;
     *guard = None; // close the connection before the file is replaced
-    let result = app::restore_database(&state.db, Path::new(&path));
-    *guard = Some(Store::open(&state.db).map_err(ApiError::from)?.0);
+    *hold = None; // and let go of this process's hold, which `restore_database` would refuse
+    let result = app::restore_database(&shared.db, backup);
+    let held = app::hold_database(&shared.db);
+    let reopened = Store::open(&shared.db);
+    match held {
+        Ok(h) => *hold = Some(h),
+        Err(e) => eprintln!("portraits-desktop: cannot hold the database again: {}", e.message),
+    }
+    *guard = Some(reopened.map_err(ApiError::from)?.0);
     result
 }
 
@@ -457,11 +641,78 @@ fn uptime_ms(state: State<'_, Arc<Shared>>) -> u64 {
     state.started.elapsed().as_millis() as u64
 }
 
-/// The background sync: on start, on the timer from the settings, and when woken.
-fn sync_loop(app: tauri::AppHandle, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
+/// The background sync's options: every request bounded (20 s, 3 attempts), the whole pull
+/// bounded, and the shared cancel flag. `PORTRAITS_HTTP_TIMEOUT` (seconds),
+/// `PORTRAITS_RETRY_ATTEMPTS` and `PORTRAITS_RETRY_BASE_MS` tune them, as for the CLI.
+fn sync_options(cancel: Arc<AtomicBool>) -> portraits::sync::Options {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let mut o = portraits::sync::Options {
+        timeout: SYNC_TIMEOUT,
+        deadline: Duration::from_secs(10 * 60),
+        cancel,
+        ..Default::default()
+    };
+    o.retry.attempts = SYNC_ATTEMPTS;
+    if let Some(t) = env("PORTRAITS_HTTP_TIMEOUT") {
+        o.timeout = Duration::from_secs(t.clamp(1, 120));
+    }
+    if let Some(a) = env("PORTRAITS_RETRY_ATTEMPTS") {
+        o.retry.attempts = a.clamp(1, 20) as u32;
+    }
+    if let Some(b) = env("PORTRAITS_RETRY_BASE_MS") {
+        o.retry.base = Duration::from_millis(b);
+    }
+    o
+}
+
+fn set_status(app: &AppHandle, shared: &Shared, f: impl FnOnce(&mut SyncStatus)) {
+    if let Ok(mut st) = shared.status.lock() {
+        f(&mut st);
+        let _ = app.emit("sync-status", st.clone());
+    }
+}
+
+/// One sync with the feed, on a connection of its own under `file_lock`.
+fn sync_once(app: &AppHandle, shared: &Shared, feed: &str) -> Option<app::Result<app::SyncSummary>> {
+    let Ok(_file) = shared.file_lock.read() else { return Some(Err(internal("file lock poisoned"))) };
+    if shared.restoring.load(Ordering::SeqCst) {
+        return None;
+    }
+    set_status(app, shared, |st| {
+        st.syncing = true;
+        st.feed = Some(feed.to_string());
+        st.since = Some(Instant::now());
+        st.started_at = Some(portraits::store::now_rfc3339());
+        st.phase = Some("connecting".into());
+        st.message = Some(format!("connecting to {feed}"));
+    });
+    let opts = sync_options(shared.cancel.clone());
+    let result = (|| {
+        let (mut store, _) = Store::open(&shared.db)?;
+        let token = app::saved_token(feed)?;
+        let mut progress = |p: portraits::sync::Progress| {
+            set_status(app, shared, |st| {
+                // After the pull ("done") the core sends the outbox and refreshes statuses.
+                let (phase, message) = if p.phase == "done" && token.is_some() {
+                    ("outbox".to_string(), format!("sending submissions to {feed}"))
+                } else {
+                    (p.phase, p.message)
+                };
+                st.phase = Some(phase);
+                st.message = Some(message);
+            })
+        };
+        app::sync_now(&mut store, feed, token.as_deref(), &opts, &mut progress)
+    })();
+    Some(result)
+}
+
+/// The background sync: on start, on the timer from the settings, and when woken. Every sync
+/// ends: each request is bounded by `sync_options`, and a restore cancels it.
+fn sync_loop(app: AppHandle, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
     let mut first = true;
     while !stop.load(Ordering::Relaxed) {
-        let interval = with_store(&shared, |s| Ok(settings(s).sync_minutes)).unwrap_or(15);
+        let interval = read_settings(&shared).map(|s| s.sync_minutes).unwrap_or(15);
         if !first {
             let (lock, cv) = &shared.wake;
             let Ok(mut woken) = lock.lock() else { return };
@@ -476,20 +727,15 @@ fn sync_loop(app: tauri::AppHandle, shared: Arc<Shared>, stop: Arc<AtomicBool>) 
             *woken = false;
         }
         first = false;
-        let feed = with_store(&shared, |s| Ok(settings(s).feed_url)).ok().flatten();
-        let Some(feed) = feed else { continue };
-        if let Ok(mut st) = shared.status.lock() {
-            st.syncing = true;
-            let _ = app.emit("sync-status", st.clone());
-        }
-        let result = (|| -> app::Result<app::SyncSummary> {
-            let _file = shared.file_lock.lock().map_err(|_| internal("file lock poisoned"))?;
-            let (mut store, _) = Store::open(&shared.db)?;
-            let token = app::saved_token(&feed)?;
-            app::sync_now(&mut store, &feed, token.as_deref(), &portraits::sync::Options::default(), &mut |_| {})
-        })();
-        if let Ok(mut st) = shared.status.lock() {
+        let Some(feed) = read_settings(&shared).ok().and_then(|s| s.feed_url) else { continue };
+        let Some(result) = sync_once(&app, &shared, &feed) else { continue };
+        let cancelled = shared.cancel.load(Ordering::SeqCst);
+        set_status(&app, &shared, |st| {
             st.syncing = false;
+            st.since = None;
+            st.started_at = None;
+            st.phase = None;
+            st.message = None;
             match result {
                 Ok(r) => {
                     st.online = true;
@@ -497,14 +743,16 @@ fn sync_loop(app: tauri::AppHandle, shared: Arc<Shared>, stop: Arc<AtomicBool>) 
                     st.last_synced = Some(portraits::store::now_rfc3339());
                     st.pending = r.pending;
                     st.added = r.pull.added.len() as u32;
+                    st.held = r.pull.held;
+                    st.rebased = r.pull.rebased.iter().map(|(c, _)| c.clone()).collect();
                 }
+                Err(_) if cancelled => st.error = Some("sync stopped for a restore".into()),
                 Err(e) => {
                     st.online = !matches!(e.code, ErrorCode::Io);
                     st.error = Some(e.message);
                 }
             }
-            let _ = app.emit("sync-status", st.clone());
-        }
+        });
     }
 }
 
@@ -565,6 +813,15 @@ fn main() {
             std::process::exit(e.exit_code());
         }
     };
+    // Held for as long as the window runs: `portraits restore` from another process is refused
+    // meanwhile (it would swap the file under this process's connections).
+    let hold = match app::hold_database(&db) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("portraits-desktop: error: {}", e.message);
+            std::process::exit(e.exit_code());
+        }
+    };
     let shared = Arc::new(Shared {
         db,
         store: Mutex::new(Some(store)),
@@ -572,7 +829,10 @@ fn main() {
         wake: (Mutex::new(false), Condvar::new()),
         exported: Mutex::new(HashSet::new()),
         started,
-        file_lock: Mutex::new(()),
+        file_lock: RwLock::new(()),
+        cancel: Arc::new(AtomicBool::new(false)),
+        restoring: AtomicBool::new(false),
+        hold: Mutex::new(Some(hold)),
     });
     let stop = Arc::new(AtomicBool::new(false));
     let result = tauri::Builder::default()
@@ -591,7 +851,13 @@ fn main() {
                 app.on_menu_event(move |app, event| {
                     let id = event.id().as_ref();
                     if id == "sync" {
-                        wake(&menu_shared);
+                        // Off the main thread: it reads the settings; the UI shows the answer.
+                        let (app, shared) = (app.clone(), menu_shared.clone());
+                        tauri::async_runtime::spawn_blocking(move || {
+                            if let Ok(answer) = request_sync(&shared) {
+                                let _ = app.emit("sync-note", answer);
+                            }
+                        });
                     } else if let Some(screen) = id.strip_prefix("go:") {
                         let _ = app.emit("navigate", screen);
                     } else if id == "about" {
@@ -624,6 +890,7 @@ fn main() {
             add_photo,
             submit,
             outbox,
+            held_back,
             submissions,
             review,
             booklets,
@@ -644,6 +911,7 @@ fn main() {
         ])
         .run(tauri::generate_context!());
     stop.store(true, Ordering::Relaxed);
+    shared.cancel.store(true, Ordering::SeqCst);
     if let Err(e) = result {
         eprintln!("portraits-desktop: error: {e}");
         std::process::exit(1);

@@ -4,7 +4,7 @@
 
 import type {
   BookletDef, CityFilter, CitySummary, Draft, Host, OutboxEntry, Portrait, PortraitView, SearchHit, SearchQuery,
-  Settings, SortBy, SubmissionSummary, SyncStatus,
+  QuarantineEntry, Settings, SortBy, SubmissionSummary, SyncRequest, SyncStatus,
 } from './host';
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
@@ -26,7 +26,7 @@ export class FakeHost implements Host {
   private booklist: BookletDef[] = [];
   private box: OutboxEntry[] = [];
   private settings: Settings = { feed_url: null, sync_minutes: 15, identity: null, signed_in: false, data_folder: '(in memory)', database: '(in memory)' };
-  private status: SyncStatus = { online: false, syncing: false, last_synced: null, pending: 0, error: null, added: 0 };
+  private status: SyncStatus = { online: false, syncing: false, last_synced: null, pending: 0, error: null, added: 0, feed: null, started_at: null, phase: null, message: null };
   private listeners: ((s: SyncStatus) => void)[] = [];
   private ready: Promise<void>;
   /** The next file the fake "dialog" returns (tests set it). */
@@ -166,16 +166,19 @@ export class FakeHost implements Host {
     const d = this.drafts.get(cityId) ?? fail('invalid_input', `${cityId} has no draft`);
     const errors = validatePortrait(d.portrait);
     if (errors.length) fail('invalid_input', `the draft of ${cityId} is invalid: ${errors[0].path}: ${errors[0].message}`, errors);
+    // Like the real host: queued (no network), sent by the next sync.
     const entry: OutboxEntry = {
       id: this.box.length + 1, city_id: cityId, idempotency_key: crypto.randomUUID(), base_version: d.base_version, portrait: d.portrait,
-      status: this.settings.feed_url ? 'sent' : 'pending', attempts: 1, last_error: this.settings.feed_url ? null : 'offline',
-      submission_id: this.settings.feed_url ? `sub_fake${this.box.length + 1}` : null, created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
+      status: 'pending', attempts: 0, last_error: null, submission_id: null, created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
     };
     this.box.push(entry);
     return { outbox_id: entry.id, idempotency_key: entry.idempotency_key, status: entry.status, submission_id: entry.submission_id, error: entry.last_error };
   }
 
   async outbox() { return this.box; }
+  /** What the sync holds back; browser tests set it to see it shown. */
+  held: QuarantineEntry[] = [];
+  async heldBack() { return this.held; }
 
   async submissions(cityId: string) {
     const subs: SubmissionSummary[] = this.box.filter((e) => e.city_id === cityId && e.submission_id).map((e) => ({
@@ -229,12 +232,22 @@ export class FakeHost implements Host {
     return { ...this.settings };
   }
   async signOut() { this.settings = { ...this.settings, signed_in: false, identity: null }; return { ...this.settings }; }
-  async syncStatus() { return { ...this.status, pending: this.box.filter((e) => e.status === 'pending').length }; }
+  async syncStatus() { return { ...this.status, pending: this.box.filter((e) => e.status === 'pending').length, held: this.held.length }; }
   async syncNow() {
-    this.status = { ...this.status, online: !!this.settings.feed_url, last_synced: new Date().toISOString(), error: this.settings.feed_url ? null : 'no feed URL' };
+    const feed = this.settings.feed_url;
+    if (feed) {
+      for (const e of this.box.filter((e) => e.status === 'pending')) {
+        e.status = 'sent';
+        e.attempts += 1;
+        e.submission_id = `sub_fake${e.id}`;
+      }
+    }
+    this.status = { ...this.status, online: !!feed, feed, last_synced: new Date().toISOString(), error: feed ? null : 'no feed URL', pending: this.box.filter((e) => e.status === 'pending').length };
     this.listeners.forEach((l) => l(this.status));
+    return feed ? { started: true, message: `Syncing with ${feed}…` } : { started: false, message: 'Set the feed URL in Settings first' };
   }
   onSyncStatus(cb: (s: SyncStatus) => void) { this.listeners.push(cb); return () => { this.listeners = this.listeners.filter((l) => l !== cb); }; }
+  onSyncNote(_cb: (s: SyncRequest) => void) { return () => {}; }
   onNavigate(_cb: (screen: string) => void) { return () => {}; }
   async backup() { return '/tmp/portraits-backup.sqlite3'; }
   async restore() { return null; }

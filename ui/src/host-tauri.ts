@@ -4,7 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
-import type { Host, SyncStatus } from './host';
+import type { QuarantineEntry, Host, SyncRequest, SyncStatus } from './host';
 
 export class TauriHost implements Host {
   readonly kind = 'tauri' as const;
@@ -24,6 +24,7 @@ export class TauriHost implements Host {
   }
   submit(cityId: string) { return invoke<any>('submit', { cityId }); }
   outbox() { return invoke<any>('outbox'); }
+  heldBack() { return invoke<QuarantineEntry[]>('held_back'); }
   submissions(cityId: string) { return invoke<any>('submissions', { cityId }); }
   review(method: 'GET' | 'POST', path: string, body?: unknown) { return invoke<any>('review', { method, path, body: body ?? null }); }
   booklets() { return invoke<any>('booklets'); }
@@ -47,11 +48,17 @@ export class TauriHost implements Host {
   signIn(token: string) { return invoke<any>('sign_in', { token }); }
   signOut() { return invoke<any>('sign_out'); }
   syncStatus() { return invoke<SyncStatus>('sync_status'); }
-  syncNow() { return invoke<void>('sync_now'); }
+  syncNow() { return invoke<SyncRequest>('sync_now'); }
   onSyncStatus(cb: (s: SyncStatus) => void) {
     let stop: (() => void) | null = null;
     let cancelled = false;
     listen<SyncStatus>('sync-status', (e) => cb(e.payload)).then((u) => { if (cancelled) u(); else stop = u; });
+    return () => { cancelled = true; stop?.(); };
+  }
+  onSyncNote(cb: (s: SyncRequest) => void) {
+    let stop: (() => void) | null = null;
+    let cancelled = false;
+    listen<SyncRequest>('sync-note', (e) => cb(e.payload)).then((u) => { if (cancelled) u(); else stop = u; });
     return () => { cancelled = true; stop?.(); };
   }
   onNavigate(cb: (screen: string) => void) {
@@ -67,11 +74,16 @@ export class TauriHost implements Host {
     await invoke('backup', { path });
     return path;
   }
-  async restore() {
+  async restore(onProgress?: (message: string) => void) {
     const dir = await invoke<string | null>('dialog_dir');
     const path = dir ? `${dir}/portraits-backup.sqlite3` : await open({ multiple: false, filters: [{ name: 'SQLite', extensions: ['sqlite3'] }] });
     if (!path || Array.isArray(path)) return null;
-    await invoke('restore', { path });
+    const unlisten = await listen<{ message: string }>('restore-progress', (e) => onProgress?.(e.payload.message));
+    try {
+      await invoke('restore', { path });
+    } finally {
+      unlisten();
+    }
     return path;
   }
 }

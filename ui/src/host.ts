@@ -47,10 +47,24 @@ export interface SyncStatus {
   pending: number;
   error: string | null;
   added: number;
+  /** The feed being synced (while syncing), else the last one synced. */
+  feed: string | null;
+  /** When the running sync started (RFC 3339). */
+  started_at: string | null;
+  /** What the running sync is doing: connecting, snapshot, changes, apply, retry, outbox. */
+  phase: string | null;
+  /** The same in words ("downloading the catalogue from …"). */
+  message: string | null;
   /** Remote updates held back (a photo that could not be had, a gap…), retried on every sync. */
   held?: number;
   /** Cities whose draft the last sync rebased onto a newly published version. */
   rebased?: string[];
+}
+
+/** What "Sync now" did: started a sync, or says why not (one is running: since when, doing what). */
+export interface SyncRequest {
+  started: boolean;
+  message: string;
 }
 
 export interface SubmissionSummary {
@@ -89,6 +103,8 @@ export interface Host {
   pickPhoto(): Promise<{ sha256: string; mime: string } | null>;
   submit(cityId: string): Promise<Submitted>;
   outbox(): Promise<OutboxEntry[]>;
+  /** Remote updates the sync holds back (refused, a photo missing, behind a gap), with why. */
+  heldBack(): Promise<QuarantineEntry[]>;
   submissions(cityId: string): Promise<{ live: boolean; submissions: SubmissionSummary[] }>;
   review(method: 'GET' | 'POST', path: string, body?: unknown): Promise<any>;
   booklets(): Promise<BookletDef[]>;
@@ -103,12 +119,15 @@ export interface Host {
   signIn(token: string): Promise<Settings>;
   signOut(): Promise<Settings>;
   syncStatus(): Promise<SyncStatus>;
-  syncNow(): Promise<void>;
+  syncNow(): Promise<SyncRequest>;
   onSyncStatus(cb: (s: SyncStatus) => void): () => void;
+  /** The answer to the window menu's "Sync now" (File › Sync now, Ctrl+R). */
+  onSyncNote(cb: (s: SyncRequest) => void): () => void;
   /** The window menu's "Go" items: the screen to show. */
   onNavigate(cb: (screen: string) => void): () => void;
   backup(): Promise<string | null>;
-  restore(): Promise<string | null>;
+  /** Asks for a backup and restores it; `onProgress` hears what it waits for. Null when cancelled. */
+  restore(onProgress?: (message: string) => void): Promise<string | null>;
 }
 
 /** Errors from the host always have this shape. */

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { Session, sleep, startDriver } from './webdriver.mjs';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,16 @@ const CLI = process.env.PORTRAITS_BIN ?? pick('portraits');
 const SHOTS = process.env.SCREENSHOTS_DIR;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'portraits-e2e-'));
 const DB = path.join(work, 'desktop.sqlite3');
-const env = { ...process.env, PORTRAITS_CREDENTIALS: path.join(work, 'credentials.json'), PORTRAITS_DIALOG_DIR: work, PORTRAITS_RETRY_BASE_MS: '50' };
+// A stand-in for xdg-open (first on PATH, inherited by the app through tauri-driver): it
+// records what the opener plugin asked to open instead of starting a mail client.
+const fakeBin = path.join(work, 'bin');
+const OPENED = path.join(work, 'opened.txt');
+fs.mkdirSync(fakeBin);
+fs.writeFileSync(path.join(fakeBin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${OPENED}'\n`, { mode: 0o755 });
+const CREDENTIALS = path.join(work, 'credentials.json');
+const env = {
+  ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, PORTRAITS_CREDENTIALS: CREDENTIALS, PORTRAITS_DIALOG_DIR: work, PORTRAITS_RETRY_BASE_MS: '50',
+};
 
 let driver, server, serverUrl, cityToken, staffToken;
 const launch = () => Session.start(DESKTOP, ['--db', DB], SHOTS);
@@ -176,4 +186,207 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   assert.ok(!restored.includes('edited in the desktop window'), 'version 2 is gone after the restore');
   assert.ok(fs.existsSync(path.join(work, 'desktop.before-restore')), 'the replaced database is kept');
   await s.stop();
+});
+
+// ---- the window never waits on the network (issue 8, points 5, 6, 11) ----------------------
+
+/** A server on 127.0.0.1 that accepts connections, reads what is sent and never answers. */
+function silentServer() {
+  const sockets = new Set();
+  let accepted = 0;
+  const srv = net.createServer((sock) => {
+    accepted += 1;
+    sockets.add(sock);
+    sock.on('error', () => {});
+    sock.on('close', () => sockets.delete(sock));
+    sock.resume();
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${srv.address().port}`,
+    accepted: () => accepted,
+    close: () => { for (const s of sockets) s.destroy(); srv.close(); },
+  })));
+}
+
+/** Keeps (or, with null, forgets) a feed's token in the credentials file the app reads (PORTRAITS_CREDENTIALS). */
+function keepToken(feed, token) {
+  const c = fs.existsSync(CREDENTIALS) ? JSON.parse(fs.readFileSync(CREDENTIALS, 'utf8')) : { tokens: {} };
+  if (token === null) delete c.tokens[feed];
+  else c.tokens[feed] = token;
+  fs.writeFileSync(CREDENTIALS, JSON.stringify(c), { mode: 0o600 });
+}
+
+async function until(what, check, timeout = 30000) {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Runs `action` (JavaScript) in the page and measures, in the page, the milliseconds until the
+ * `prop` of `css` matches `pattern` (-1 after `limit` ms). The clock runs from the action to the
+ * painted answer, so the round trips of WebDriver itself are not counted.
+ */
+function answerMs(s, action, css, pattern, { prop = 'textContent', limit = 10000 } = {}) {
+  return s.jsAsync(`
+    const [css, source, flags, prop, limit] = arguments;
+    const done = arguments[arguments.length - 1];
+    const re = new RegExp(source, flags);
+    const t0 = performance.now();
+    ${action}
+    const tick = () => {
+      const e = document.querySelector(css);
+      if (e && re.test(String(e[prop] ?? ''))) done(performance.now() - t0);
+      else if (performance.now() - t0 > limit) done(-1);
+      else setTimeout(tick, 5);
+    };
+    tick();`, [css, pattern.source, pattern.flags, prop, limit]);
+}
+
+const corkDraft = () => {
+  const file = path.join(work, 'cork-draft.json');
+  const cork = JSON.parse(fs.readFileSync(path.join(root, 'data', 'portraits', 'ie-cork', 'v1.json'), 'utf8'));
+  cork.lead = 'Cork, submitted while the server is silent.';
+  fs.writeFileSync(file, JSON.stringify(cork));
+  return file;
+};
+
+test('a server that never answers: Submit queues at once, every screen answers within 1 s, Sync now says a sync runs', { timeout: 180_000 }, async () => {
+  const silent = await silentServer();
+  const db = path.join(work, 'silent.sqlite3');
+  execFileSync(CLI, ['--db', db, 'draft', 'set', 'ie-cork', '--from', corkDraft()], { env, stdio: 'ignore' });
+  keepToken(serverUrl, null); // signed out of the real server: this window signs in below
+  keepToken(silent.url, cityToken);
+  const s = await Session.start(DESKTOP, ['--db', db], SHOTS);
+  const times = {};
+  try {
+    await s.waitText('[data-testid=count]', /^44 cities$/);
+    // Cork's coordinator signs in against the real server, then the feed moves to the silent one.
+    await s.go('#/settings');
+    await s.type('[data-testid=feed-url]', serverUrl);
+    await s.click('[data-testid=save-settings]');
+    await s.waitText('[data-testid=settings-message]', /Saved/);
+    await s.type('[data-testid=token]', cityToken);
+    await s.click('[data-testid=sign-in]');
+    await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
+    await s.type('[data-testid=feed-url]', silent.url);
+    await s.click('[data-testid=save-settings]');
+    await s.waitText('[data-testid=settings-message]', /^Saved$/);
+    // The background sync is now stuck in a request to the silent server.
+    await until('the sync connects to the silent server', () => silent.accepted() > 0);
+    await s.waitText('[data-testid=sync-phase]', new RegExp(`downloading the catalogue from ${silent.url.replace(/[.]/g, '\\.')}`));
+
+    // Submit answers at once: queued, pending.
+    await s.go('#/edit/ie-cork');
+    await s.waitText('[data-testid=save-status]', /Draft based on version 1/);
+    times.submit = await answerMs(s, `document.querySelector('[data-testid=submit]').click();`,
+      '[data-testid=submit-status]', /Queued — it will be sent when the server answers/);
+    await s.waitText('[data-testid=sync-pending]', /1 pending submission$/);
+    await s.shot('desktop-silent-submit');
+
+    // Cities, a search, Settings, Sync now, the outbox: each within 1 s while the sync hangs.
+    times.cities = await answerMs(s, `location.hash = '#/cities';`, '[data-testid=count]', /^44 cities$/);
+    times.search = await answerMs(s, `const i = document.querySelector('[data-testid=search]'); i.value = 'cork'; i.dispatchEvent(new Event('input', { bubbles: true }));`,
+      '[data-testid=results]', /Cork/);
+    times.settings = await answerMs(s, `location.hash = '#/settings';`, '[data-testid=feed-url]', new RegExp(`^${silent.url.replace(/[.]/g, '\\.')}$`), { prop: 'value' });
+    times.syncNow = await answerMs(s, `document.querySelector('[data-testid=sync-now]').click();`,
+      '[data-testid=sync-note]', /Already syncing with http:\/\/127\.0\.0\.1:\d+ — started \d+ s ago \(downloading the catalogue from /);
+    await s.shot('desktop-silent-sync-now');
+    times.outbox = await answerMs(s, `location.hash = '#/submissions';`, '[data-testid=outbox]', /ie-cork.*based on v1.*pending/s);
+    console.log(`answers while the sync hangs (ms): ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])))}`);
+    for (const [what, ms] of Object.entries(times)) {
+      assert.ok(ms >= 0 && ms < 1000, `${what} answered in ${ms} ms while the sync hangs (at most 1000)`);
+    }
+    // Still hung: nothing was answered, nothing was sent.
+    assert.ok(silent.accepted() >= 1);
+    assert.match(await s.js(`return document.querySelector('[data-testid=sync-state]').textContent;`), /Syncing/);
+  } finally {
+    await s.stop();
+    silent.close();
+  }
+});
+
+test('restore: refused from another process while the window runs; in the window it waits for a hung sync, says so, and completes', { timeout: 180_000 }, async () => {
+  const silent = await silentServer();
+  const db = path.join(work, 'restore.sqlite3');
+  const backupFile = path.join(work, 'portraits-backup.sqlite3'); // where the window's Restore looks
+  // A backup, then a booklet made after it: the booklet tells which database the window sees.
+  execFileSync(CLI, ['--db', db, 'backup', backupFile], { env, stdio: 'ignore' });
+  const toml = fs.readFileSync(path.join(root, 'data', 'booklets', 'learning-city-award-2019.toml'), 'utf8')
+    .replace(/^id = .*$/m, 'id = "made-after-the-backup"').replace(/^title = .*$/m, 'title = "Made after the backup"');
+  fs.writeFileSync(path.join(work, 'after.toml'), toml);
+  execFileSync(CLI, ['--db', db, 'booklet', 'create', path.join(work, 'after.toml')], { env, stdio: 'ignore' });
+  const bookletNames = async () => {
+    await s.go('#/cities');
+    await s.go('#/booklets');
+    await s.find('[data-testid=booklet-list] button');
+    return s.js(`return document.querySelector('[data-testid=booklet-list]').textContent;`);
+  };
+  const cliRestore = () => spawnSync(CLI, ['--db', db, 'restore', backupFile], { env, encoding: 'utf8' });
+
+  const s = await Session.start(DESKTOP, ['--db', db], SHOTS);
+  try {
+    await s.waitText('[data-testid=count]', /^44 cities$/);
+    assert.match(await bookletNames(), /Made after the backup/);
+
+    // Another process cannot swap the file under the window.
+    const refused = cliRestore();
+    assert.notEqual(refused.status, 0, 'portraits restore fails while the window runs');
+    assert.match(refused.stderr, /in use by a running process/);
+    assert.match(await bookletNames(), /Made after the backup/, 'the window still sees its data');
+    assert.ok(!fs.existsSync(path.join(work, 'restore.before-restore')), 'nothing was replaced');
+
+    // A sync hung on a silent server; the window's own restore waits for it, and says so.
+    await s.go('#/settings');
+    await s.type('[data-testid=feed-url]', silent.url);
+    await s.click('[data-testid=save-settings]');
+    await s.waitText('[data-testid=settings-message]', /^Saved$/);
+    await until('the sync connects to the silent server', () => silent.accepted() > 0);
+    await s.waitText('[data-testid=sync-phase]', /downloading the catalogue/);
+    const t0 = Date.now();
+    await s.click('[data-testid=restore]');
+    await s.waitText('[data-testid=settings-message]', /Waiting for the running sync with http:\/\/127\.0\.0\.1:\d+ to stop…/, 5000);
+    await s.shot('desktop-restore-waiting');
+    await s.waitText('[data-testid=settings-message]', /Restored: .*portraits-backup\.sqlite3/, 30000);
+    const restoreMs = Date.now() - t0;
+    console.log(`restore while a sync hangs: done in ${restoreMs} ms`);
+    assert.ok(restoreMs < 25000, `the restore completed in ${restoreMs} ms (at most 25 s)`);
+    assert.doesNotMatch(await bookletNames(), /Made after the backup/, 'the window shows the restored database');
+    assert.ok(fs.existsSync(path.join(work, 'restore.before-restore')), 'the replaced database is kept');
+
+    // The window holds the database again: another process is still refused.
+    const again = cliRestore();
+    assert.notEqual(again.status, 0);
+    assert.match(again.stderr, /in use by a running process/);
+  } finally {
+    await s.stop();
+    silent.close();
+  }
+  // Once the window is gone, the CLI may restore.
+  await until('the window process has ended', () => cliRestore().status === 0, 15000);
+});
+
+test('a contact email opens the mail client through the opener, and the opener opens nothing but mailto: links', { timeout: 120_000 }, async () => {
+  fs.rmSync(OPENED, { force: true });
+  const db = path.join(work, 'opener.sqlite3');
+  const s = await Session.start(DESKTOP, ['--db', db], SHOTS);
+  try {
+    await s.waitText('[data-testid=count]', /^44 cities$/);
+    await s.go('#/city/ie-cork');
+    await s.click('[data-testid=portrait] a[href^="mailto:"]');
+    await until('xdg-open was called', () => fs.existsSync(OPENED), 10000);
+    assert.equal(fs.readFileSync(OPENED, 'utf8'), 'mailto:learningfestival@corkcity.ie\n');
+    for (const url of ['https://example.org/', 'http://127.0.0.1:1/', 'file:///etc/passwd', 'tel:+353210000000']) {
+      const r = await s.jsAsync(`
+        const done = arguments[arguments.length - 1];
+        window.__TAURI_INTERNALS__.invoke('plugin:opener|open_url', { url: arguments[0] }).then(() => done('opened'), (e) => done(String(e)));`, [url]);
+      assert.match(r, /not allowed/i, `${url} is refused by the opener's scope (${r})`);
+    }
+    await sleep(500);
+    assert.equal(fs.readFileSync(OPENED, 'utf8'), 'mailto:learningfestival@corkcity.ie\n', 'nothing else was opened');
+  } finally {
+    await s.stop();
+  }
 });
