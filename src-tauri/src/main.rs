@@ -680,6 +680,7 @@ fn sync_once(app: &AppHandle, shared: &Shared, feed: &str) -> Option<app::Result
     }
     set_status(app, shared, |st| {
         st.syncing = true;
+        st.rebased.clear();
         st.feed = Some(feed.to_string());
         st.since = Some(Instant::now());
         st.started_at = Some(portraits::store::now_rfc3339());

@@ -188,3 +188,27 @@ test('a booklet is reordered by keyboard and by buttons', async () => {
   await shot(page, 'browser-booklets');
   await page.close();
 });
+
+test('what the sync holds back is shown, with why, from the indicator to Settings', async () => {
+  const page = await open('#/cities');
+  await page.evaluate(() => {
+    window.__fakeHost.held = [{
+      item_id: 'ie-cork/v3', city_id: 'ie-cork', version: 3,
+      reason: 'photo 3894ee92… could not be fetched: HTTP 404', feed: 'https://portraits.example.org',
+      attempts: 4, first_at: '2026-11-30T09:00:00Z', at: '2026-11-30T12:00:00Z',
+    }];
+  });
+  await page.getByTestId('sync-now').click();
+  const link = page.getByTestId('sync-held');
+  await link.waitFor({ timeout: 5_000 });
+  assert.match(await link.textContent(), /1 update held back/);
+  await link.click();
+  const card = page.getByTestId('held-back');
+  await card.waitFor();
+  const text = await card.textContent();
+  assert.match(text, /ie-cork, version 3/);
+  assert.match(text, /could not be fetched: HTTP 404/);
+  assert.match(text, /tried 4 times/);
+  await shot(page, 'browser-held-back');
+  assert.deepEqual(page.errors, []);
+});
