@@ -394,3 +394,54 @@ test('a contact email opens the mail client through the opener, and the opener o
     await s.stop();
   }
 });
+
+test('a sync rebases the draft being edited: the Edit screen shows it, and nothing typed is lost', { timeout: 180_000 }, async () => {
+  const db = path.join(work, 'rebase.sqlite3');
+  const serverDb = path.join(work, 'uil.sqlite3');
+  keepToken(serverUrl, null);
+  const s = await Session.start(DESKTOP, ['--db', db], SHOTS);
+  try {
+    await s.waitText('[data-testid=count]', /^44 cities$/);
+    await s.go('#/settings');
+    await s.type('[data-testid=feed-url]', serverUrl);
+    await s.click('[data-testid=save-settings]');
+    await s.waitText('[data-testid=settings-message]', /Saved/);
+    await s.type('[data-testid=token]', cityToken);
+    await s.click('[data-testid=sign-in]');
+    await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
+    await s.click('[data-testid=sync-now]');
+    await s.waitText('[data-testid=sync-state]', /^Online$/);
+
+    // The coordinator types a new lead; it is autosaved.
+    await s.go('#/edit/ie-cork');
+    await s.find('[data-testid=lead]');
+    const typed = 'Typed in the window while a new version was being published.';
+    await s.type('[data-testid=lead]', typed);
+    await s.waitText('[data-testid=save-status]', /Draft saved/);
+
+    // Meanwhile UIL publishes the next version of Cork, with a new tagline.
+    const current = JSON.parse(execFileSync(CLI, ['--db', serverDb, 'show', 'ie-cork', '--json'], { encoding: 'utf8' })).portrait;
+    const next = { ...current, version: current.version + 1, tagline: 'Published while the coordinator typed', source: { booklet: null, published: '2026-11-30' } };
+    const file = path.join(work, `cork-v${next.version}.json`);
+    fs.writeFileSync(file, JSON.stringify(next));
+    execFileSync(CLI, ['--db', serverDb, 'import', file], { stdio: 'ignore' });
+    await sleep(1100); // the server's feed cache
+
+    // The next sync rebases the draft: the screen says so and shows both changes.
+    await s.click('[data-testid=sync-now]');
+    await s.waitText('[data-testid=rebase-notice]', new RegExp(`Version ${next.version} of this portrait was published while you were editing`));
+    assert.equal(await s.js(`return document.querySelector('[data-testid=lead]').value;`), typed, 'what was typed is kept');
+    assert.equal(await s.js(`return document.querySelector('#f-tagline').value;`), 'Published while the coordinator typed', 'their change is shown');
+    await s.shot('desktop-rebase-notice');
+
+    // Typing on after the rebase saves onto it: the stored draft has both.
+    await s.type('[data-testid=lead]', `${typed} And more.`);
+    await s.waitText('[data-testid=save-status]', /Draft saved/);
+    const d = JSON.parse(execFileSync(CLI, ['--db', db, 'draft', 'show', 'ie-cork', '--json'], { encoding: 'utf8', env }));
+    assert.equal(d.base_version, next.version);
+    assert.equal(d.portrait.lead, `${typed} And more.`);
+    assert.equal(d.portrait.tagline, 'Published while the coordinator typed');
+  } finally {
+    await s.stop();
+  }
+});
