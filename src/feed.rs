@@ -1,4 +1,4 @@
-//! The feed format (DESIGN §4): a JSON Feed 1.1 document whose items carry, in the `_gnlc`
+//! The feed format (docs/protocol.md): a JSON Feed 1.1 document whose items carry, in the `_gnlc`
 //! extension, each published portrait version (or a city's tombstone), and the `/v1/changes`
 //! page that carries the same items after a cursor.
 //!
@@ -146,7 +146,7 @@ pub struct Item {
 
 /// The JSON Feed 1.1 document served at `/v1/feed.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "GNLC portrait feed", description = "JSON Feed 1.1 with the _gnlc extension (DESIGN §4).")]
+#[schemars(title = "GNLC portrait feed", description = "JSON Feed 1.1 with the _gnlc extension (docs/protocol.md).")]
 pub struct Feed {
     pub version: String,
     pub title: String,

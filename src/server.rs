@@ -1,4 +1,4 @@
-//! The feed and submission server (DESIGN §4), on axum, hyper and tokio.
+//! The feed and submission server (docs/protocol.md), on axum, hyper and tokio.
 //!
 //! Owns: the HTTP API — the feed (cached in memory with its gzip form and strong ETag, so a poll
 //! that changed nothing costs no database work), the change log, media (uploaded by the cities

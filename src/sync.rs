@@ -1,4 +1,4 @@
-//! The sync client (DESIGN §4): pulls the catalogue from a feed server or a static host, and
+//! The sync client (docs/protocol.md): pulls the catalogue from a feed server or a static host, and
 //! sends this machine's queued submissions.
 //!
 //! Owns: HTTP (reqwest with rustls) with limits on every body read while it streams, retries with

@@ -1,4 +1,4 @@
-//! Use cases of DESIGN §4: drafts, submission through the outbox, sync, review, tokens, the
+//! Use cases of the feed and submission protocol (docs/protocol.md): drafts, submission through the outbox, sync, review, tokens, the
 //! credentials file, and the static export of the feed.
 
 use std::path::{Path, PathBuf};

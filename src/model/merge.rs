@@ -1,4 +1,4 @@
-//! The three-way merge of portraits (DESIGN §4): one pure function, used by the client to rebase
+//! The three-way merge of portraits (docs/protocol.md): one pure function, used by the client to rebase
 //! a draft when a newer version is published, and by the server for the review diff.
 //!
 //! Per field, with B = base, P = published now (theirs), M = mine:
@@ -274,7 +274,7 @@ mod tests {
         m.fields.iter().find(|f| f.field == field).unwrap().state
     }
 
-    /// The table of DESIGN §4's rules, per field.
+    /// The table of the merge rules (docs/protocol.md), per field.
     #[test]
     fn the_merge_rules() {
         let b = base();
