@@ -9,40 +9,16 @@ mod common;
 use common::http::Server;
 use common::Env;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Barrier, Mutex};
+use std::process::Command;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 /// `portraits serve` with extra arguments (limits), on a free port.
 fn start(db: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portraits"))
-        .args(["--db", db.to_str().unwrap(), "serve", "--addr", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start portraits serve");
-    let stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let log2 = log.clone();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(url.trim().to_string());
-                    sent = true;
-                }
-            }
-            log2.lock().unwrap().push_str(&format!("{line}\n"));
-        }
-    });
-    let url = rx.recv_timeout(Duration::from_secs(30)).expect("server did not start");
-    Server { child, url, log }
+    Server::start_with(db, extra)
 }
 
 /// Issues a token on the server's database; returns the token string.

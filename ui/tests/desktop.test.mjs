@@ -91,13 +91,7 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.shot('desktop-search');
 
   // Sign in as Cork's coordinator against the real server.
-  await s.go('#/settings');
-  await s.type('[data-testid=feed-url]', serverUrl);
-  await s.click('[data-testid=save-settings]');
-  await s.waitText('[data-testid=settings-message]', /Saved/);
-  await s.type('[data-testid=token]', cityToken);
-  await s.click('[data-testid=sign-in]');
-  await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
+  await signInAsCork(s);
   await s.shot('desktop-settings');
 
   // Open Cork, edit its lead, see the draft saved.
@@ -245,6 +239,17 @@ function answerMs(s, action, css, pattern, { prop = 'textContent', limit = 10000
     tick();`, [css, pattern.source, pattern.flags, prop, limit]);
 }
 
+/** In Settings: the real server's feed URL, then Cork's coordinator signs in. */
+async function signInAsCork(s) {
+  await s.go('#/settings');
+  await s.type('[data-testid=feed-url]', serverUrl);
+  await s.click('[data-testid=save-settings]');
+  await s.waitText('[data-testid=settings-message]', /Saved/);
+  await s.type('[data-testid=token]', cityToken);
+  await s.click('[data-testid=sign-in]');
+  await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
+}
+
 const corkDraft = () => {
   const file = path.join(work, 'cork-draft.json');
   const cork = JSON.parse(fs.readFileSync(path.join(root, 'data', 'portraits', 'ie-cork', 'v1.json'), 'utf8'));
@@ -265,13 +270,7 @@ test('a server that never answers: Submit queues at once, every screen answers w
   try {
     await s.waitText('[data-testid=count]', /^44 cities$/);
     // Cork's coordinator signs in against the real server, then the feed moves to the silent one.
-    await s.go('#/settings');
-    await s.type('[data-testid=feed-url]', serverUrl);
-    await s.click('[data-testid=save-settings]');
-    await s.waitText('[data-testid=settings-message]', /Saved/);
-    await s.type('[data-testid=token]', cityToken);
-    await s.click('[data-testid=sign-in]');
-    await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
+    await signInAsCork(s);
     await s.type('[data-testid=feed-url]', silent.url);
     await s.click('[data-testid=save-settings]');
     await s.waitText('[data-testid=settings-message]', /^Saved$/);
@@ -402,13 +401,7 @@ test('a sync rebases the draft being edited: the Edit screen shows it, and nothi
   const s = await Session.start(DESKTOP, ['--db', db], SHOTS);
   try {
     await s.waitText('[data-testid=count]', /^44 cities$/);
-    await s.go('#/settings');
-    await s.type('[data-testid=feed-url]', serverUrl);
-    await s.click('[data-testid=save-settings]');
-    await s.waitText('[data-testid=settings-message]', /Saved/);
-    await s.type('[data-testid=token]', cityToken);
-    await s.click('[data-testid=sign-in]');
-    await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
+    await signInAsCork(s);
     await s.click('[data-testid=sync-now]');
     await s.waitText('[data-testid=sync-state]', /^Online$/);
 
