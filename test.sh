@@ -18,7 +18,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (core, CLI, server, sync, booklets, bindings)"
 cargo test --workspace --locked
 step "tokens in a real OS keyring (GNOME Keyring in a private D-Bus session)"
-scripts/with-keyring.sh cargo test --locked --test keyring
+# --workspace: the same feature set as the build above, so nothing is rebuilt.
+scripts/with-keyring.sh cargo test --workspace --locked --test keyring
 step "build the desktop app and the CLI"
 cargo build --locked -p portraits-desktop -p portraits
 

@@ -25,11 +25,6 @@ pub fn portrait_files() -> &'static [(&'static str, &'static str)] {
     files::PORTRAITS
 }
 
-/// The bundled booklet definition files: (path under `data/`, contents).
-pub fn booklet_files() -> &'static [(&'static str, &'static str)] {
-    files::BOOKLETS
-}
-
 /// Every bundled portrait, parsed and validated.
 pub fn portraits() -> Result<Vec<ImportItem>, BundledError> {
     files::PORTRAITS

@@ -11,7 +11,10 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::app::{self, ApiError, ErrorCode};
-use crate::model::{self, markdown, Portrait, Region};
+use crate::model::booklet::Template;
+use crate::model::{self, markdown, merge::Choice, Portrait, Region};
+use crate::protocol::SubmissionStatus;
+use crate::protocol::{DecisionRequest, FieldComment, SubmissionDetail, SubmissionSummary};
 use crate::store::{CityFilter, SearchQuery, SortBy};
 
 #[derive(Parser, Debug)]
@@ -52,9 +55,8 @@ pub enum Command {
     List {
         #[command(flatten)]
         filter: FilterArgs,
-        /// name, country or population.
-        #[arg(long, default_value = "name")]
-        sort: String,
+        #[arg(long, value_enum, default_value_t = SortBy::Name)]
+        sort: SortBy,
     },
     /// Show a city's portrait (the latest version unless --version).
     Show {
@@ -97,9 +99,9 @@ pub enum Command {
         /// A booklet stored in the database (see `booklet list`).
         #[arg(long, conflicts_with_all = ["template", "cities", "city"])]
         booklet: Option<String>,
-        /// members-meeting or learning-city-award, with --cities or --city.
-        #[arg(long)]
-        template: Option<String>,
+        /// The layout, with --cities or --city.
+        #[arg(long, value_enum)]
+        template: Option<Template>,
         /// Comma-separated city ids, in booklet order (latest versions).
         #[arg(long, value_delimiter = ',')]
         cities: Vec<String>,
@@ -219,7 +221,12 @@ pub enum DraftCommand {
     /// Edit the draft in $EDITOR.
     Edit { city: String },
     /// Choose base, theirs or mine for a field in conflict.
-    Resolve { city: String, field: String, choice: String },
+    Resolve {
+        city: String,
+        field: String,
+        #[arg(value_enum)]
+        choice: Choice,
+    },
     /// Throw the draft away.
     Discard { city: String },
 }
@@ -228,8 +235,8 @@ pub enum DraftCommand {
 pub enum ReviewCommand {
     /// Submissions, optionally by status.
     List {
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<SubmissionStatus>,
     },
     /// A submission with its per-field diff against the published version.
     Show { id: String },
@@ -431,686 +438,623 @@ impl ServeLimits {
     }
 }
 
+/// What every subcommand needs: where the database is and how to print.
+struct Ctx {
+    db: Option<PathBuf>,
+    seed: bool,
+    json: bool,
+}
+
+impl Ctx {
+    fn open(&self) -> Result<crate::store::Store, ApiError> {
+        app::open(self.db.as_deref(), self.seed)
+    }
+
+    /// The database file (for restore, which must not open it).
+    fn db_path(&self) -> Result<PathBuf, ApiError> {
+        match self.db.as_deref() {
+            Some(p) => Ok(p.to_path_buf()),
+            None => app::default_db_path(),
+        }
+    }
+
+    /// Prints `v` as JSON with `--json`, else as the text `render` makes of it.
+    fn emit<T: Serialize>(&self, v: &T, render: impl FnOnce(&T) -> String) -> Result<(), ApiError> {
+        if self.json {
+            print_json(v)
+        } else {
+            out(&render(v))
+        }
+    }
+
+    /// The feed (given or remembered) and the token for it (from `--token-file` or remembered).
+    fn feed_and_token(
+        &self,
+        feed: Option<&str>,
+        token_file: Option<&std::path::Path>,
+        why: &str,
+    ) -> Result<(String, String), ApiError> {
+        let store = self.open()?;
+        let base = app::feed_url(&store, feed)?;
+        let token = app::token_for(&base, token_file)?.ok_or_else(|| ApiError::invalid(why, vec![]))?;
+        Ok((base, token))
+    }
+}
+
 pub fn run(cli: Cli) -> Result<(), ApiError> {
-    let json = cli.json;
-    let open = || app::open(cli.db.as_deref(), !cli.no_seed);
-    match &cli.command {
-        Command::Schema { feed } => {
-            if *feed {
-                print_json(&crate::feed::feed_json_schema())
-            } else {
-                print_json(&model::portrait_json_schema())
-            }
-        }
-        Command::Serve { addr, public_url, limits } => {
-            let limits_checked = limits.limits()?;
-            let request_timeout = std::time::Duration::try_from_secs_f64(limits.request_timeout)
-                .ok()
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| ApiError::invalid("--request-timeout: a number of seconds above 0", vec![]))?;
-            let store = open()?;
-            // Held while serving: a restore from another process would swap the file under
-            // the server's connection and lose what it writes afterwards.
-            let _hold = match store.path() {
-                Some(p) => Some(app::hold_database(p)?),
-                None => None,
-            };
-            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let _ =
-                tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(ansi).try_init();
-            let public = public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-            let config =
-                crate::server::Config { addr: *addr, public_url: public, request_timeout, limits: limits_checked };
-            crate::server::serve(store, &config, |a| eprintln!("listening on http://{a}"))
-                .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))
-        }
-        Command::Token { command } => {
-            let mut store = open()?;
-            match command {
-                TokenCommand::Issue { city, .. } => {
-                    let t = app::issue_token(&mut store, city.as_deref())?;
-                    eprintln!(
-                        "issued {} token {}{} — shown once, keep it secret",
-                        t.kind,
-                        t.id,
-                        t.city_id.as_ref().map(|c| format!(" for {c}")).unwrap_or_default()
-                    );
-                    if json {
-                        print_json(&t)
-                    } else {
-                        out(&format!("{}\n", t.token))
-                    }
-                }
-                TokenCommand::Revoke { id } => {
-                    app::revoke_token(&mut store, id)?;
-                    out(&format!("revoked {id}\n"))
-                }
-                TokenCommand::List => {
-                    let list = store.tokens().map_err(ApiError::from)?;
-                    if json {
-                        let v: Vec<_> = list.iter().map(|t| serde_json::json!({"id": t.id, "kind": t.kind, "city": t.city_id, "created_at": t.created_at, "revoked_at": t.revoked_at})).collect();
-                        return print_json(&v);
-                    }
-                    let mut s = String::new();
-                    for t in &list {
-                        s.push_str(&format!(
-                            "{}  {:5}  {:24} {}{}\n",
-                            t.id,
-                            t.kind,
-                            t.city_id.as_deref().unwrap_or("-"),
-                            t.created_at,
-                            t.revoked_at.as_ref().map(|r| format!("  revoked {r}")).unwrap_or_default()
-                        ));
-                    }
-                    out(&s)
-                }
-            }
-        }
-        Command::Sync { feed, token_file } => {
-            let mut store = open()?;
-            let base = app::feed_url(&store, feed.as_deref())?;
-            let token = app::token_for(&base, token_file.as_deref())?;
-            let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            // Progress on a terminal only: a script's stderr carries just the error, if any.
-            let mut progress = |p: crate::sync::Progress| {
-                if tty {
-                    eprintln!("{}: {}", p.phase, p.message);
-                }
-            };
-            let r = app::sync_now(&mut store, &base, token.as_deref(), &sync_options(), &mut progress)?;
-            if json {
-                return print_json(&r);
-            }
-            let mut s = format!(
-                "{}: {} version(s) added, {} city(ies) deleted, {} item(s) quarantined, cursor {}\n",
-                r.pull.mode,
-                r.pull.added.len(),
-                r.pull.deleted.len(),
-                r.pull.quarantined.len(),
-                r.pull.cursor
-            );
-            for (id, why) in &r.pull.quarantined {
-                s.push_str(&format!("  quarantined {id}: {why}\n"));
-            }
-            for city in &r.pull.published_drafts {
-                s.push_str(&format!("  draft of {city} is published now: removed\n"));
-            }
-            for (city, conflicts) in &r.pull.rebased {
-                if conflicts.is_empty() {
-                    s.push_str(&format!("  draft of {city} rebased onto the new version\n"));
-                } else {
-                    s.push_str(&format!(
-                        "  draft of {city} rebased: {} field(s) in conflict ({}): see `portraits draft show {city}`\n",
-                        conflicts.len(),
-                        conflicts.join(", ")
-                    ));
-                }
-            }
-            if r.sent + r.failed + r.pending > 0 {
-                s.push_str(&format!("outbox: {} sent, {} failed, {} pending\n", r.sent, r.failed, r.pending));
-            }
-            out(&s)
-        }
-        Command::Draft { command } => {
-            let mut store = open()?;
-            match command {
-                DraftCommand::Show { city } => {
-                    let d = app::draft(&store, city)?;
-                    if json {
-                        return print_json(&d);
-                    }
-                    match d {
-                        None => out(&format!("{city} has no draft\n")),
-                        Some(d) => {
-                            let mut s = format!(
-                                "draft of {city}, based on version {}, saved {}\n",
-                                d.base_version, d.updated_at
-                            );
-                            if d.conflicts.is_empty() {
-                                s.push_str("no conflicts\n");
-                            }
-                            for c in &d.conflicts {
-                                s.push_str(&format!(
-                                    "\nCONFLICT {}\n  base:   {}\n  theirs: {}\n  mine:   {}\n",
-                                    c.field, c.base, c.theirs, c.mine
-                                ));
-                            }
-                            if !d.conflicts.is_empty() {
-                                s.push_str(&format!(
-                                    "\nresolve each with `portraits draft resolve {city} FIELD base|theirs|mine`\n"
-                                ));
-                            }
-                            out(&s)
-                        }
-                    }
-                }
-                DraftCommand::Set { city, from } => {
-                    let bytes = std::fs::read(from)
-                        .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", from.display())))?;
-                    let d = app::set_draft(&mut store, city, &bytes, &from.display().to_string())?;
-                    out(&format!("draft of {city} saved (based on version {})\n", d.base_version))
-                }
-                DraftCommand::Edit { city } => {
-                    let d = app::edit_draft(&mut store, city)?;
-                    out(&format!("draft of {city} saved (based on version {})\n", d.base_version))
-                }
-                DraftCommand::Resolve { city, field, choice } => {
-                    let d = app::resolve_conflict(&mut store, city, field, choice)?;
-                    out(&format!("{field}: {choice}; {} conflict(s) left\n", d.conflicts.len()))
-                }
-                DraftCommand::Discard { city } => {
-                    let gone = app::discard_draft(&mut store, city)?;
-                    out(&format!("{}\n", if gone { "draft discarded" } else { "no draft" }))
-                }
-            }
-        }
-        Command::Submit { city, token_file, feed } => {
-            let mut store = open()?;
-            let base = app::feed_url(&store, feed.as_deref())?;
-            let token = app::token_for(&base, token_file.as_deref())?
-                .ok_or_else(|| ApiError::invalid("no token for this feed: pass --token-file", vec![]))?;
-            let r = app::submit(&mut store, city, &base, &token, &sync_options())?;
-            if json {
-                return print_json(&r);
-            }
-            match r.status.as_str() {
-                "sent" => out(&format!("submitted: {} (status: submitted)\n", r.submission_id.unwrap_or_default())),
-                "pending" => out(&format!(
-                    "queued in the outbox; it will be sent on the next sync ({})\n",
-                    r.error.unwrap_or_default()
-                )),
-                _ => Err(ApiError::invalid(
-                    format!("the server refused the submission: {}", r.error.unwrap_or_default()),
-                    vec![],
-                )),
-            }
-        }
-        Command::Outbox => {
-            let store = open()?;
-            let list = app::outbox(&store)?;
-            if json {
-                return print_json(&list);
-            }
-            let mut s = String::new();
-            for e in &list {
-                s.push_str(&format!(
-                    "#{} {} v{}→ {} {}{}{}\n",
-                    e.id,
-                    e.city_id,
-                    e.base_version,
-                    e.status,
-                    e.created_at,
-                    e.submission_id.as_ref().map(|i| format!(" {i}")).unwrap_or_default(),
-                    e.last_error.as_ref().map(|r| format!("\n    {r}")).unwrap_or_default()
-                ));
-            }
-            if list.is_empty() {
-                s.push_str("the outbox is empty\n");
-            }
-            out(&s)
-        }
-        Command::Submissions { city, token_file, feed } => {
-            let mut store = open()?;
-            let base = app::feed_url(&store, feed.as_deref()).ok();
-            let token = match &base {
-                Some(b) => app::token_for(b, token_file.as_deref())?,
-                None => token_file.as_deref().map(app::read_token_file).transpose()?,
-            };
-            let (list, live) = app::submissions(&mut store, city, base.as_deref(), token.as_deref(), &sync_options())?;
-            if json {
-                return print_json(&serde_json::json!({ "live": live, "submissions": list }));
-            }
-            let mut s = if live { String::new() } else { "(offline: last known status)\n".to_string() };
-            for v in &list {
-                s.push_str(&format!(
-                    "{} {} base v{} {}{}\n",
-                    v["id"].as_str().unwrap_or(""),
-                    v["status"].as_str().unwrap_or(""),
-                    v["baseVersion"],
-                    v["createdAt"].as_str().unwrap_or(""),
-                    v["publishedVersion"].as_u64().map(|p| format!(" → published as version {p}")).unwrap_or_default()
-                ));
-                for c in v["comments"].as_array().into_iter().flatten() {
-                    s.push_str(&format!(
-                        "    {}: {}\n",
-                        c["field"].as_str().unwrap_or("comment"),
-                        c["comment"].as_str().unwrap_or("")
-                    ));
-                }
-            }
-            if list.is_empty() {
-                s.push_str("no submissions\n");
-            }
-            out(&s)
-        }
-        Command::Review { command, token_file, feed } => {
-            let store = open()?;
-            let base = app::feed_url(&store, feed.as_deref())?;
-            let token = app::token_for(&base, token_file.as_deref())?
-                .ok_or_else(|| ApiError::invalid("reviewing needs a staff token: pass --token-file", vec![]))?;
-            let v = match command {
-                ReviewCommand::List { status } => review_list(&base, &token, status.as_deref())?,
-                ReviewCommand::Show { id } => {
-                    app::staff_request(&base, &token, "GET", &format!("/v1/submissions/{id}"), None)?
-                }
-                ReviewCommand::Accept { id, resolve, comment } => {
-                    let mut res = serde_json::Map::new();
-                    for r in resolve {
-                        let (f, c) = r.split_once('=').ok_or_else(|| {
-                            ApiError::invalid(format!("--resolve {r:?}: use FIELD=base|theirs|mine"), vec![])
-                        })?;
-                        res.insert(f.to_string(), serde_json::Value::String(c.to_string()));
-                    }
-                    let body = serde_json::json!({ "decision": "accept", "comment": comment, "resolutions": res });
-                    app::staff_request(&base, &token, "POST", &format!("/v1/submissions/{id}/decision"), Some(body))?
-                }
-                ReviewCommand::RequestChanges { id, comment, field } => {
-                    let mut comments = Vec::new();
-                    for f in field {
-                        let (k, c) = f
-                            .split_once('=')
-                            .ok_or_else(|| ApiError::invalid(format!("--field {f:?}: use FIELD=COMMENT"), vec![]))?;
-                        comments.push(serde_json::json!({ "field": k, "comment": c }));
-                    }
-                    let body =
-                        serde_json::json!({ "decision": "request_changes", "comment": comment, "comments": comments });
-                    app::staff_request(&base, &token, "POST", &format!("/v1/submissions/{id}/decision"), Some(body))?
-                }
-                ReviewCommand::Reject { id, comment } => {
-                    let body = serde_json::json!({ "decision": "reject", "comment": comment });
-                    app::staff_request(&base, &token, "POST", &format!("/v1/submissions/{id}/decision"), Some(body))?
-                }
-            };
-            if json {
-                return print_json(&v);
-            }
-            out(&render_review(&v))
-        }
-        Command::Feed { command } => {
-            let mut store = open()?;
-            match command {
-                FeedCommand::Export { dir, public_url } => {
-                    let (items, media) = app::export_feed(&mut store, dir, public_url)?;
-                    out(&format!("wrote {}/v1/feed.json ({items} items) and {media} media file(s)\n", dir.display()))
-                }
-                FeedCommand::PruneTombstones { up_to } => {
-                    let n = store.prune_tombstones(*up_to).map_err(ApiError::from)?;
-                    out(&format!("the change log starts after {up_to} now: older cursors answer 410 Gone and take the snapshot ({n} tombstone(s) behind the floor, kept in the snapshot)\n"))
-                }
-            }
-        }
-        Command::DeleteCity { city } => {
-            let mut store = open()?;
-            let seq = store.delete_city(city).map_err(ApiError::from)?;
-            out(&format!("deleted {city} (tombstone at {seq})\n"))
-        }
-        Command::Quarantine => {
-            let store = open()?;
-            let list = app::held_back(&store)?;
-            if json {
-                return print_json(&list);
-            }
-            let mut s = String::new();
-            if !list.is_empty() {
-                s.push_str(&format!(
-                    "{} update(s) held back; each is retried on every sync and applies once it can:\n",
-                    list.len()
-                ));
-            }
-            for q in &list {
-                let what = match (&q.city_id, q.version) {
-                    (Some(c), Some(v)) => format!("{c} version {v}"),
-                    (Some(c), None) => c.clone(),
-                    _ => q.item_id.clone(),
-                };
-                s.push_str(&format!(
-                    "  {what} (item {}, from {})\n    {}\n    held since {}, tried {} time(s), last {}\n",
-                    q.item_id, q.feed, q.reason, q.first_at, q.attempts, q.at
-                ));
-            }
-            if list.is_empty() {
-                s.push_str("nothing held back\n");
-            }
-            out(&s)
-        }
-        Command::Validate { files } => {
-            let mut reports = Vec::new();
-            for f in files {
-                reports.push(app::validate_file(f)?);
-            }
-            let bad = reports.iter().filter(|r| !r.valid).count();
-            if json {
-                print_json(&reports)?;
-            } else {
-                let mut s = String::new();
-                for r in &reports {
-                    s.push_str(&format!("{}: {}\n", r.file, if r.valid { "valid" } else { "INVALID" }));
-                    for e in &r.errors {
-                        s.push_str(&format!("  error   {}: {}\n", e.path, e.message));
-                    }
-                    for w in &r.warnings {
-                        s.push_str(&format!("  warning {}: {}\n", w.path, w.message));
-                    }
-                }
-                out(&s)?;
-            }
-            if bad > 0 {
-                let first = reports
-                    .iter()
-                    .find(|r| !r.valid)
-                    .and_then(|r| r.errors.first().map(|e| (r.file.clone(), e.clone())));
-                let (file, e) = first.unwrap_or_default();
-                return Err(ApiError::invalid(
-                    format!("{bad} of {} file(s) invalid; first: {file}: {}: {}", reports.len(), e.path, e.message),
-                    vec![],
-                ));
-            }
-            Ok(())
-        }
-        Command::List { filter: f, sort } => {
-            let sort = match sort.as_str() {
-                "name" => SortBy::Name,
-                "country" => SortBy::Country,
-                "population" => SortBy::Population,
-                other => {
-                    return Err(ApiError::invalid(format!("--sort {other:?}: use name, country or population"), vec![]))
-                }
-            };
-            let store = open()?;
-            let rows = app::list(&store, &filter(f)?, sort)?;
-            if json {
-                return print_json(&rows);
-            }
-            let mut s = format!(
-                "{} {} {} {} {} {}\n",
-                pad("ID", 26),
-                pad("NAME", 22),
-                pad("COUNTRY", 28),
-                pad("REGION", 32),
-                pad("AWARDS", 12),
-                "VERSION"
-            );
-            for c in &rows {
-                let country: String = c.country.name.chars().take(27).collect();
-                s.push_str(&format!(
-                    "{} {} {} {} {} {}\n",
-                    pad(&c.id, 26),
-                    pad(&c.name, 22),
-                    pad(&country, 28),
-                    pad(c.region.as_str(), 32),
-                    pad(&awards(&c.awards), 12),
-                    c.latest_version
-                ));
-            }
-            s.push_str(&format!("{} cities\n", rows.len()));
-            out(&s)
-        }
-        Command::Show { city, version } => {
-            let store = open()?;
-            let view = app::show(&store, city, *version)?;
-            if json {
-                print_json(&view)
-            } else {
-                out(&render_portrait(&view))
-            }
-        }
-        Command::Search { query, filter: f, limit } => {
-            let store = open()?;
-            let hits =
-                app::search(&store, &SearchQuery { text: query.clone(), filter: filter(f)?, limit: Some(*limit) })?;
-            if json {
-                return print_json(&hits);
-            }
-            let mut s = String::new();
-            for (i, h) in hits.iter().enumerate() {
-                s.push_str(&format!(
-                    "{:>2}. {}, {} ({})\n    {}\n",
-                    i + 1,
-                    h.name,
-                    h.country,
-                    h.city_id,
-                    h.snippet_marked("[", "]")
-                ));
-            }
-            s.push_str(&format!("{} result(s)\n", hits.len()));
-            out(&s)
-        }
-        Command::Import { paths } => {
-            let mut store = open()?;
-            let report = app::import_paths(&mut store, paths)?;
-            if json {
-                return print_json(&report);
-            }
-            let mut s = String::new();
-            for (c, v) in &report.added {
-                s.push_str(&format!("added {c} version {v}\n"));
-            }
-            s.push_str(&format!(
-                "{} version(s) added ({} new cities), {} already present\n",
-                report.added.len(),
-                report.new_cities.len(),
-                report.unchanged.len()
-            ));
-            out(&s)
-        }
-        Command::ExportJson { out_dir } => {
-            let store = open()?;
-            let n = app::export_json(&store, out_dir)?;
-            if json {
-                print_json(&serde_json::json!({ "files": n, "dir": out_dir }))
-            } else {
-                out(&format!("wrote {n} portrait files to {}\n", out_dir.display()))
-            }
-        }
-        Command::Restore { file } => {
-            let db = match cli.db.as_deref() {
-                Some(p) => p.to_path_buf(),
-                None => app::default_db_path()?,
-            };
-            app::restore_database(&db, file)?;
-            if json {
-                print_json(&serde_json::json!({ "restored": file, "db": db }))
-            } else {
-                out(&format!("restored {} from {}\n", db.display(), file.display()))
-            }
-        }
-        Command::Backup { file } => {
-            let store = open()?;
-            app::backup(&store, file)?;
-            if json {
-                print_json(&serde_json::json!({ "backup": file }))
-            } else {
-                out(&format!("backed up to {}\n", file.display()))
-            }
-        }
+    let ctx = Ctx { db: cli.db, seed: !cli.no_seed, json: cli.json };
+    match cli.command {
+        Command::List { filter, sort } => list(&ctx, &filter, sort),
+        Command::Show { city, version } => show(&ctx, &city, version),
+        Command::Search { query, filter, limit } => search(&ctx, query, &filter, limit),
+        Command::Validate { files } => validate(&ctx, &files),
+        Command::Import { paths } => import(&ctx, &paths),
+        Command::ExportJson { out_dir } => export_json(&ctx, &out_dir),
+        Command::Backup { file } => backup(&ctx, &file),
+        Command::Restore { file } => restore(&ctx, &file),
+        Command::Booklet { command } => booklet(&ctx, command),
         Command::ExportPdf { booklet, template, cities, city, output, date } => {
-            use crate::model::booklet::Template;
-            let source = match (booklet, template) {
-                (Some(id), _) => app::BookletSource::Stored(id.clone()),
-                (None, Some(t)) => {
-                    let template = Template::parse(t).ok_or_else(|| {
-                        ApiError::invalid(
-                            format!("--template {t:?}: use members-meeting or learning-city-award"),
-                            vec![],
-                        )
-                    })?;
-                    let mut list: Vec<String> =
-                        cities.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
-                    if let Some(c) = city {
-                        list.push(c.clone());
-                    }
-                    app::BookletSource::Adhoc { template, cities: list }
-                }
-                (None, None) => {
-                    return Err(ApiError::invalid("give --booklet ID, or --template with --cities or --city", vec![]))
-                }
-            };
-            let date = app::export_date(date.as_deref())?;
-            let store = open()?;
-            let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let mut progress = |page: usize, pages: usize| {
-                if tty {
-                    eprint!("\rwriting page {page} of {pages}");
-                    if page == pages {
-                        eprintln!();
-                    }
-                } else if page == pages || page.is_multiple_of(25) {
-                    eprintln!("writing page {page} of {pages}");
-                }
-            };
-            let report = app::export_pdf(&store, &source, output, date, &mut progress)?;
-            if json {
-                print_json(&report)
-            } else {
-                out(&format!(
-                    "wrote {} ({} pages, {} cities, {} bytes)\n",
-                    report.file, report.pages, report.cities, report.bytes
-                ))
-            }
+            export_pdf(&ctx, booklet, template, cities, city, &output, date.as_deref())
         }
-        Command::Media { command: MediaCommand::Add { files } } => {
-            let mut store = open()?;
-            let mut added = Vec::new();
-            for f in files {
-                let (sha, mime) = app::add_media(&mut store, f)?;
-                added.push(serde_json::json!({ "file": f, "sha256": sha, "mime": mime }));
-            }
-            if json {
-                print_json(&added)
-            } else {
-                let lines: Vec<String> = added
-                    .iter()
-                    .map(|a| {
-                        format!(
-                            "{}  {}  {}",
-                            a["sha256"].as_str().unwrap_or(""),
-                            a["mime"].as_str().unwrap_or(""),
-                            a["file"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect();
-                out(&format!("{}\n", lines.join("\n")))
-            }
+        Command::Media { command: MediaCommand::Add { files } } => media_add(&ctx, &files),
+        Command::Schema { feed } => schema(feed),
+        Command::Serve { addr, public_url, limits } => serve(&ctx, addr, public_url, &limits),
+        Command::Token { command } => token(&ctx, command),
+        Command::Sync { feed, token_file } => sync(&ctx, feed.as_deref(), token_file.as_deref()),
+        Command::Draft { command } => draft(&ctx, command),
+        Command::Submit { city, token_file, feed } => submit(&ctx, &city, feed.as_deref(), token_file.as_deref()),
+        Command::Outbox => outbox(&ctx),
+        Command::Submissions { city, token_file, feed } => {
+            submissions(&ctx, &city, feed.as_deref(), token_file.as_deref())
         }
-        Command::Booklet { command } => {
-            let mut store = open()?;
-            match command {
-                BookletCommand::List => {
-                    let list = app::booklets(&store)?;
-                    if json {
-                        return print_json(&list);
-                    }
-                    let mut s = String::new();
-                    for b in &list {
-                        s.push_str(&format!(
-                            "{} {} {} cities  {}\n",
-                            pad(&b.id, 28),
-                            pad(b.template.as_str(), 20),
-                            b.cities.len(),
-                            b.title
-                        ));
-                    }
-                    out(&s)
-                }
-                BookletCommand::Show { id } => {
-                    let b = app::booklet(&store, id)?;
-                    if json {
-                        return print_json(&b);
-                    }
-                    let mut s = format!("{} ({})\n{}\n", b.id, b.template.as_str(), b.title);
-                    if let Some(st) = &b.subtitle {
-                        s.push_str(&format!("{st}\n"));
-                    }
-                    if let Some(d) = &b.dates {
-                        s.push_str(&format!("{d}\n"));
-                    }
-                    s.push('\n');
-                    for (i, e) in b.cities.iter().enumerate() {
-                        s.push_str(&format!("{:>3}. {} v{}\n", i + 1, e.city, e.version));
-                    }
-                    out(&s)
-                }
-                BookletCommand::Create { file } => {
-                    let b = app::create_booklet(&mut store, file)?;
-                    if json {
-                        return print_json(&b);
-                    }
-                    out(&format!("stored booklet {} with {} cities\n", b.id, b.cities.len()))
-                }
-            }
-        }
+        Command::Review { command, token_file, feed } => review(&ctx, command, feed.as_deref(), token_file.as_deref()),
+        Command::Feed { command } => feed(&ctx, command),
+        Command::DeleteCity { city } => delete_city(&ctx, &city),
+        Command::Quarantine => quarantine(&ctx),
     }
 }
 
-/// Every submission (with a status, if given), following the server's pages (`next`).
-fn review_list(base: &str, token: &str, status: Option<&str>) -> Result<serde_json::Value, ApiError> {
-    let mut all = Vec::new();
-    let mut after: Option<String> = None;
-    // At most 10,000 pages of 500: a server that never ends its list is cut off.
-    for _ in 0..10_000 {
-        let mut q = vec!["limit=500".to_string()];
-        if let Some(s) = status {
-            q.push(format!("status={s}"));
+// ---- the catalogue ----------------------------------------------------------------------------
+
+fn list(ctx: &Ctx, f: &FilterArgs, sort: SortBy) -> Result<(), ApiError> {
+    let store = ctx.open()?;
+    let rows = app::list(&store, &filter(f)?, sort)?;
+    ctx.emit(&rows, |rows| {
+        let cols = ["ID", "NAME", "COUNTRY", "REGION", "AWARDS"];
+        let widths = [26, 22, 28, 32, 12];
+        let mut s = String::new();
+        for (c, w) in cols.iter().zip(widths) {
+            s.push_str(&format!("{} ", pad(c, w)));
         }
-        if let Some(a) = &after {
-            q.push(format!("after={a}"));
+        s.push_str("VERSION\n");
+        for c in rows {
+            let country: String = c.country.name.chars().take(27).collect();
+            let cells = [c.id.as_str(), &c.name, &country, c.region.as_str(), &awards(&c.awards)];
+            for (v, w) in cells.iter().zip(widths) {
+                s.push_str(&format!("{} ", pad(v, w)));
+            }
+            s.push_str(&format!("{}\n", c.latest_version));
         }
-        let page = app::staff_request(base, token, "GET", &format!("/v1/submissions?{}", q.join("&")), None)?;
-        all.extend(page.get("submissions").and_then(|l| l.as_array()).cloned().unwrap_or_default());
-        match page.get("next").and_then(|n| n.as_str()) {
-            Some(n) if after.as_deref() != Some(n) => after = Some(n.to_string()),
-            _ => break,
-        }
-    }
-    Ok(serde_json::json!({ "submissions": all, "next": null }))
+        s.push_str(&format!("{} cities\n", rows.len()));
+        s
+    })
 }
 
-/// A review answer as text: a list, or one submission with its diff.
-fn render_review(v: &serde_json::Value) -> String {
-    let mut s = String::new();
-    if let Some(list) = v.get("submissions").and_then(|l| l.as_array()) {
-        for x in list {
+fn show(ctx: &Ctx, city: &str, version: Option<u32>) -> Result<(), ApiError> {
+    let view = app::show(&ctx.open()?, city, version)?;
+    ctx.emit(&view, render_portrait)
+}
+
+fn search(ctx: &Ctx, text: String, f: &FilterArgs, limit: u32) -> Result<(), ApiError> {
+    let store = ctx.open()?;
+    let hits = app::search(&store, &SearchQuery { text, filter: filter(f)?, limit: Some(limit) })?;
+    ctx.emit(&hits, |hits| {
+        let mut s = String::new();
+        for (i, h) in hits.iter().enumerate() {
+            let snippet = h.snippet_marked("[", "]");
+            s.push_str(&format!("{:>2}. {}, {} ({})\n    {snippet}\n", i + 1, h.name, h.country, h.city_id));
+        }
+        s.push_str(&format!("{} result(s)\n", hits.len()));
+        s
+    })
+}
+
+fn validate(ctx: &Ctx, files: &[PathBuf]) -> Result<(), ApiError> {
+    let reports = files.iter().map(|f| app::validate_file(f)).collect::<Result<Vec<_>, _>>()?;
+    ctx.emit(&reports, |reports| {
+        let mut s = String::new();
+        for r in reports {
+            s.push_str(&format!("{}: {}\n", r.file, if r.valid { "valid" } else { "INVALID" }));
+            for e in &r.errors {
+                s.push_str(&format!("  error   {}: {}\n", e.path, e.message));
+            }
+            for w in &r.warnings {
+                s.push_str(&format!("  warning {}: {}\n", w.path, w.message));
+            }
+        }
+        s
+    })?;
+    let bad = reports.iter().filter(|r| !r.valid).count();
+    let Some((file, e)) = reports.iter().find(|r| !r.valid).and_then(|r| r.errors.first().map(|e| (&r.file, e))) else {
+        return Ok(());
+    };
+    Err(ApiError::invalid(
+        format!("{bad} of {} file(s) invalid; first: {file}: {}: {}", reports.len(), e.path, e.message),
+        vec![],
+    ))
+}
+
+fn import(ctx: &Ctx, paths: &[PathBuf]) -> Result<(), ApiError> {
+    let report = app::import_paths(&mut ctx.open()?, paths)?;
+    ctx.emit(&report, |report| {
+        let mut s = String::new();
+        for (c, v) in &report.added {
+            s.push_str(&format!("added {c} version {v}\n"));
+        }
+        s.push_str(&format!(
+            "{} version(s) added ({} new cities), {} already present\n",
+            report.added.len(),
+            report.new_cities.len(),
+            report.unchanged.len()
+        ));
+        s
+    })
+}
+
+fn export_json(ctx: &Ctx, dir: &std::path::Path) -> Result<(), ApiError> {
+    let n = app::export_json(&ctx.open()?, dir)?;
+    ctx.emit(&serde_json::json!({ "files": n, "dir": dir }), |_| {
+        format!("wrote {n} portrait files to {}\n", dir.display())
+    })
+}
+
+fn backup(ctx: &Ctx, file: &std::path::Path) -> Result<(), ApiError> {
+    app::backup(&ctx.open()?, file)?;
+    ctx.emit(&serde_json::json!({ "backup": file }), |_| format!("backed up to {}\n", file.display()))
+}
+
+fn restore(ctx: &Ctx, file: &std::path::Path) -> Result<(), ApiError> {
+    let db = ctx.db_path()?;
+    app::restore_database(&db, file)?;
+    ctx.emit(&serde_json::json!({ "restored": file, "db": db }), |_| {
+        format!("restored {} from {}\n", db.display(), file.display())
+    })
+}
+
+fn media_add(ctx: &Ctx, files: &[PathBuf]) -> Result<(), ApiError> {
+    let mut store = ctx.open()?;
+    let mut added = Vec::new();
+    for f in files {
+        let (sha256, mime) = app::add_media(&mut store, f)?;
+        added.push(serde_json::json!({ "file": f, "sha256": sha256, "mime": mime }));
+    }
+    ctx.emit(&added, |added| {
+        let lines: Vec<String> = added
+            .iter()
+            .map(|a| {
+                let field = |k: &str| a[k].as_str().unwrap_or("").to_string();
+                format!("{}  {}  {}", field("sha256"), field("mime"), field("file"))
+            })
+            .collect();
+        format!("{}\n", lines.join("\n"))
+    })
+}
+
+fn schema(feed: bool) -> Result<(), ApiError> {
+    if feed {
+        print_json(&crate::feed::feed_json_schema())
+    } else {
+        print_json(&model::portrait_json_schema())
+    }
+}
+
+fn quarantine(ctx: &Ctx) -> Result<(), ApiError> {
+    let list = app::held_back(&ctx.open()?)?;
+    ctx.emit(&list, |list| {
+        if list.is_empty() {
+            return "nothing held back\n".to_string();
+        }
+        let mut s =
+            format!("{} update(s) held back; each is retried on every sync and applies once it can:\n", list.len());
+        for q in list {
+            let what = match (&q.city_id, q.version) {
+                (Some(c), Some(v)) => format!("{c} version {v}"),
+                (Some(c), None) => c.clone(),
+                _ => q.item_id.clone(),
+            };
             s.push_str(&format!(
-                "{} {} {} base v{} {}\n",
-                x["id"].as_str().unwrap_or(""),
-                x["cityId"].as_str().unwrap_or(""),
-                x["status"].as_str().unwrap_or(""),
-                x["baseVersion"],
-                x["createdAt"].as_str().unwrap_or("")
+                "  {what} (item {}, from {})\n    {}\n    held since {}, tried {} time(s), last {}\n",
+                q.item_id, q.feed, q.reason, q.first_at, q.attempts, q.at
             ));
         }
-        if list.is_empty() {
-            s.push_str("no submissions\n");
+        s
+    })
+}
+
+// ---- booklets ---------------------------------------------------------------------------------
+
+fn booklet(ctx: &Ctx, command: BookletCommand) -> Result<(), ApiError> {
+    let mut store = ctx.open()?;
+    match command {
+        BookletCommand::List => ctx.emit(&app::booklets(&store)?, |list| {
+            let line = |b: &model::booklet::BookletDef| {
+                let (id, template) = (pad(&b.id, 28), pad(b.template.as_str(), 20));
+                format!("{id} {template} {} cities  {}\n", b.cities.len(), b.title)
+            };
+            list.iter().map(line).collect()
+        }),
+        BookletCommand::Show { id } => ctx.emit(&app::booklet(&store, &id)?, |b| {
+            let mut s = format!("{} ({})\n{}\n", b.id, b.template.as_str(), b.title);
+            for line in [&b.subtitle, &b.dates].into_iter().flatten() {
+                s.push_str(&format!("{line}\n"));
+            }
+            s.push('\n');
+            for (i, e) in b.cities.iter().enumerate() {
+                s.push_str(&format!("{:>3}. {} v{}\n", i + 1, e.city, e.version));
+            }
+            s
+        }),
+        BookletCommand::Create { file } => ctx.emit(&app::create_booklet(&mut store, &file)?, |b| {
+            format!("stored booklet {} with {} cities\n", b.id, b.cities.len())
+        }),
+    }
+}
+
+fn export_pdf(
+    ctx: &Ctx,
+    booklet: Option<String>,
+    template: Option<Template>,
+    cities: Vec<String>,
+    city: Option<String>,
+    output: &std::path::Path,
+    date: Option<&str>,
+) -> Result<(), ApiError> {
+    let source = match (booklet, template) {
+        (Some(id), _) => app::BookletSource::Stored(id),
+        (None, Some(template)) => {
+            let mut list: Vec<String> = cities.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+            list.extend(city);
+            app::BookletSource::Adhoc { template, cities: list }
         }
+        (None, None) => {
+            return Err(ApiError::invalid("give --booklet ID, or --template with --cities or --city", vec![]))
+        }
+    };
+    let date = app::export_date(date)?;
+    let store = ctx.open()?;
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut progress = |page: usize, pages: usize| {
+        if tty {
+            eprint!("\rwriting page {page} of {pages}");
+            if page == pages {
+                eprintln!();
+            }
+        } else if page == pages || page.is_multiple_of(25) {
+            eprintln!("writing page {page} of {pages}");
+        }
+    };
+    let report = app::export_pdf(&store, &source, output, date, &mut progress)?;
+    ctx.emit(&report, |r| format!("wrote {} ({} pages, {} cities, {} bytes)\n", r.file, r.pages, r.cities, r.bytes))
+}
+
+// ---- the publisher's server and database ---------------------------------------------------------
+
+fn serve(
+    ctx: &Ctx,
+    addr: std::net::SocketAddr,
+    public_url: Option<String>,
+    limits: &ServeLimits,
+) -> Result<(), ApiError> {
+    let checked = limits.limits()?;
+    let request_timeout = std::time::Duration::try_from_secs_f64(limits.request_timeout)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| ApiError::invalid("--request-timeout: a number of seconds above 0", vec![]))?;
+    let store = ctx.open()?;
+    // Held while serving: a restore from another process would swap the file under the
+    // server's connection and lose what it writes afterwards.
+    let _hold = store.path().map(app::hold_database).transpose()?;
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(ansi).try_init();
+    let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+    let config = crate::server::Config { addr, public_url, request_timeout, limits: checked };
+    crate::server::serve(store, &config, |a| eprintln!("listening on http://{a}"))
+        .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))
+}
+
+fn token(ctx: &Ctx, command: TokenCommand) -> Result<(), ApiError> {
+    let mut store = ctx.open()?;
+    match command {
+        TokenCommand::Issue { city, .. } => {
+            let t = app::issue_token(&mut store, city.as_deref())?;
+            let city = t.city_id.as_ref().map(|c| format!(" for {c}")).unwrap_or_default();
+            eprintln!("issued {} token {}{city} — shown once, keep it secret", t.kind.as_str(), t.id);
+            ctx.emit(&t, |t| format!("{}\n", t.token))
+        }
+        TokenCommand::Revoke { id } => {
+            app::revoke_token(&mut store, &id)?;
+            out(&format!("revoked {id}\n"))
+        }
+        TokenCommand::List => ctx.emit(&app::tokens(&store)?, |list| {
+            let line = |t: &app::TokenInfo| {
+                let revoked = t.revoked_at.as_ref().map(|r| format!("  revoked {r}")).unwrap_or_default();
+                let city = t.city_id.as_deref().unwrap_or("-");
+                format!("{}  {:5}  {city:24} {}{revoked}\n", t.id, t.kind.as_str(), t.created_at)
+            };
+            list.iter().map(line).collect()
+        }),
+    }
+}
+
+fn feed(ctx: &Ctx, command: FeedCommand) -> Result<(), ApiError> {
+    let mut store = ctx.open()?;
+    match command {
+        FeedCommand::Export { dir, public_url } => {
+            let (items, media) = app::export_feed(&mut store, &dir, &public_url)?;
+            out(&format!("wrote {}/v1/feed.json ({items} items) and {media} media file(s)\n", dir.display()))
+        }
+        FeedCommand::PruneTombstones { up_to } => {
+            let n = app::prune_tombstones(&mut store, up_to)?;
+            out(&format!("the change log starts after {up_to} now: older cursors answer 410 Gone and take the snapshot ({n} tombstone(s) behind the floor, kept in the snapshot)\n"))
+        }
+    }
+}
+
+fn delete_city(ctx: &Ctx, city: &str) -> Result<(), ApiError> {
+    let seq = app::delete_city(&mut ctx.open()?, city)?;
+    out(&format!("deleted {city} (tombstone at {seq})\n"))
+}
+
+// ---- sync, drafts, submissions ------------------------------------------------------------------
+
+fn sync(ctx: &Ctx, feed: Option<&str>, token_file: Option<&std::path::Path>) -> Result<(), ApiError> {
+    let mut store = ctx.open()?;
+    let base = app::feed_url(&store, feed)?;
+    let token = app::token_for(&base, token_file)?;
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Progress on a terminal only: a script's stderr carries just the error, if any.
+    let mut progress = |p: crate::sync::Progress| {
+        if tty {
+            eprintln!("{}: {}", p.phase, p.message);
+        }
+    };
+    let r = app::sync_now(&mut store, &base, token.as_deref(), &sync_options(), &mut progress)?;
+    ctx.emit(&r, render_sync)
+}
+
+fn render_sync(r: &app::SyncSummary) -> String {
+    let p = &r.pull;
+    let mut s = format!(
+        "{}: {} version(s) added, {} city(ies) deleted, {} item(s) quarantined, cursor {}\n",
+        p.mode,
+        p.added.len(),
+        p.deleted.len(),
+        p.quarantined.len(),
+        p.cursor
+    );
+    for (id, why) in &p.quarantined {
+        s.push_str(&format!("  quarantined {id}: {why}\n"));
+    }
+    for city in &p.published_drafts {
+        s.push_str(&format!("  draft of {city} is published now: removed\n"));
+    }
+    for (city, conflicts) in &p.rebased {
+        s.push_str(&match conflicts.len() {
+            0 => format!("  draft of {city} rebased onto the new version\n"),
+            n => format!(
+                "  draft of {city} rebased: {n} field(s) in conflict ({}): see `portraits draft show {city}`\n",
+                conflicts.join(", ")
+            ),
+        });
+    }
+    if r.sent + r.failed + r.pending > 0 {
+        s.push_str(&format!("outbox: {} sent, {} failed, {} pending\n", r.sent, r.failed, r.pending));
+    }
+    s
+}
+
+fn draft(ctx: &Ctx, command: DraftCommand) -> Result<(), ApiError> {
+    let mut store = ctx.open()?;
+    let saved = |d: crate::store::Draft, city: &str| {
+        out(&format!("draft of {city} saved (based on version {})\n", d.base_version))
+    };
+    match command {
+        DraftCommand::Show { city } => {
+            let d = app::draft(&store, &city)?;
+            ctx.emit(&d, |d| render_draft(&city, d.as_ref()))
+        }
+        DraftCommand::Set { city, from } => {
+            let bytes = std::fs::read(&from).map_err(|e| app::files::io_error(&from, e))?;
+            saved(app::set_draft(&mut store, &city, &bytes, &from.display().to_string())?, &city)
+        }
+        DraftCommand::Edit { city } => saved(app::edit_draft(&mut store, &city)?, &city),
+        DraftCommand::Resolve { city, field, choice } => {
+            let d = app::resolve_conflict(&mut store, &city, &field, choice)?;
+            out(&format!("{field}: {}; {} conflict(s) left\n", choice.as_str(), d.conflicts.len()))
+        }
+        DraftCommand::Discard { city } => {
+            let gone = app::discard_draft(&mut store, &city)?;
+            out(&format!("{}\n", if gone { "draft discarded" } else { "no draft" }))
+        }
+    }
+}
+
+fn render_draft(city: &str, d: Option<&crate::store::Draft>) -> String {
+    let Some(d) = d else { return format!("{city} has no draft\n") };
+    let mut s = format!("draft of {city}, based on version {}, saved {}\n", d.base_version, d.updated_at);
+    if d.conflicts.is_empty() {
+        s.push_str("no conflicts\n");
         return s;
     }
-    s.push_str(&format!(
-        "{} {} {} (base v{}{})\n",
-        v["id"].as_str().unwrap_or(""),
-        v["cityId"].as_str().unwrap_or(""),
-        v["status"].as_str().unwrap_or(""),
-        v["baseVersion"],
-        v["publishedNow"].as_u64().map(|p| format!(", published now v{p}")).unwrap_or_default()
-    ));
-    if let Some(p) = v["publishedVersion"].as_u64() {
+    for c in &d.conflicts {
+        s.push_str(&format!(
+            "\nCONFLICT {}\n  base:   {}\n  theirs: {}\n  mine:   {}\n",
+            c.field, c.base, c.theirs, c.mine
+        ));
+    }
+    s.push_str(&format!("\nresolve each with `portraits draft resolve {city} FIELD base|theirs|mine`\n"));
+    s
+}
+
+fn submit(ctx: &Ctx, city: &str, feed: Option<&str>, token_file: Option<&std::path::Path>) -> Result<(), ApiError> {
+    let (base, token) = ctx.feed_and_token(feed, token_file, "no token for this feed: pass --token-file")?;
+    let r = app::submit(&mut ctx.open()?, city, &base, &token, &sync_options())?;
+    if ctx.json {
+        return print_json(&r);
+    }
+    let detail = r.error.unwrap_or_default();
+    match r.status.as_str() {
+        "sent" => out(&format!("submitted: {} (status: submitted)\n", r.submission_id.unwrap_or_default())),
+        "pending" => out(&format!("queued in the outbox; it will be sent on the next sync ({detail})\n")),
+        _ => Err(ApiError::invalid(format!("the server refused the submission: {detail}"), vec![])),
+    }
+}
+
+fn outbox(ctx: &Ctx) -> Result<(), ApiError> {
+    ctx.emit(&app::outbox(&ctx.open()?)?, |list| {
+        if list.is_empty() {
+            return "the outbox is empty\n".to_string();
+        }
+        let line = |e: &crate::store::OutboxEntry| {
+            let id = e.submission_id.as_ref().map(|i| format!(" {i}")).unwrap_or_default();
+            let why = e.last_error.as_ref().map(|r| format!("\n    {r}")).unwrap_or_default();
+            format!("#{} {} v{}→ {} {}{id}{why}\n", e.id, e.city_id, e.base_version, e.status, e.created_at)
+        };
+        list.iter().map(line).collect()
+    })
+}
+
+/// A city's submissions: live from the server when the token and network allow.
+#[derive(Serialize)]
+struct CitySubmissions {
+    live: bool,
+    submissions: Vec<SubmissionSummary>,
+}
+
+fn submissions(
+    ctx: &Ctx,
+    city: &str,
+    feed: Option<&str>,
+    token_file: Option<&std::path::Path>,
+) -> Result<(), ApiError> {
+    let mut store = ctx.open()?;
+    let base = app::feed_url(&store, feed).ok();
+    let token = match &base {
+        Some(b) => app::token_for(b, token_file)?,
+        None => token_file.map(app::read_token_file).transpose()?,
+    };
+    let (submissions, live) = app::submissions(&mut store, city, base.as_deref(), token.as_deref(), &sync_options())?;
+    ctx.emit(&CitySubmissions { live, submissions }, |v| {
+        let mut s = if v.live { String::new() } else { "(offline: last known status)\n".to_string() };
+        for x in &v.submissions {
+            let published = x.published_version.map(|p| format!(" → published as version {p}")).unwrap_or_default();
+            s.push_str(&format!("{} {} base v{} {}{published}\n", x.id, x.status, x.base_version, x.created_at));
+            for c in &x.comments {
+                s.push_str(&format!("    {}: {}\n", c.field.as_deref().unwrap_or("comment"), c.comment));
+            }
+        }
+        if v.submissions.is_empty() {
+            s.push_str("no submissions\n");
+        }
+        s
+    })
+}
+
+// ---- review (staff) -----------------------------------------------------------------------------
+
+fn review(
+    ctx: &Ctx,
+    command: ReviewCommand,
+    feed: Option<&str>,
+    token_file: Option<&std::path::Path>,
+) -> Result<(), ApiError> {
+    let (base, token) = ctx.feed_and_token(feed, token_file, "reviewing needs a staff token: pass --token-file")?;
+    let (id, decision) = match command {
+        ReviewCommand::List { status } => {
+            let list = app::review_list(&base, &token, status)?;
+            return ctx.emit(&serde_json::json!({ "submissions": list, "next": null }), |_| render_list(&list));
+        }
+        ReviewCommand::Show { id } => return ctx.emit(&app::review_show(&base, &token, &id)?, render_detail),
+        ReviewCommand::Accept { id, resolve, comment } => (id, accept_request(&resolve, comment)?),
+        ReviewCommand::RequestChanges { id, comment, field } => {
+            let comments = field
+                .iter()
+                .map(|f| {
+                    let (field, comment) = f
+                        .split_once('=')
+                        .ok_or_else(|| ApiError::invalid(format!("--field {f:?}: use FIELD=COMMENT"), vec![]))?;
+                    Ok(FieldComment { field: field.to_string(), comment: comment.to_string() })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let d = crate::protocol::Decision::RequestChanges;
+            (id, DecisionRequest { decision: d, comment: Some(comment), comments, resolutions: Default::default() })
+        }
+        ReviewCommand::Reject { id, comment } => {
+            let d = crate::protocol::Decision::Reject;
+            (
+                id,
+                DecisionRequest {
+                    decision: d,
+                    comment: Some(comment),
+                    comments: vec![],
+                    resolutions: Default::default(),
+                },
+            )
+        }
+    };
+    let answer = app::review_decide(&base, &token, &id, &decision)?;
+    ctx.emit(&answer, render_summary)
+}
+
+/// An accept, with `--resolve FIELD=base|theirs|mine` for each conflicting field.
+fn accept_request(resolve: &[String], comment: Option<String>) -> Result<DecisionRequest, ApiError> {
+    let mut resolutions = std::collections::BTreeMap::new();
+    for r in resolve {
+        let bad = || ApiError::invalid(format!("--resolve {r:?}: use FIELD=base|theirs|mine"), vec![]);
+        let (field, choice) = r.split_once('=').ok_or_else(bad)?;
+        resolutions.insert(field.to_string(), Choice::parse(choice).ok_or_else(bad)?);
+    }
+    Ok(DecisionRequest { decision: crate::protocol::Decision::Accept, comment, comments: vec![], resolutions })
+}
+
+fn render_list(list: &[SubmissionSummary]) -> String {
+    if list.is_empty() {
+        return "no submissions\n".to_string();
+    }
+    let line = |x: &SubmissionSummary| {
+        format!("{} {} {} base v{} {}\n", x.id, x.city_id, x.status, x.base_version, x.created_at)
+    };
+    list.iter().map(line).collect()
+}
+
+fn render_summary(v: &SubmissionSummary) -> String {
+    let mut s = format!("{} {} {} (base v{})\n", v.id, v.city_id, v.status, v.base_version);
+    if let Some(p) = v.published_version {
         s.push_str(&format!("published as version {p}\n"));
     }
-    for d in v.get("diff").and_then(|d| d.as_array()).into_iter().flatten() {
-        let state = d["state"].as_str().unwrap_or("");
-        if state == "unchanged" {
-            continue;
-        }
-        s.push_str(&format!("  {:<22} {}\n", d["field"].as_str().unwrap_or(""), state));
-        if state == "conflict" || state == "mine" {
-            s.push_str(&format!("      published: {}\n      submitted: {}\n", d["theirs"], d["mine"]));
+    for c in &v.comments {
+        s.push_str(&format!("  comment ({}): {}\n", c.field.as_deref().unwrap_or("general"), c.comment));
+    }
+    s
+}
+
+fn render_detail(v: &SubmissionDetail) -> String {
+    let x = &v.summary;
+    let mut s =
+        format!("{} {} {} (base v{}, published now v{})\n", x.id, x.city_id, x.status, x.base_version, v.published_now);
+    if let Some(p) = x.published_version {
+        s.push_str(&format!("published as version {p}\n"));
+    }
+    use crate::model::merge::FieldState;
+    for d in v.diff.iter().filter(|d| d.state != FieldState::Unchanged) {
+        let state = serde_json::to_value(d.state).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        s.push_str(&format!("  {:<22} {state}\n", d.field));
+        if matches!(d.state, FieldState::Conflict | FieldState::Mine) {
+            s.push_str(&format!("      published: {}\n      submitted: {}\n", d.theirs, d.mine));
         }
     }
-    for c in v.get("comments").and_then(|c| c.as_array()).into_iter().flatten() {
-        s.push_str(&format!(
-            "  comment ({}): {}\n",
-            c["field"].as_str().unwrap_or("general"),
-            c["comment"].as_str().unwrap_or("")
-        ));
+    for c in &x.comments {
+        s.push_str(&format!("  comment ({}): {}\n", c.field.as_deref().unwrap_or("general"), c.comment));
     }
     s
 }
@@ -1147,25 +1091,7 @@ fn list_lines(list: &markdown::List, depth: usize, s: &mut String) {
 /// A portrait as text, in the booklet's order.
 pub fn render_portrait(view: &app::PortraitView) -> String {
     let p: &Portrait = &view.portrait;
-    let mut s = format!("{}, {} ({})\n", p.city.name, p.city.country.name, p.city.id);
-    s.push_str(&format!(
-        "Version {} of {} · {} · published {}\n",
-        p.version,
-        view.latest_version,
-        p.source.booklet.as_deref().unwrap_or("edited"),
-        p.source.published
-    ));
-    s.push_str(&format!("Region: {}", p.city.region));
-    if !p.city.awards.is_empty() {
-        s.push_str(&format!(" · UNESCO Learning City Award {}", awards(&p.city.awards)));
-    }
-    if let Some(j) = p.city.joined {
-        s.push_str(&format!(" · joined the GNLC in {j}"));
-    }
-    s.push('\n');
-    if let Some(t) = &p.tagline {
-        s.push_str(&format!("\n{t}\n"));
-    }
+    let mut s = portrait_head(view);
     s.push_str("\nFacts\n");
     for (_, label, f) in p.facts.rows() {
         s.push_str(&format!("  {} {}\n", pad(label, 34), f.display()));
@@ -1187,15 +1113,44 @@ pub fn render_portrait(view: &app::PortraitView) -> String {
         s.push('\n');
     }
     if let Some(q) = &p.quote {
-        s.push_str(&format!("‘{}’\n  — {}", q.text, q.speaker));
-        if let Some(r) = &q.role {
-            s.push_str(&format!(", {r}"));
-        }
-        s.push_str("\n\n");
+        let role = q.role.as_ref().map(|r| format!(", {r}")).unwrap_or_default();
+        s.push_str(&format!("‘{}’\n  — {}{role}\n\n", q.text, q.speaker));
     }
-    if !p.contacts.is_empty() {
+    s.push_str(&portrait_tail(view));
+    s
+}
+
+/// Name, version, region and awards, tagline.
+fn portrait_head(view: &app::PortraitView) -> String {
+    let p = &view.portrait;
+    let mut s = format!("{}, {} ({})\n", p.city.name, p.city.country.name, p.city.id);
+    s.push_str(&format!(
+        "Version {} of {} · {} · published {}\n",
+        p.version,
+        view.latest_version,
+        p.source.booklet.as_deref().unwrap_or("edited"),
+        p.source.published
+    ));
+    s.push_str(&format!("Region: {}", p.city.region));
+    if !p.city.awards.is_empty() {
+        s.push_str(&format!(" · UNESCO Learning City Award {}", awards(&p.city.awards)));
+    }
+    if let Some(j) = p.city.joined {
+        s.push_str(&format!(" · joined the GNLC in {j}"));
+    }
+    s.push('\n');
+    if let Some(t) = &p.tagline {
+        s.push_str(&format!("\n{t}\n"));
+    }
+    s
+}
+
+/// Contacts, data-quality warnings, history.
+fn portrait_tail(view: &app::PortraitView) -> String {
+    let mut s = String::new();
+    if !view.portrait.contacts.is_empty() {
         s.push_str("Contact details\n");
-        for c in &p.contacts {
+        for c in &view.portrait.contacts {
             let mut line = format!("  {}", c.name);
             for part in [c.role.as_ref(), c.organisation.as_ref()].into_iter().flatten() {
                 line.push_str(&format!(", {part}"));

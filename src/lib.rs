@@ -5,9 +5,12 @@
 pub mod app;
 pub mod booklet;
 pub mod bundled;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod feed;
 pub mod model;
+pub mod protocol;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod store;
 pub mod sync;

@@ -28,13 +28,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::booklet::images;
 use crate::feed;
 use crate::model::{self, merge, FieldError, Portrait};
+use crate::protocol::{
+    ApiError, DecisionRequest, ErrorCode, Identity, MediaStored, SubmissionDetail, SubmissionPage, SubmissionStatus,
+    SubmissionSummary, TokenKind,
+};
 use crate::store::{Store, StoreError, SubmissionRow};
 
 /// Largest request body accepted on the JSON endpoints (a portrait is about 6 KB; photos go
@@ -174,7 +178,9 @@ impl Pool {
             let lease = Lease { store, home };
             match &lease.store {
                 Some(store) => f(store),
-                None => Err(ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no database connection")),
+                None => {
+                    Err(ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "no database connection"))
+                }
             }
         })
         .await
@@ -274,7 +280,7 @@ where
 {
     tokio::task::spawn_blocking(f).await.map_err(|e| {
         tracing::error!(error = %e, "a blocking task failed");
-        ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request failed")
+        ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "the request failed")
     })?
 }
 
@@ -319,38 +325,42 @@ type Shared = Arc<AppState>;
 /// 503).
 struct ApiErr {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     fields: Vec<FieldError>,
     retry_after: Option<u64>,
 }
 
 impl ApiErr {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiErr {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiErr {
         ApiErr { status, code, message: message.into(), fields: Vec::new(), retry_after: None }
     }
     fn invalid(message: impl Into<String>, fields: Vec<FieldError>) -> ApiErr {
-        ApiErr { fields, ..ApiErr::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message) }
+        ApiErr { fields, ..ApiErr::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput, message) }
     }
     fn bad_request(message: impl Into<String>) -> ApiErr {
-        ApiErr::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+        ApiErr::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidInput, message)
     }
     fn busy() -> ApiErr {
         ApiErr {
             retry_after: Some(1),
-            ..ApiErr::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "the server's database is busy: try again shortly")
+            ..ApiErr::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Busy,
+                "the server's database is busy: try again shortly",
+            )
         }
     }
     fn rate_limited(message: impl Into<String>, retry_after: u64) -> ApiErr {
         ApiErr {
             retry_after: Some(retry_after.max(1)),
-            ..ApiErr::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            ..ApiErr::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message)
         }
     }
     fn too_large(limit: usize) -> ApiErr {
         ApiErr::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("the request body is larger than {limit} bytes"),
         )
     }
@@ -358,7 +368,7 @@ impl ApiErr {
 
 impl IntoResponse for ApiErr {
     fn into_response(self) -> Response {
-        let body = json!({ "code": self.code, "message": self.message, "fields": self.fields });
+        let body = ApiError { code: self.code, message: self.message, fields: self.fields };
         let mut r = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -382,8 +392,8 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 impl From<StoreError> for ApiErr {
     fn from(e: StoreError) -> ApiErr {
         match e {
-            StoreError::NotFound(m) => ApiErr::new(StatusCode::NOT_FOUND, "not_found", m),
-            StoreError::Conflict { message, .. } => ApiErr::new(StatusCode::CONFLICT, "conflict", message),
+            StoreError::NotFound(m) => ApiErr::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, m),
+            StoreError::Conflict { message, .. } => ApiErr::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
             StoreError::InvalidQuery(m) => ApiErr::invalid(m, vec![]),
             StoreError::Sqlite(ref s) if is_busy(s) => {
                 tracing::warn!(error = %e, "database busy");
@@ -391,7 +401,7 @@ impl From<StoreError> for ApiErr {
             }
             other => {
                 tracing::error!(error = %other, "storage error");
-                ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", "the server's database failed")
+                ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Storage, "the server's database failed")
             }
         }
     }
@@ -416,24 +426,7 @@ impl Principal {
     }
 }
 
-/// A new token: its id (for revocation) and the secret string given to its holder once.
-pub fn new_token() -> (String, String, String) {
-    use rand::RngExt;
-    let mut rng = rand::rng();
-    let id: [u8; 8] = rng.random();
-    let secret: [u8; 32] = rng.random();
-    let id = hex::encode(id);
-    let secret = hex::encode(secret);
-    let hash = hex::encode(Sha256::digest(secret.as_bytes()));
-    (id.clone(), format!("gnlc_{id}_{secret}"), hash)
-}
-
-/// Splits a token string into (id, secret).
-pub fn parse_token(token: &str) -> Option<(&str, &str)> {
-    let rest = token.trim().strip_prefix("gnlc_")?;
-    let (id, secret) = rest.split_once('_')?;
-    (id.len() == 16 && secret.len() == 64).then_some((id, secret))
-}
+pub use crate::protocol::{new_token, parse_token};
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -445,14 +438,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Who sent a request: checked against the token table before anything else is done with the
 /// request (its body is not read yet), then charged one request of the token's rate limit.
 async fn authenticate(state: &Shared, headers: &HeaderMap) -> ApiResult<Principal> {
-    let unauthorized = |m: &str| ApiErr::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    let unauthorized = |m: &str| ApiErr::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, m);
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| unauthorized("this request needs Authorization: Bearer <token>"))?;
     let token = value.strip_prefix("Bearer ").ok_or_else(|| unauthorized("use Authorization: Bearer <token>"))?;
     let (id, secret) = parse_token(token).ok_or_else(|| unauthorized("the token is malformed"))?;
-    let hash = hex::encode(Sha256::digest(secret.as_bytes()));
+    let hash = crate::protocol::token_hash(secret);
     let id = id.to_string();
     let row =
         state.db.read_quick(move |store| Ok(store.token(&id)?)).await?.ok_or_else(|| unauthorized("unknown token"))?;
@@ -462,9 +455,9 @@ async fn authenticate(state: &Shared, headers: &HeaderMap) -> ApiResult<Principa
     if row.revoked_at.is_some() {
         return Err(unauthorized("this token was revoked"));
     }
-    let who = match (row.kind.as_str(), row.city_id) {
-        ("staff", _) => Principal::Staff { token_id: row.id },
-        ("city", Some(city_id)) => Principal::City { token_id: row.id, city_id },
+    let who = match (row.kind, row.city_id) {
+        (TokenKind::Staff, _) => Principal::Staff { token_id: row.id },
+        (TokenKind::City, Some(city_id)) => Principal::City { token_id: row.id, city_id },
         _ => return Err(unauthorized("unknown token")),
     };
     state.limiter.take(who.token_id()).map_err(|secs| {
@@ -482,7 +475,9 @@ async fn authenticate(state: &Shared, headers: &HeaderMap) -> ApiResult<Principa
 fn require_staff(p: &Principal) -> ApiResult<()> {
     match p {
         Principal::Staff { .. } => Ok(()),
-        Principal::City { .. } => Err(ApiErr::new(StatusCode::FORBIDDEN, "forbidden", "this needs a staff token")),
+        Principal::City { .. } => {
+            Err(ApiErr::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "this needs a staff token"))
+        }
     }
 }
 
@@ -492,7 +487,7 @@ fn require_city(p: &Principal, city_id: &str) -> ApiResult<()> {
         Principal::City { city_id: own, .. } if own == city_id => Ok(()),
         Principal::City { city_id: own, .. } => Err(ApiErr::new(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             format!("this token acts for {own}, not for {city_id}"),
         )),
     }
@@ -637,7 +632,7 @@ async fn get_changes(
             if since < floor {
                 return Err(ApiErr::new(
                     StatusCode::GONE,
-                    "gone",
+                    ErrorCode::Gone,
                     format!("changes since {since} are no longer kept (tombstones before {floor} were pruned); take the snapshot at /v1/feed.json"),
                 ));
             }
@@ -647,7 +642,7 @@ async fn get_changes(
                 // the client was fed a false catalogue version. Only the snapshot can reconcile.
                 return Err(ApiErr::new(
                     StatusCode::GONE,
-                    "gone",
+                    ErrorCode::Gone,
                     format!(
                         "since={since} is ahead of this catalogue (version {catalog}); take the snapshot at /v1/feed.json"
                     ),
@@ -662,7 +657,7 @@ async fn get_changes(
                 catalog_id: store.catalog_id()?,
             };
             let body = serde_json::to_vec(&page)
-                .map_err(|e| ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+                .map_err(|e| ApiErr::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, e.to_string()))?;
             if gzip && body.len() > 1024 {
                 use std::io::Write;
                 let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -696,7 +691,7 @@ async fn get_media(State(state): State<Shared>, Path(sha): Path<String>) -> ApiR
         .db
         .read(move |store| Ok(store.media(&id)?))
         .await?
-        .ok_or_else(|| ApiErr::new(StatusCode::NOT_FOUND, "not_found", format!("no media {sha}")))?;
+        .ok_or_else(|| ApiErr::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no media {sha}")))?;
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, mime)
         .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
@@ -813,7 +808,7 @@ async fn put_media(
     if created {
         tracing::info!(media = %actual, city = %city_id, size, "photo received");
     }
-    Ok((status, Json(json!({ "sha256": actual, "mime": mime, "size": size }))).into_response())
+    Ok((status, Json(MediaStored { sha256: actual, mime: mime.to_string(), size: size as u64 })).into_response())
 }
 
 fn upload_quota(quota: u64, used: u64, oldest: Option<&str>) -> ApiErr {
@@ -828,17 +823,17 @@ fn upload_quota(quota: u64, used: u64, oldest: Option<&str>) -> ApiErr {
 
 // ---- submissions --------------------------------------------------------------------------
 
-fn summary(s: &SubmissionRow) -> Value {
-    json!({
-        "id": s.id,
-        "cityId": s.city_id,
-        "status": s.status,
-        "baseVersion": s.base_version,
-        "comments": s.comments,
-        "publishedVersion": s.published_version,
-        "createdAt": s.created_at,
-        "updatedAt": s.updated_at,
-    })
+fn summary(s: &SubmissionRow) -> SubmissionSummary {
+    SubmissionSummary {
+        id: s.id.clone(),
+        city_id: s.city_id.clone(),
+        status: s.status,
+        base_version: s.base_version,
+        comments: s.comments.clone(),
+        published_version: s.published_version,
+        created_at: s.created_at.clone(),
+        updated_at: s.updated_at.clone(),
+    }
 }
 
 fn today() -> String {
@@ -851,7 +846,7 @@ fn replay(previous: &SubmissionRow, request_sha: &str, city_id: &str) -> ApiResu
     if previous.request_sha256 != request_sha || previous.city_id != city_id {
         return Err(ApiErr::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was used for another request",
         ));
     }
@@ -942,10 +937,16 @@ async fn post_submission(
     portrait.source = model::Source { booklet: None, published: today() };
     let id = format!("sub_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
     let created = crate::store::now_rfc3339();
-    let response = json!({
-        "id": id, "cityId": city_id, "status": "submitted", "baseVersion": base_version,
-        "comments": [], "publishedVersion": null, "createdAt": created, "updatedAt": created,
-    });
+    let response = SubmissionSummary {
+        id: id.clone(),
+        city_id: city_id.clone(),
+        status: SubmissionStatus::Submitted,
+        base_version,
+        comments: Vec::new(),
+        published_version: None,
+        created_at: created.clone(),
+        updated_at: created,
+    };
     let quota = state.limits.submissions_per_day;
     let (city, sha) = (city_id.clone(), request_sha.clone());
     let answer = response.clone();
@@ -972,7 +973,7 @@ async fn post_submission(
     if let Some(previous) = outcome {
         return replay(&previous, &request_sha, &city_id);
     }
-    tracing::info!(submission = %response["id"], city = %city_id, base_version, "submission received");
+    tracing::info!(submission = %response.id, city = %city_id, base_version, "submission received");
     Ok((StatusCode::CREATED, Json(response)).into_response())
 }
 
@@ -983,8 +984,10 @@ struct ParsedSubmission {
     outcome: ApiResult<(u32, Portrait)>,
 }
 
-/// Parses and validates a submission body. A body that is not JSON fails at once; a JSON body
-/// gets its hash first, so that a replay is answered even where validation would fail now.
+/// Parses and validates a submission body, a [`crate::protocol::SubmissionRequest`]: read as
+/// JSON first, so that each error names its JSON path (`$.baseVersion`, `$.portrait.…`), which
+/// a typed deserialisation would not. A body that is not JSON fails at once; a JSON body gets
+/// its hash first, so that a replay is answered even where validation would fail now.
 fn parse_submission(body: &[u8], city_id: &str) -> ApiResult<ParsedSubmission> {
     feed::check_limits(
         body,
@@ -1028,10 +1031,10 @@ fn parse_submission(body: &[u8], city_id: &str) -> ApiResult<ParsedSubmission> {
     Ok(ParsedSubmission { request_sha, outcome })
 }
 
-async fn whoami(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+async fn whoami(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Identity>> {
     Ok(Json(match authenticate(&state, &headers).await? {
-        Principal::City { city_id, .. } => json!({ "kind": "city", "cityId": city_id }),
-        Principal::Staff { .. } => json!({ "kind": "staff", "cityId": null }),
+        Principal::City { city_id, .. } => Identity { kind: TokenKind::City, city_id: Some(city_id) },
+        Principal::Staff { .. } => Identity { kind: TokenKind::Staff, city_id: None },
     }))
 }
 
@@ -1041,8 +1044,6 @@ struct PageQuery {
     limit: Option<String>,
     after: Option<String>,
 }
-
-const STATUSES: [&str; 5] = ["submitted", "in_review", "changes_requested", "accepted", "rejected"];
 
 /// A position in a list of submissions: the `(created_at, id)` of the row it follows.
 type SubmissionPosition = (String, String);
@@ -1059,12 +1060,14 @@ fn decode_cursor(s: &str) -> Option<SubmissionPosition> {
 }
 
 /// The checked `status`, `limit` and `after` of a list request.
-fn page_params(q: &PageQuery) -> ApiResult<(Option<String>, usize, Option<SubmissionPosition>)> {
-    if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(ApiErr::bad_request(format!("status={s:?}: one of {}", STATUSES.join(", "))));
-        }
-    }
+fn page_params(q: &PageQuery) -> ApiResult<(Option<SubmissionStatus>, usize, Option<SubmissionPosition>)> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(SubmissionStatus::parse(s).ok_or_else(|| {
+            let all: Vec<&str> = SubmissionStatus::ALL.iter().map(|x| x.as_str()).collect();
+            ApiErr::bad_request(format!("status={s:?}: one of {}", all.join(", ")))
+        })?),
+    };
     let limit = match q.limit.as_deref() {
         None => DEFAULT_PAGE,
         Some(s) => s
@@ -1080,11 +1083,15 @@ fn page_params(q: &PageQuery) -> ApiResult<(Option<String>, usize, Option<Submis
                 .ok_or_else(|| ApiErr::bad_request(format!("after={s:?} is not a position this server gave")))?,
         ),
     };
-    Ok((q.status.clone(), limit, after))
+    Ok((status, limit, after))
 }
 
-/// One page of submissions as JSON: `{"submissions": [...], "next": cursor | null}`.
-async fn submissions_page(state: &Shared, city: Option<String>, q: &PageQuery) -> ApiResult<(Vec<Value>, Value)> {
+/// One page of submissions and the cursor of the next page, if more follow.
+async fn submissions_page(
+    state: &Shared,
+    city: Option<String>,
+    q: &PageQuery,
+) -> ApiResult<(Vec<SubmissionSummary>, Option<String>)> {
     let (status, limit, after) = page_params(q)?;
     state
         .db
@@ -1093,8 +1100,8 @@ async fn submissions_page(state: &Shared, city: Option<String>, q: &PageQuery) -
                 store.city(c)?;
             }
             let after = after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()));
-            let (rows, next) = store.submissions_page(city.as_deref(), status.as_deref(), after, limit)?;
-            let next = next.map_or(Value::Null, |(at, id)| Value::String(encode_cursor(&at, &id)));
+            let (rows, next) = store.submissions_page(city.as_deref(), status, after, limit)?;
+            let next = next.map(|(at, id)| encode_cursor(&at, &id));
             Ok((rows.iter().map(summary).collect(), next))
         })
         .await
@@ -1105,22 +1112,22 @@ async fn get_city_submissions(
     Path(city_id): Path<String>,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SubmissionPage>> {
     let who = authenticate(&state, &headers).await?;
     require_city(&who, &city_id)?;
-    let (list, next) = submissions_page(&state, Some(city_id.clone()), &q).await?;
-    Ok(Json(json!({ "cityId": city_id, "submissions": list, "next": next })))
+    let (submissions, next) = submissions_page(&state, Some(city_id.clone()), &q).await?;
+    Ok(Json(SubmissionPage { city_id: Some(city_id), submissions, next }))
 }
 
 async fn list_submissions(
     State(state): State<Shared>,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SubmissionPage>> {
     let who = authenticate(&state, &headers).await?;
     require_staff(&who)?;
-    let (list, next) = submissions_page(&state, None, &q).await?;
-    Ok(Json(json!({ "submissions": list, "next": next })))
+    let (submissions, next) = submissions_page(&state, None, &q).await?;
+    Ok(Json(SubmissionPage { city_id: None, submissions, next }))
 }
 
 /// The three-way merge of a submission against the version published now.
@@ -1134,48 +1141,28 @@ async fn get_submission(
     State(state): State<Shared>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SubmissionDetail>> {
     let who = authenticate(&state, &headers).await?;
     require_staff(&who)?;
     let out = state
         .db
         .write(move |store| {
             let mut s = store.submission(&id)?;
-            if s.status == "submitted" {
-                store.set_submission_status(&id, "in_review")?;
+            if s.status == SubmissionStatus::Submitted {
+                store.set_submission_status(&id, SubmissionStatus::InReview)?;
                 s = store.submission(&id)?;
             }
             let (m, published) = review_merge(store, &s)?;
-            let mut out = summary(&s);
-            out["publishedNow"] = json!(published.version);
-            out["portrait"] = serde_json::to_value(&s.portrait).unwrap_or(Value::Null);
-            out["diff"] = serde_json::to_value(&m.fields).unwrap_or(Value::Null);
-            out["conflicts"] = json!(m.conflicts().map(|c| c.field.clone()).collect::<Vec<_>>());
-            Ok(out)
+            Ok(SubmissionDetail {
+                summary: summary(&s),
+                published_now: published.version,
+                conflicts: m.conflicts().map(|c| c.field.clone()).collect(),
+                diff: m.fields,
+                portrait: s.portrait,
+            })
         })
         .await?;
     Ok(Json(out))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Decision {
-    decision: String,
-    #[serde(default)]
-    comment: Option<String>,
-    /// Comments per field: {field, comment}.
-    #[serde(default)]
-    comments: Vec<FieldComment>,
-    /// For conflicting fields: field → base | theirs | mine.
-    #[serde(default)]
-    resolutions: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-struct FieldComment {
-    field: String,
-    comment: String,
 }
 
 async fn post_decision(
@@ -1183,45 +1170,39 @@ async fn post_decision(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SubmissionSummary>> {
     let who = authenticate(&state, &headers).await?;
     require_staff(&who)?;
     let body = read_body(body, &headers, MAX_BODY).await?;
-    let d: Decision = serde_json::from_slice(&body).map_err(|e| ApiErr::invalid(format!("decision: {e}"), vec![]))?;
-    let status = match d.decision.as_str() {
-        "accept" => "accepted",
-        "request_changes" => "changes_requested",
-        "reject" => "rejected",
-        other => {
-            return Err(ApiErr::invalid(
-                format!("decision {other:?}: accept, request_changes or reject"),
-                vec![FieldError::new("$.decision", "accept, request_changes or reject")],
-            ))
-        }
-    };
-    let mut comments: Vec<Value> =
-        d.comments.iter().map(|c| json!({ "field": c.field, "comment": c.comment })).collect();
-    if let Some(c) = d.comment.as_ref().filter(|c| !c.trim().is_empty()) {
-        comments.insert(0, json!({ "field": null, "comment": c }));
-    }
-    if status != "accepted" && comments.is_empty() {
+    let d: DecisionRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiErr::invalid(
+            format!("decision: {e} (decision: accept, request_changes or reject; resolutions: base, theirs or mine)"),
+            vec![FieldError::new("$.decision", e.to_string())],
+        )
+    })?;
+    let status = d.decision.status();
+    let comments = d.all_comments();
+    if status != SubmissionStatus::Accepted && comments.is_empty() {
         return Err(ApiErr::invalid("say why: a comment is required", vec![FieldError::new("$.comment", "required")]));
     }
     let (version, s) = state
         .db
         .write(move |store| {
             let s = store.submission(&id)?;
-            let publish = if status == "accepted" {
+            let publish = if status == SubmissionStatus::Accepted {
                 let (m, published) = review_merge(store, &s)?;
                 let mut merged = m.merged.clone();
                 let mut open = Vec::new();
                 for c in m.conflicts() {
                     match d.resolutions.get(&c.field) {
                         Some(choice) => {
-                            merged = merge::resolve(&merged, c, choice).map_err(|e| ApiErr::invalid(e, vec![]))?
+                            merged = merge::resolve(&merged, c, *choice).map_err(|e| ApiErr::invalid(e, vec![]))?
                         }
                         None => {
-                            open.push(FieldError::new(c.field.clone(), "changed both here and in the published version"))
+                            open.push(FieldError::new(
+                                format!("$.resolutions[{:?}]", c.field),
+                                "changed both here and in the published version: base, theirs or mine",
+                            ))
                         }
                     }
                 }
@@ -1230,7 +1211,7 @@ async fn post_decision(
                         fields: open.clone(),
                         ..ApiErr::new(
                             StatusCode::CONFLICT,
-                            "conflict",
+                            ErrorCode::Conflict,
                             format!(
                                 "version {} was published since this submission's base {}: resolve {} field(s) (resolutions: field → base|theirs|mine)",
                                 published.version,
@@ -1250,7 +1231,7 @@ async fn post_decision(
             } else {
                 None
             };
-            let version = store.decide_submission(&id, status, &Value::Array(comments), publish.as_ref())?;
+            let version = store.decide_submission(&id, status, &comments, publish.as_ref())?;
             Ok((version, store.submission(&id)?))
         })
         .await?;
@@ -1284,12 +1265,12 @@ async fn json_errors(req: Request, next: Next) -> Response {
         return response;
     }
     let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-        StatusCode::REQUEST_TIMEOUT => "timeout",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        s if s.is_server_error() => "internal",
-        _ => "invalid_input",
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::InvalidInput,
     };
     let message = match status {
         StatusCode::PAYLOAD_TOO_LARGE => format!("the request body is larger than {MAX_BODY} bytes"),
@@ -1304,7 +1285,7 @@ async fn json_errors(req: Request, next: Next) -> Response {
 }
 
 async fn not_found() -> ApiErr {
-    ApiErr::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    ApiErr::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint")
 }
 
 async fn shutdown_signal() {

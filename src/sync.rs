@@ -27,8 +27,16 @@ use crate::store::{Draft, ImportItem, OutboxEntry, Store, StoreError};
 pub enum SyncError {
     #[error("{url}: {message}")]
     Network { url: String, message: String },
+    /// The server answered an error: its status, and the `{code, message, fields}` of its body
+    /// (the code from the status when the body names none).
     #[error("{url}: the server answered {status}: {message}")]
-    Status { url: String, status: u16, message: String },
+    Status {
+        url: String,
+        status: u16,
+        code: crate::protocol::ErrorCode,
+        message: String,
+        fields: Vec<crate::model::FieldError>,
+    },
     #[error("{url}: {source}")]
     Feed { url: String, source: FeedError },
     #[error("{0}")]
@@ -844,12 +852,18 @@ pub fn pull(
     Ok(report)
 }
 
-fn status_error(url: &str, status: u16, body: &[u8]) -> SyncError {
-    let message = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(String::from))
-        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned());
-    SyncError::Status { url: url.into(), status, message }
+pub(crate) fn status_error(url: &str, status: u16, body: &[u8]) -> SyncError {
+    use crate::protocol::{ApiError, ErrorCode};
+    match serde_json::from_slice::<ApiError>(body) {
+        Ok(e) => SyncError::Status { url: url.into(), status, code: e.code, message: e.message, fields: e.fields },
+        Err(_) => SyncError::Status {
+            url: url.into(),
+            status,
+            code: ErrorCode::from_status(status),
+            message: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+            fields: Vec::new(),
+        },
+    }
 }
 
 // ---- submissions ----------------------------------------------------------------------------
@@ -953,21 +967,23 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
                 continue;
             }
         }
-        let body = serde_json::json!({ "baseVersion": entry.base_version, "portrait": entry.portrait });
+        let request =
+            crate::protocol::SubmissionRequest { base_version: entry.base_version, portrait: entry.portrait.clone() };
+        let body = serde_json::to_string(&request).map_err(|e| SyncError::Invalid(e.to_string()))?;
         let outcome = http.send(&url, &|c| {
             c.post(&url)
                 .bearer_auth(token)
                 .header("Idempotency-Key", entry.idempotency_key.as_str())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.to_string())
+                .body(body.clone())
         });
         match outcome {
             Ok(got) if got.status == 201 || got.status == 200 => {
-                let v: serde_json::Value = serde_json::from_slice(&got.body).unwrap_or_default();
-                let id = v.get("id").and_then(|x| x.as_str()).unwrap_or("").to_string();
-                store.outbox_update(entry.id, "sent", None, Some(&id))?;
-                if !id.is_empty() {
-                    store.put_submission_status(&id, &entry.city_id, &v)?;
+                // Accepted: sent, even if the answer cannot be read (its status is fetched later).
+                let answer: Option<crate::protocol::SubmissionSummary> = serde_json::from_slice(&got.body).ok();
+                store.outbox_update(entry.id, "sent", None, answer.as_ref().map(|a| a.id.as_str()))?;
+                if let Some(a) = answer.filter(|a| a.city_id == entry.city_id) {
+                    store.put_submission_status(&a.id, &entry.city_id, &a)?;
                 }
                 sent += 1;
             }
@@ -987,29 +1003,42 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
     Ok((sent, failed, pending))
 }
 
-/// Fetches the status of a city's submissions (with reviewer comments) and caches it.
+/// Fetches the status of a city's submissions (with reviewer comments), every page, and caches
+/// it. A server that never ends its list is cut off after 200 pages.
 pub fn fetch_submissions(
     store: &mut Store,
     base: &str,
     token: &str,
     city_id: &str,
     opts: &Options,
-) -> Result<Vec<serde_json::Value>, SyncError> {
+) -> Result<Vec<crate::protocol::SubmissionSummary>, SyncError> {
     let base = normalise_base(base)?;
     let mut http = Http::new(opts.clone())?;
-    let url = format!("{base}/v1/cities/{city_id}/submissions");
-    check_token_transport(&url)?;
-    let got = http.send(&url, &|c| c.get(&url).bearer_auth(token))?;
-    if got.status != 200 {
-        return Err(status_error(&url, got.status, &got.body));
-    }
-    let v: serde_json::Value =
-        serde_json::from_slice(&got.body).map_err(|e| SyncError::Invalid(format!("{url}: {e}")))?;
-    let list = v.get("submissions").and_then(|s| s.as_array()).cloned().unwrap_or_default();
-    for s in &list {
-        if let Some(id) = s.get("id").and_then(|x| x.as_str()) {
-            store.put_submission_status(id, city_id, s)?;
+    let first = format!("{base}/v1/cities/{city_id}/submissions");
+    check_token_transport(&first)?;
+    let mut list = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..200 {
+        let url = match &after {
+            Some(a) => format!("{first}?after={a}"),
+            None => first.clone(),
+        };
+        let got = http.send(&url, &|c| c.get(&url).bearer_auth(token))?;
+        if got.status != 200 {
+            return Err(status_error(&url, got.status, &got.body));
         }
+        let page: crate::protocol::SubmissionPage =
+            serde_json::from_slice(&got.body).map_err(|e| SyncError::Invalid(format!("{url}: {e}")))?;
+        list.extend(page.submissions.into_iter().filter(|s| s.city_id == city_id));
+        match page.next {
+            Some(n) if after.as_deref() != Some(n.as_str()) && n.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                after = Some(n)
+            }
+            _ => break,
+        }
+    }
+    for s in &list {
+        store.put_submission_status(&s.id, city_id, s)?;
     }
     Ok(list)
 }

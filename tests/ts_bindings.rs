@@ -12,7 +12,7 @@ fn export_all(dir: &Path) {
     macro_rules! export {
         ($($t:ty),* $(,)?) => { $( <$t>::export_all(&cfg).expect(stringify!($t)); )* };
     }
-    use portraits::{app, booklet, model, store, sync};
+    use portraits::{app, booklet, model, protocol, store, sync};
     export!(
         model::Portrait,
         model::Warning,
@@ -37,6 +37,23 @@ fn export_all(dir: &Path) {
         app::Submitted,
         app::SavedDraft,
         app::SyncSummary,
+        app::Settings,
+        app::SettingsView,
+        app::SyncStatus,
+        app::SyncRequest,
+        app::TokenInfo,
+        app::IssuedToken,
+        protocol::ErrorCode,
+        protocol::Identity,
+        protocol::SubmissionStatus,
+        protocol::SubmissionSummary,
+        protocol::SubmissionDetail,
+        protocol::SubmissionPage,
+        protocol::SubmissionRequest,
+        protocol::DecisionRequest,
+        protocol::Decision,
+        protocol::Choice,
+        protocol::MediaStored,
         sync::Progress,
         booklet::Rendered,
     );
@@ -87,4 +104,22 @@ fn committed_typescript_bindings_match_the_rust_types() {
     }
     let extra: Vec<&String> = committed.keys().filter(|k| !generated.contains_key(*k)).collect();
     assert!(extra.is_empty(), "bindings without a Rust type: {extra:?}");
+}
+
+/// The rules the UI validates and labels with (Key Features, sections, facts, limits, the email
+/// rule) are generated from Rust into `ui/src/rules.ts`: the committed file must be
+/// what Rust writes now.
+#[test]
+fn committed_ui_rules_match_the_rust_rules() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/rules.ts");
+    let generated = portraits::model::rules::ui_rules_ts();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} is out of date: run UPDATE_BINDINGS=1 cargo test --test ts_bindings",
+        path.display()
+    );
 }

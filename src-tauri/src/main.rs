@@ -18,58 +18,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
-use portraits::app::{self, ApiError, ErrorCode};
-use portraits::model::{booklet::BookletDef, markdown, merge::FieldDiff, FieldError, Portrait};
+use portraits::app::{self, ApiError, ErrorCode, Settings, SettingsView, SyncRequest, SyncStatus};
+use portraits::model::{booklet::BookletDef, markdown, merge::Choice, merge::FieldDiff, FieldError, Portrait};
+use portraits::protocol::{DecisionRequest, SubmissionDetail, SubmissionStatus, SubmissionSummary};
 use portraits::store::{
     CityFilter, CitySummary, Draft, OutboxEntry, QuarantineEntry, SearchHit, SearchQuery, SortBy, Store,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 type Res<T> = Result<T, ApiError>;
-
-/// Settings kept in the database (nothing secret: the token lives in the keyring or the
-/// credentials file).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Settings {
-    feed_url: Option<String>,
-    sync_minutes: u32,
-    identity: Option<app::Identity>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings { feed_url: None, sync_minutes: 15, identity: None }
-    }
-}
-
-/// What the always-visible sync indicator shows.
-#[derive(Debug, Clone, Default, Serialize)]
-struct SyncStatus {
-    online: bool,
-    syncing: bool,
-    last_synced: Option<String>,
-    pending: u32,
-    error: Option<String>,
-    added: u32,
-    /// The feed being synced (while `syncing`), else the last one synced.
-    feed: Option<String>,
-    /// When the running sync started (RFC 3339).
-    started_at: Option<String>,
-    /// What the running sync is doing: `connecting`, `snapshot`, `changes`, `apply`, `retry`,
-    /// `outbox` (from the core's progress callback).
-    phase: Option<String>,
-    /// The same in words, e.g. "downloading the catalogue from https://…".
-    message: Option<String>,
-    /// Remote updates held back after the last sync (each retried on every sync).
-    held: u32,
-    /// Cities whose draft the last sync rebased (the Edit screen shows the rebased draft).
-    rebased: Vec<String>,
-    #[serde(skip)]
-    since: Option<Instant>,
-}
 
 /// One request to the server may take this long (the core's default is 120 s, for the CLI).
 const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
@@ -80,7 +40,8 @@ struct Shared {
     db: PathBuf,
     /// The window's own connection, for the commands. `None` only while a restore swaps the file.
     store: Mutex<Option<Store>>,
-    status: Mutex<SyncStatus>,
+    /// What the sync indicator shows, and since when the running sync runs.
+    status: Mutex<(SyncStatus, Option<Instant>)>,
     wake: (Mutex<bool>, Condvar),
     exported: Mutex<HashSet<PathBuf>>,
     started: Instant,
@@ -130,18 +91,9 @@ fn with_own_connection<T>(shared: &Shared, f: impl FnOnce(&mut Store) -> app::Re
     f(&mut store)
 }
 
-fn settings(store: &Store) -> Settings {
-    store.meta("desktop:settings").ok().flatten().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
-}
-
 /// The settings, read under the lock and returned with the lock released.
 fn read_settings(shared: &Shared) -> Res<Settings> {
-    with_store(shared, |s| Ok(settings(s)))
-}
-
-fn save_settings(store: &mut Store, s: &Settings) -> app::Result<()> {
-    let text = serde_json::to_string(s).map_err(|e| internal(e.to_string()))?;
-    Ok(store.set_meta("desktop:settings", &text)?)
+    with_store(shared, |s| Ok(app::settings(s)))
 }
 
 fn pending_count(store: &Store) -> app::Result<u32> {
@@ -202,8 +154,8 @@ async fn save_draft(
 }
 
 #[tauri::command]
-async fn resolve_conflict(state: State<'_, Arc<Shared>>, city_id: String, field: String, choice: String) -> Res<Draft> {
-    db(&state, move |s| app::resolve_conflict(s, &city_id, &field, &choice)).await
+async fn resolve_conflict(state: State<'_, Arc<Shared>>, city_id: String, field: String, choice: Choice) -> Res<Draft> {
+    db(&state, move |s| app::resolve_conflict(s, &city_id, &field, choice)).await
 }
 
 #[tauri::command]
@@ -245,10 +197,7 @@ async fn submit(app_handle: AppHandle, state: State<'_, Arc<Shared>>, city_id: S
             let entry = app::queue_submission(s, &city_id)?;
             Ok((entry, pending_count(s)?))
         })?;
-        if let Ok(mut st) = shared.status.lock() {
-            st.pending = pending;
-            let _ = app_handle.emit("sync-status", st.clone());
-        }
+        set_status(&app_handle, &shared, |st| st.pending = pending);
         wake(&shared);
         Ok(app::Submitted {
             outbox_id: entry.id,
@@ -275,7 +224,7 @@ async fn held_back(state: State<'_, Arc<Shared>>) -> Res<Vec<QuarantineEntry>> {
 #[derive(Serialize)]
 struct Submissions {
     live: bool,
-    submissions: Vec<serde_json::Value>,
+    submissions: Vec<SubmissionSummary>,
 }
 
 /// A city's submissions, from the server when it answers within 10 s, else the last known.
@@ -301,21 +250,35 @@ async fn submissions(state: State<'_, Arc<Shared>>, city_id: String) -> Res<Subm
     .map(|(submissions, live)| Submissions { live, submissions })
 }
 
-/// A staff request to the server's review endpoints.
+/// The review inbox (staff): every submission with `status`, or all.
 #[tauri::command]
-async fn review(
-    state: State<'_, Arc<Shared>>,
-    method: String,
-    path: String,
-    body: Option<serde_json::Value>,
-) -> Res<serde_json::Value> {
-    if !path.starts_with("/v1/submissions") {
-        return Err(ApiError::invalid("only the review endpoints", vec![]));
-    }
+async fn review_list(state: State<'_, Arc<Shared>>, status: Option<SubmissionStatus>) -> Res<Vec<SubmissionSummary>> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
         let (feed, token) = feed_and_token(&shared)?;
-        app::staff_request(&feed, &token, &method, &path, body)
+        app::review_list(&feed, &token, status)
+    })
+    .await
+}
+
+/// One submission with its diff (staff).
+#[tauri::command]
+async fn review_show(state: State<'_, Arc<Shared>>, id: String) -> Res<SubmissionDetail> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let (feed, token) = feed_and_token(&shared)?;
+        app::review_show(&feed, &token, &id)
+    })
+    .await
+}
+
+/// A decision on a submission (staff).
+#[tauri::command]
+async fn review_decide(state: State<'_, Arc<Shared>>, id: String, decision: DecisionRequest) -> Res<SubmissionSummary> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let (feed, token) = feed_and_token(&shared)?;
+        app::review_decide(&feed, &token, &id, &decision)
     })
     .await
 }
@@ -402,88 +365,38 @@ async fn open_export(state: State<'_, Arc<Shared>>, path: String, reveal: bool) 
 
 // ---- settings and sync ----------------------------------------------------------------------
 
-#[derive(Serialize)]
-struct SettingsView {
-    feed_url: Option<String>,
-    sync_minutes: u32,
-    identity: Option<app::Identity>,
-    signed_in: bool,
-    data_folder: String,
-    database: String,
-}
-
-/// Asks the keyring (D-Bus) whether a token is kept: call it with no lock held.
-fn settings_view(shared: &Shared, st: Settings) -> SettingsView {
-    let signed_in = st.feed_url.as_deref().and_then(|f| app::saved_token(f).ok().flatten()).is_some();
-    SettingsView {
-        feed_url: st.feed_url,
-        sync_minutes: st.sync_minutes,
-        identity: st.identity,
-        signed_in,
-        data_folder: shared.db.parent().map(|p| p.display().to_string()).unwrap_or_default(),
-        database: shared.db.display().to_string(),
-    }
+fn settings_view(shared: &Shared, settings: Settings) -> SettingsView {
+    app::settings_view(&shared.db, settings)
 }
 
 #[tauri::command]
 async fn get_settings(state: State<'_, Arc<Shared>>) -> Res<SettingsView> {
     let shared = Arc::clone(state.inner());
-    blocking(move || {
-        let st = read_settings(&shared)?;
-        Ok(settings_view(&shared, st))
-    })
-    .await
+    blocking(move || Ok(settings_view(&shared, read_settings(&shared)?))).await
 }
 
 #[tauri::command]
 async fn set_settings(state: State<'_, Arc<Shared>>, feed_url: Option<String>, sync_minutes: u32) -> Res<SettingsView> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
-        let st = with_store(&shared, |s| {
-            let mut st = settings(s);
-            st.feed_url =
-                match feed_url.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-                    Some(f) => Some(portraits::sync::normalise_base(f).map_err(|e| {
-                        ApiError::invalid(e.to_string(), vec![FieldError::new("feed_url", e.to_string())])
-                    })?),
-                    None => None,
-                };
-            if !(1..=1440).contains(&sync_minutes) {
-                return Err(ApiError::invalid(
-                    "sync every 1 to 1440 minutes",
-                    vec![FieldError::new("sync_minutes", "1 to 1440")],
-                ));
-            }
-            st.sync_minutes = sync_minutes;
-            save_settings(s, &st)?;
-            Ok(st)
-        })?;
+        let st = with_store(&shared, |s| app::set_settings(s, feed_url.as_deref(), sync_minutes))?;
         wake(&shared);
         Ok(settings_view(&shared, st))
     })
     .await
 }
 
+/// Signs in: the server says who the token is (network), the keyring keeps it; no lock held
+/// meanwhile.
 #[tauri::command]
 async fn sign_in(state: State<'_, Arc<Shared>>, token: String) -> Res<SettingsView> {
-    let token = token.trim().to_string();
-    if portraits::server::parse_token(&token).is_none() {
-        return Err(ApiError::invalid("this is not a token (gnlc_…)", vec![FieldError::new("token", "not a token")]));
-    }
     let shared = Arc::clone(state.inner());
     blocking(move || {
         let feed = read_settings(&shared)?.feed_url.ok_or_else(|| {
-            ApiError::invalid("set the feed URL first", vec![FieldError::new("feed_url", "required")])
+            ApiError::invalid("set the feed URL first", vec![FieldError::new("$.feed_url", "required")])
         })?;
-        // The network, then the keyring: no lock held.
-        let who = app::whoami(&feed, &token)?;
-        app::save_token(&feed, &token)?;
-        let st = with_store(&shared, |s| {
-            let mut st = settings(s);
-            st.identity = Some(who);
-            save_settings(s, &st)?;
-            Ok(st)
-        })?;
+        let who = app::sign_in(&feed, &token)?;
+        let st = with_store(&shared, |s| app::set_identity(s, Some(who)))?;
         Ok(settings_view(&shared, st))
     })
     .await
@@ -496,12 +409,7 @@ async fn sign_out(state: State<'_, Arc<Shared>>) -> Res<SettingsView> {
         if let Some(f) = read_settings(&shared)?.feed_url {
             app::forget_token(&f)?; // the keyring: no lock held
         }
-        let st = with_store(&shared, |s| {
-            let mut st = settings(s);
-            st.identity = None;
-            save_settings(s, &st)?;
-            Ok(st)
-        })?;
+        let st = with_store(&shared, |s| app::set_identity(s, None))?;
         Ok(settings_view(&shared, st))
     })
     .await
@@ -512,7 +420,7 @@ async fn sync_status(state: State<'_, Arc<Shared>>) -> Res<SyncStatus> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
         let (pending, held) = with_store(&shared, |s| Ok((pending_count(s)?, app::held_back(s)?.len() as u32)))?;
-        let mut st = shared.status.lock().map_err(|_| internal("status lock"))?.clone();
+        let mut st = shared.status.lock().map_err(|_| internal("status lock"))?.0.clone();
         st.pending = pending;
         st.held = held;
         Ok(st)
@@ -520,32 +428,18 @@ async fn sync_status(state: State<'_, Arc<Shared>>) -> Res<SyncStatus> {
     .await
 }
 
-/// What "Sync now" did: started a sync, or found one running (and says since when and what it
-/// is doing), or found no feed to sync with.
-#[derive(Clone, Serialize)]
-struct SyncRequest {
-    started: bool,
-    message: String,
-}
-
 fn request_sync(shared: &Shared) -> Res<SyncRequest> {
+    let feed = read_settings(shared)?.feed_url;
     {
-        let st = shared.status.lock().map_err(|_| internal("status lock"))?;
-        if st.syncing {
-            let ago = st.since.map(|t| t.elapsed().as_secs()).unwrap_or(0);
-            let feed = st.feed.clone().unwrap_or_default();
-            let doing = st.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
-            return Ok(SyncRequest {
-                started: false,
-                message: format!("Already syncing with {feed} — started {ago} s ago{doing}"),
-            });
+        let guard = shared.status.lock().map_err(|_| internal("status lock"))?;
+        let (st, since) = &*guard;
+        let secs = since.map(|t| t.elapsed().as_secs()).unwrap_or(0);
+        if let Some(refused) = st.refuse_sync(secs, feed.as_deref()) {
+            return Ok(refused);
         }
     }
-    let Some(feed) = read_settings(shared)?.feed_url else {
-        return Ok(SyncRequest { started: false, message: "Set the feed URL in Settings first".into() });
-    };
     wake(shared);
-    Ok(SyncRequest { started: true, message: format!("Syncing with {feed}…") })
+    Ok(SyncRequest { started: true, message: format!("Syncing with {}…", feed.unwrap_or_default()) })
 }
 
 #[tauri::command]
@@ -599,7 +493,7 @@ fn restore_now(app_handle: &AppHandle, shared: &Shared, backup: &Path) -> Res<()
     let _file = match shared.file_lock.try_write() {
         Ok(g) => g,
         Err(TryLockError::WouldBlock) => {
-            let st = shared.status.lock().map(|s| s.clone()).unwrap_or_default();
+            let st = shared.status.lock().map(|s| s.0.clone()).unwrap_or_default();
             say(if st.syncing {
                 match st.feed {
                     Some(f) => format!("Waiting for the running sync with {f} to stop…"),
@@ -667,8 +561,9 @@ fn sync_options(cancel: Arc<AtomicBool>) -> portraits::sync::Options {
 
 fn set_status(app: &AppHandle, shared: &Shared, f: impl FnOnce(&mut SyncStatus)) {
     if let Ok(mut st) = shared.status.lock() {
-        f(&mut st);
-        let _ = app.emit("sync-status", st.clone());
+        f(&mut st.0);
+        st.1 = st.0.syncing.then(|| st.1.unwrap_or_else(Instant::now));
+        let _ = app.emit("sync-status", st.0.clone());
     }
 }
 
@@ -678,30 +573,13 @@ fn sync_once(app: &AppHandle, shared: &Shared, feed: &str) -> Option<app::Result
     if shared.restoring.load(Ordering::SeqCst) {
         return None;
     }
-    set_status(app, shared, |st| {
-        st.syncing = true;
-        st.rebased.clear();
-        st.feed = Some(feed.to_string());
-        st.since = Some(Instant::now());
-        st.started_at = Some(portraits::store::now_rfc3339());
-        st.phase = Some("connecting".into());
-        st.message = Some(format!("connecting to {feed}"));
-    });
+    set_status(app, shared, |st| st.start(feed, portraits::store::now_rfc3339()));
     let opts = sync_options(shared.cancel.clone());
     let result = (|| {
         let (mut store, _) = Store::open(&shared.db)?;
         let token = app::saved_token(feed)?;
         let mut progress = |p: portraits::sync::Progress| {
-            set_status(app, shared, |st| {
-                // After the pull ("done") the core sends the outbox and refreshes statuses.
-                let (phase, message) = if p.phase == "done" && token.is_some() {
-                    ("outbox".to_string(), format!("sending submissions to {feed}"))
-                } else {
-                    (p.phase, p.message)
-                };
-                st.phase = Some(phase);
-                st.message = Some(message);
-            })
+            set_status(app, shared, |st| st.progress(p.phase, p.message, feed, token.is_some()))
         };
         app::sync_now(&mut store, feed, token.as_deref(), &opts, &mut progress)
     })();
@@ -731,29 +609,8 @@ fn sync_loop(app: AppHandle, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
         let Some(feed) = read_settings(&shared).ok().and_then(|s| s.feed_url) else { continue };
         let Some(result) = sync_once(&app, &shared, &feed) else { continue };
         let cancelled = shared.cancel.load(Ordering::SeqCst);
-        set_status(&app, &shared, |st| {
-            st.syncing = false;
-            st.since = None;
-            st.started_at = None;
-            st.phase = None;
-            st.message = None;
-            match result {
-                Ok(r) => {
-                    st.online = true;
-                    st.error = None;
-                    st.last_synced = Some(portraits::store::now_rfc3339());
-                    st.pending = r.pending;
-                    st.added = r.pull.added.len() as u32;
-                    st.held = r.pull.held;
-                    st.rebased = r.pull.rebased.iter().map(|(c, _)| c.clone()).collect();
-                }
-                Err(_) if cancelled => st.error = Some("sync stopped for a restore".into()),
-                Err(e) => {
-                    st.online = !matches!(e.code, ErrorCode::Io);
-                    st.error = Some(e.message);
-                }
-            }
-        });
+        let now = portraits::store::now_rfc3339();
+        set_status(&app, &shared, |st| st.finish(result.as_ref(), cancelled, now));
     }
 }
 
@@ -797,36 +654,26 @@ fn db_path() -> Res<PathBuf> {
     }
 }
 
-fn main() {
-    let started = Instant::now();
-    // Blank windows on some Linux GPUs otherwise.
-    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
-    }
+/// Opens the database and takes this process's hold on it; exits with the error otherwise.
+fn open_shared(started: Instant) -> Arc<Shared> {
     let opened = db_path().and_then(|db| {
         let store = app::open(Some(&db), true)?;
-        Ok((db, store))
+        // Held for as long as the window runs: `portraits restore` from another process is
+        // refused meanwhile (it would swap the file under this process's connections).
+        let hold = app::hold_database(&db)?;
+        Ok((db, store, hold))
     });
-    let (db, store) = match opened {
+    let (db, store, hold) = match opened {
         Ok(x) => x,
         Err(e) => {
             eprintln!("portraits-desktop: error: {}", e.message);
             std::process::exit(e.exit_code());
         }
     };
-    // Held for as long as the window runs: `portraits restore` from another process is refused
-    // meanwhile (it would swap the file under this process's connections).
-    let hold = match app::hold_database(&db) {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("portraits-desktop: error: {}", e.message);
-            std::process::exit(e.exit_code());
-        }
-    };
-    let shared = Arc::new(Shared {
+    Arc::new(Shared {
         db,
         store: Mutex::new(Some(store)),
-        status: Mutex::new(SyncStatus::default()),
+        status: Mutex::new((SyncStatus::default(), None)),
         wake: (Mutex::new(false), Condvar::new()),
         exported: Mutex::new(HashSet::new()),
         started,
@@ -834,49 +681,59 @@ fn main() {
         cancel: Arc::new(AtomicBool::new(false)),
         restoring: AtomicBool::new(false),
         hold: Mutex::new(Some(hold)),
-    });
+    })
+}
+
+/// A click in the window's menu.
+fn on_menu(app: &AppHandle, shared: &Arc<Shared>, id: &str) {
+    if id == "sync" {
+        // Off the main thread: it reads the settings; the UI shows the answer.
+        let (app, shared) = (app.clone(), shared.clone());
+        tauri::async_runtime::spawn_blocking(move || {
+            if let Ok(answer) = request_sync(&shared) {
+                let _ = app.emit("sync-note", answer);
+            }
+        });
+    } else if let Some(screen) = id.strip_prefix("go:") {
+        let _ = app.emit("navigate", screen);
+    } else if id == "about" {
+        app.dialog()
+            .message(format!(
+                "Learning City Portraits {}\n\nThe portraits of the UNESCO Global Network of Learning Cities, offline.\nCode: MIT. Portraits: CC-BY-SA 3.0 IGO, UNESCO Institute for Lifelong Learning. Fonts: Noto Sans, SIL OFL 1.1.",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .title("About")
+            .show(|_| {});
+    }
+}
+
+/// Starts the background sync and the menu once the app is up.
+fn setup(app: &mut tauri::App, shared: Arc<Shared>, stop: Arc<AtomicBool>) -> tauri::Result<()> {
+    let handle = app.handle().clone();
+    let menu_shared = shared.clone();
+    std::thread::spawn(move || sync_loop(handle, shared, stop));
+    app.set_menu(build_menu(app)?)?;
+    app.on_menu_event(move |app, event| on_menu(app, &menu_shared, event.id().as_ref()));
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.set_title("Learning City Portraits");
+    }
+    Ok(())
+}
+
+fn main() {
+    let started = Instant::now();
+    // Blank windows on some Linux GPUs otherwise.
+    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+    let shared = open_shared(started);
     let stop = Arc::new(AtomicBool::new(false));
+    let (setup_shared, setup_stop) = (shared.clone(), stop.clone());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .manage(shared.clone())
-        .setup({
-            let shared = shared.clone();
-            let stop = stop.clone();
-            move |app| {
-                let handle = app.handle().clone();
-                let menu_shared = shared.clone();
-                std::thread::spawn(move || sync_loop(handle, shared, stop));
-                let menu = build_menu(app)?;
-                app.set_menu(menu)?;
-                app.on_menu_event(move |app, event| {
-                    let id = event.id().as_ref();
-                    if id == "sync" {
-                        // Off the main thread: it reads the settings; the UI shows the answer.
-                        let (app, shared) = (app.clone(), menu_shared.clone());
-                        tauri::async_runtime::spawn_blocking(move || {
-                            if let Ok(answer) = request_sync(&shared) {
-                                let _ = app.emit("sync-note", answer);
-                            }
-                        });
-                    } else if let Some(screen) = id.strip_prefix("go:") {
-                        let _ = app.emit("navigate", screen);
-                    } else if id == "about" {
-                        app.dialog()
-                            .message(format!(
-                                "Learning City Portraits {}\n\nThe portraits of the UNESCO Global Network of Learning Cities, offline.\nCode: MIT. Portraits: CC-BY-SA 3.0 IGO, UNESCO Institute for Lifelong Learning. Fonts: Noto Sans, SIL OFL 1.1.",
-                                env!("CARGO_PKG_VERSION")
-                            ))
-                            .title("About")
-                            .show(|_| {});
-                    }
-                });
-                if let Some(w) = app.get_webview_window("main") {
-                    let _ = w.set_title("Learning City Portraits");
-                }
-                Ok(())
-            }
-        })
+        .setup(move |app| Ok(setup(app, setup_shared, setup_stop)?))
         .invoke_handler(tauri::generate_handler![
             list_cities,
             search,
@@ -893,7 +750,9 @@ fn main() {
             outbox,
             held_back,
             submissions,
-            review,
+            review_list,
+            review_show,
+            review_decide,
             booklets,
             save_booklet,
             preview_booklet,

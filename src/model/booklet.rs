@@ -8,6 +8,7 @@ use super::validate::FieldError;
 /// The booklet layouts the product knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Template {
     /// The 2016 members' meeting portraits: cover, participants table, imprint, foreword,
     /// contents, one spread per city, back cover.

@@ -249,13 +249,42 @@ fn unmergeable(theirs: &Portrait, mine: &Portrait, mut fields: Vec<FieldDiff>) -
     Merge { merged, fields }
 }
 
+/// How a conflicting field is settled: the base version's value, the one published since
+/// (`theirs`), or the submission's / the draft's (`mine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Choice {
+    Base,
+    Theirs,
+    Mine,
+}
+
+impl Choice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Choice::Base => "base",
+            Choice::Theirs => "theirs",
+            Choice::Mine => "mine",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Choice> {
+        match s {
+            "base" => Some(Choice::Base),
+            "theirs" => Some(Choice::Theirs),
+            "mine" => Some(Choice::Mine),
+            _ => None,
+        }
+    }
+}
+
 /// Applies a user's choice for a conflicting field: `base`, `theirs` or `mine`.
-pub fn resolve(portrait: &Portrait, diff: &FieldDiff, choice: &str) -> Result<Portrait, String> {
+pub fn resolve(portrait: &Portrait, diff: &FieldDiff, choice: Choice) -> Result<Portrait, String> {
     let value = match choice {
-        "base" => diff.base.clone(),
-        "theirs" => diff.theirs.clone(),
-        "mine" => diff.mine.clone(),
-        other => return Err(format!("{other:?}: choose base, theirs or mine")),
+        Choice::Base => diff.base.clone(),
+        Choice::Theirs => diff.theirs.clone(),
+        Choice::Mine => diff.mine.clone(),
     };
     let mut v = serde_json::to_value(portrait).map_err(|e| e.to_string())?;
     set_field(&mut v, &diff.field, value);
@@ -369,9 +398,9 @@ mod tests {
         m.tagline = Some("Mine".into());
         let r = three_way(&b, &t, &m);
         let c = r.conflicts().next().unwrap().clone();
-        assert_eq!(resolve(&r.merged, &c, "theirs").unwrap().tagline.as_deref(), Some("Theirs"));
-        assert_eq!(resolve(&r.merged, &c, "base").unwrap().tagline, b.tagline);
-        assert!(resolve(&r.merged, &c, "neither").is_err());
+        assert_eq!(resolve(&r.merged, &c, Choice::Theirs).unwrap().tagline.as_deref(), Some("Theirs"));
+        assert_eq!(resolve(&r.merged, &c, Choice::Base).unwrap().tagline, b.tagline);
+        assert!(Choice::parse("neither").is_none());
     }
 
     #[test]

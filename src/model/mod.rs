@@ -10,6 +10,7 @@ pub mod booklet;
 pub mod markdown;
 pub mod merge;
 pub mod quality;
+pub mod rules;
 pub mod validate;
 
 use schemars::JsonSchema;
@@ -157,12 +158,13 @@ pub struct Facts {
 impl Facts {
     /// The facts in table order, with their keys and printed labels.
     pub fn rows(&self) -> [(&'static str, &'static str, &Fact); 5] {
+        let f = rules::FACTS;
         [
-            ("population", "Population", &self.population),
-            ("area_km2", "Area (km²)", &self.area_km2),
-            ("gdp_city_usd", "GDP per capita, city (USD)", &self.gdp_city_usd),
-            ("gdp_country_usd", "GDP per capita, country (USD)", &self.gdp_country_usd),
-            ("schooling_years", "Mean years of schooling (city)", &self.schooling_years),
+            (f[0].0, f[0].1, &self.population),
+            (f[1].0, f[1].1, &self.area_km2),
+            (f[2].0, f[2].1, &self.gdp_city_usd),
+            (f[3].0, f[3].1, &self.gdp_country_usd),
+            (f[4].0, f[4].1, &self.schooling_years),
         ]
     }
 }
@@ -194,17 +196,6 @@ pub struct Fact {
 }
 
 impl Fact {
-    pub fn na() -> Fact {
-        Fact {
-            value: FactValue::NotAvailable,
-            year: Year::NotAvailable,
-            men: None,
-            women: None,
-            note: None,
-            printed: None,
-        }
-    }
-
     pub fn number(&self) -> Option<f64> {
         self.value.as_f64()
     }

@@ -134,30 +134,7 @@ pub fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{200E}' | '\u{200F}')
 }
 
-/// An address a `mailto:` link can carry as it is: `local@domain`, where the domain is two or
-/// more labels of letters, digits and inner hyphens, and nothing anywhere can start URL
-/// parameters or escapes (`?attach=…`, `#`, `%`, `&`, `=`, `/`), spaces or markup.
-pub fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.chars().count() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-    };
-    let labels: Vec<&str> = domain.split('.').collect();
-    !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && labels.len() >= 2
-        && labels.iter().all(|l| label_ok(l))
-        && !email.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"?#%&=/'`".contains(c) || is_invisible_format(c)
-        })
-}
+pub use super::rules::is_plausible_email;
 
 fn is_valid_date(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
@@ -356,24 +333,9 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
             e.push(FieldError::new(path.clone(), "a split fact needs both men and women"));
         }
         if let Year::Year(y) = fact.year {
-            if !(1900..=2100).contains(&y) {
+            if !(super::rules::FACT_YEARS.0..=super::rules::FACT_YEARS.1).contains(&y) {
                 e.push(FieldError::new(format!("{path}.year"), format!("{y} is not a plausible year")));
             }
-        }
-    }
-    e
-}
-
-/// Validates a portrait value that must describe the given city and version (used where the
-/// file name or the URL already says which portrait it is).
-pub fn check_identity(p: &Portrait, city_id: &str, version: Option<u32>) -> Vec<FieldError> {
-    let mut e = Vec::new();
-    if p.city.id != city_id {
-        e.push(FieldError::new("$.city.id", format!("is {:?} but {city_id:?} was expected", p.city.id)));
-    }
-    if let Some(v) = version {
-        if p.version != v {
-            e.push(FieldError::new("$.version", format!("is {} but {v} was expected", p.version)));
         }
     }
     e

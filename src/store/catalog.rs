@@ -493,24 +493,29 @@ impl Store {
         &mut self,
         submission_id: &str,
         city_id: &str,
-        body: &serde_json::Value,
+        body: &crate::protocol::SubmissionSummary,
     ) -> Result<()> {
+        let body = serde_json::to_string(body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn.execute(
             "INSERT INTO submission_status(submission_id, city_id, body, fetched_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(submission_id) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
-            params![submission_id, city_id, body.to_string(), now_rfc3339()],
+            params![submission_id, city_id, body, now_rfc3339()],
         )?;
         Ok(())
     }
 
-    pub fn submission_statuses(&self, city_id: &str) -> Result<Vec<serde_json::Value>> {
+    /// The cached statuses of a city's submissions, oldest first. A row this version cannot
+    /// read (written by a future one) is left out rather than failing the list.
+    pub fn submission_statuses(&self, city_id: &str) -> Result<Vec<crate::protocol::SubmissionSummary>> {
         let mut stmt = self.conn.prepare(
             "SELECT body FROM submission_status WHERE city_id = ?1 ORDER BY json_extract(body, '$.createdAt')",
         )?;
         let rows = stmt.query_map([city_id], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(serde_json::from_str(&row?).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            if let Ok(s) = serde_json::from_str(&row?) {
+                out.push(s);
+            }
         }
         Ok(out)
     }

@@ -82,6 +82,7 @@ pub struct CitySummary {
 /// Order of the city list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum SortBy {
     #[default]
     Name,

@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{catalog::publish_tx, now_rfc3339, put_media_tx, Result, Store, StoreError};
 use crate::model::Portrait;
+use crate::protocol::{Comment, SubmissionStatus, SubmissionSummary, TokenKind};
 
 /// A token as stored: never the secret, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRow {
     pub id: String,
-    /// `city` or `staff`.
-    pub kind: String,
+    pub kind: TokenKind,
     pub city_id: Option<String>,
     pub hash: String,
     pub created_at: String,
@@ -25,13 +25,13 @@ pub struct SubmissionRow {
     pub city_id: String,
     pub base_version: u32,
     pub portrait: Portrait,
-    pub status: String,
+    pub status: SubmissionStatus,
     pub token_id: String,
     pub idempotency_key: String,
     pub request_sha256: String,
     /// The answer given to the first request (replayed for the same key).
-    pub response: serde_json::Value,
-    pub comments: serde_json::Value,
+    pub response: SubmissionSummary,
+    pub comments: Vec<Comment>,
     pub published_version: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
@@ -77,6 +77,8 @@ fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSubmission>
 
 fn finish(raw: RawSubmission) -> Result<SubmissionRow> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("submission {}: {e}", raw.id));
+    let status = SubmissionStatus::parse(&raw.status)
+        .ok_or_else(|| StoreError::Corrupt(format!("submission {}: status {:?}", raw.id, raw.status)))?;
     Ok(SubmissionRow {
         portrait: serde_json::from_str(&raw.body).map_err(corrupt)?,
         response: serde_json::from_str(&raw.response).map_err(corrupt)?,
@@ -84,7 +86,7 @@ fn finish(raw: RawSubmission) -> Result<SubmissionRow> {
         id: raw.id,
         city_id: raw.city_id,
         base_version: raw.base_version,
-        status: raw.status,
+        status,
         token_id: raw.token_id,
         idempotency_key: raw.idempotency_key,
         request_sha256: raw.request_sha256,
@@ -94,14 +96,21 @@ fn finish(raw: RawSubmission) -> Result<SubmissionRow> {
     })
 }
 
+fn token_kind(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<TokenKind> {
+    let s: String = r.get(i)?;
+    TokenKind::parse(&s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("token kind {s:?}").into())
+    })
+}
+
 impl Store {
-    pub fn put_token(&mut self, id: &str, kind: &str, city_id: Option<&str>, hash: &str) -> Result<()> {
+    pub fn put_token(&mut self, id: &str, kind: TokenKind, city_id: Option<&str>, hash: &str) -> Result<()> {
         if let Some(c) = city_id {
             self.city(c)?;
         }
         self.conn.execute(
             "INSERT INTO tokens(id, kind, city_id, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, kind, city_id, hash, now_rfc3339()],
+            params![id, kind.as_str(), city_id, hash, now_rfc3339()],
         )?;
         Ok(())
     }
@@ -112,7 +121,7 @@ impl Store {
             .query_row("SELECT id, kind, city_id, hash, created_at, revoked_at FROM tokens WHERE id = ?1", [id], |r| {
                 Ok(TokenRow {
                     id: r.get(0)?,
-                    kind: r.get(1)?,
+                    kind: token_kind(r, 1)?,
                     city_id: r.get(2)?,
                     hash: r.get(3)?,
                     created_at: r.get(4)?,
@@ -129,7 +138,7 @@ impl Store {
         let rows = stmt.query_map([], |r| {
             Ok(TokenRow {
                 id: r.get(0)?,
-                kind: r.get(1)?,
+                kind: token_kind(r, 1)?,
                 city_id: r.get(2)?,
                 hash: r.get(3)?,
                 created_at: r.get(4)?,
@@ -173,7 +182,7 @@ impl Store {
     }
 
     /// Submissions of a city, or with a status, newest last.
-    pub fn submissions(&self, city_id: Option<&str>, status: Option<&str>) -> Result<Vec<SubmissionRow>> {
+    pub fn submissions(&self, city_id: Option<&str>, status: Option<SubmissionStatus>) -> Result<Vec<SubmissionRow>> {
         Ok(self.submissions_page(city_id, status, None, usize::MAX / 2)?.0)
     }
 
@@ -183,7 +192,7 @@ impl Store {
     pub fn submissions_page(
         &self,
         city_id: Option<&str>,
-        status: Option<&str>,
+        status: Option<SubmissionStatus>,
         after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<(Vec<SubmissionRow>, Option<SubmissionPosition>)> {
@@ -193,6 +202,7 @@ impl Store {
         )?;
         let (after_at, after_id) = after.unzip();
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let status = status.map(SubmissionStatus::as_str);
         let rows = stmt.query_map(params![city_id, status, after_at, after_id, fetch], submission_from_row)?;
         let mut out = Vec::new();
         for r in rows {
@@ -257,9 +267,10 @@ impl Store {
         token_id: &str,
         key: &str,
         request_sha256: &str,
-        response: &serde_json::Value,
+        response: &SubmissionSummary,
     ) -> Result<Option<SubmissionRow>> {
         let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let response = serde_json::to_string(response).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let previous = tx
             .query_row(
@@ -275,16 +286,16 @@ impl Store {
         tx.execute(
             "INSERT INTO submissions(id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
              response, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'submitted', ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![id, city_id, base_version, body, token_id, key, request_sha256, response.to_string(), now],
+            params![id, city_id, base_version, body, token_id, key, request_sha256, response, now],
         )?;
         tx.commit()?;
         Ok(None)
     }
 
-    pub fn set_submission_status(&mut self, id: &str, status: &str) -> Result<()> {
+    pub fn set_submission_status(&mut self, id: &str, status: SubmissionStatus) -> Result<()> {
         self.conn.execute(
             "UPDATE submissions SET status = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, status, now_rfc3339()],
+            params![id, status.as_str(), now_rfc3339()],
         )?;
         Ok(())
     }
@@ -294,16 +305,17 @@ impl Store {
     pub fn decide_submission(
         &mut self,
         id: &str,
-        status: &str,
-        comments: &serde_json::Value,
+        status: SubmissionStatus,
+        comments: &[Comment],
         publish: Option<&Portrait>,
     ) -> Result<Option<u32>> {
+        let comments = serde_json::to_string(comments).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let tx = self.conn.transaction()?;
         let current: String = tx
             .query_row("SELECT status FROM submissions WHERE id = ?1", [id], |r| r.get(0))
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("no submission with id {id:?}")))?;
-        if matches!(current.as_str(), "accepted" | "rejected") {
+        if SubmissionStatus::parse(&current).is_some_and(SubmissionStatus::is_final) {
             return Err(StoreError::Conflict {
                 origin: format!("submission {id}"),
                 message: format!("it was already {current}; a decision is final"),
@@ -315,7 +327,7 @@ impl Store {
         };
         tx.execute(
             "UPDATE submissions SET status = ?2, comments = ?3, published_version = ?4, updated_at = ?5 WHERE id = ?1",
-            params![id, status, comments.to_string(), version, now_rfc3339()],
+            params![id, status.as_str(), comments, version, now_rfc3339()],
         )?;
         tx.commit()?;
         Ok(version)

@@ -3,11 +3,13 @@
 // test the screens: errors are ApiError objects, drafts keep their base, search folds diacritics.
 
 import type {
-  BookletDef, CityFilter, CitySummary, Draft, Host, OutboxEntry, Portrait, PortraitView, SearchHit, SearchQuery,
-  QuarantineEntry, Settings, SortBy, SubmissionSummary, SyncRequest, SyncStatus,
+  BookletDef, Choice, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, OutboxEntry, Portrait,
+  PortraitView, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
+  SubmissionSummary, SyncRequest, SyncStatus,
 } from './host';
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
+import { FACTS } from './util';
 
 const files = import.meta.glob('../../data/portraits/*/*.json', { import: 'default' });
 
@@ -15,7 +17,7 @@ function fold(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/ø/g, 'o').replace(/Ø/g, 'O').replace(/ı/g, 'i').toLowerCase();
 }
 
-function fail(code: string, message: string, fields: { path: string; message: string }[] = []): never {
+function fail(code: ErrorCode, message: string, fields: FieldError[] = []): never {
   throw { code, message, fields };
 }
 
@@ -26,7 +28,12 @@ export class FakeHost implements Host {
   private booklist: BookletDef[] = [];
   private box: OutboxEntry[] = [];
   private settings: Settings = { feed_url: null, sync_minutes: 15, identity: null, signed_in: false, data_folder: '(in memory)', database: '(in memory)' };
-  private status: SyncStatus = { online: false, syncing: false, last_synced: null, pending: 0, error: null, added: 0, feed: null, started_at: null, phase: null, message: null };
+  private status: SyncStatus = {
+    online: false, syncing: false, last_synced: null, pending: 0, error: null, error_code: null, added: 0, feed: null,
+    started_at: null, phase: null, message: null, held: 0, rebased: [],
+  };
+  /** The "server's" submissions: made when a sync sends the outbox. */
+  private subs: (SubmissionSummary & { portrait: Portrait })[] = [];
   private listeners: ((s: SyncStatus) => void)[] = [];
   private ready: Promise<void>;
   /** The next file the fake "dialog" returns (tests set it). */
@@ -116,7 +123,7 @@ export class FakeHost implements Host {
     await this.ready;
     const list = this.versions.get(cityId) ?? fail('not_found', `no city with id "${cityId}"`);
     const p = version ? list.find((x) => x.version === version) ?? fail('not_found', `city "${cityId}" has no version ${version}`) : list[list.length - 1];
-    const warnings = (['population', 'area_km2', 'gdp_city_usd', 'gdp_country_usd', 'schooling_years'] as const)
+    const warnings = FACTS.map(([k]) => k)
       .filter((k) => p.facts[k].value === 'n/a')
       .map((k) => ({ code: 'not_available', path: `$.facts.${k}.value`, message: `${k}: not available` }));
     return {
@@ -152,7 +159,7 @@ export class FakeHost implements Host {
     return { draft, errors: validatePortrait(p), merged: false };
   }
 
-  async resolveConflict(cityId: string, field: string, _choice: string) {
+  async resolveConflict(cityId: string, field: string, _choice: Choice) {
     const d = this.drafts.get(cityId) ?? fail('not_found', `${cityId} has no draft`);
     d.conflicts = d.conflicts.filter((c) => c.field !== field);
     return d;
@@ -180,16 +187,67 @@ export class FakeHost implements Host {
   held: QuarantineEntry[] = [];
   async heldBack() { return this.held; }
 
-  async submissions(cityId: string) {
-    const subs: SubmissionSummary[] = this.box.filter((e) => e.city_id === cityId && e.submission_id).map((e) => ({
-      id: e.submission_id!, cityId, status: 'submitted', baseVersion: e.base_version, comments: [], publishedVersion: null, createdAt: e.created_at, updatedAt: e.updated_at,
-    }));
-    return { live: false, submissions: subs };
+  private summary(s: SubmissionSummary & { portrait: Portrait }): SubmissionSummary {
+    const { portrait: _p, ...rest } = s;
+    return structuredClone(rest);
   }
 
-  async review(_method: string, path: string) {
-    if (path.startsWith('/v1/submissions')) return { submissions: [] };
-    fail('not_found', 'no such endpoint');
+  async submissions(cityId: string) {
+    return { live: !!this.settings.feed_url, submissions: this.subs.filter((s) => s.cityId === cityId).map((s) => this.summary(s)) };
+  }
+
+  private staff() {
+    if (!this.settings.signed_in) fail('unauthorized', 'sign in with your token in Settings first');
+    if (this.settings.identity?.kind !== 'staff') fail('forbidden', 'this needs a staff token');
+  }
+
+  async reviewList(status: SubmissionStatus | null) {
+    this.staff();
+    return this.subs.filter((s) => !status || s.status === status).map((s) => this.summary(s));
+  }
+
+  async reviewShow(id: string): Promise<SubmissionDetail> {
+    this.staff();
+    const s = this.subs.find((x) => x.id === id) ?? fail('not_found', `no submission with id "${id}"`);
+    if (s.status === 'submitted') s.status = 'in_review';
+    const published = this.latest(s.cityId);
+    const base = (this.versions.get(s.cityId) ?? []).find((p) => p.version === s.baseVersion) ?? published;
+    const fields: [string, (p: Portrait) => unknown][] = [
+      ['tagline', (p) => p.tagline], ['lead', (p) => p.lead], ['facts.population', (p) => p.facts.population],
+      ['vision', (p) => p.vision], ['challenges', (p) => p.challenges], ['plan', (p) => p.plan],
+      ['quote', (p) => p.quote], ['contacts', (p) => p.contacts],
+    ];
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const diff = fields.map(([field, get]) => {
+      const [b, t, m] = [get(base), get(published), get(s.portrait)];
+      const state = same(b, m) ? (same(b, t) ? 'unchanged' : 'theirs') : same(b, t) ? 'mine' : same(t, m) ? 'both' : 'conflict';
+      return { field, state, base: b, theirs: t, mine: m, merged: state === 'theirs' ? t : m } as SubmissionDetail['diff'][number];
+    });
+    return {
+      ...this.summary(s), publishedNow: published.version, portrait: structuredClone(s.portrait), diff,
+      conflicts: diff.filter((d) => d.state === 'conflict').map((d) => d.field),
+    };
+  }
+
+  async reviewDecide(id: string, d: DecisionRequest) {
+    this.staff();
+    const s = this.subs.find((x) => x.id === id) ?? fail('not_found', `no submission with id "${id}"`);
+    if (s.status === 'accepted' || s.status === 'rejected') fail('conflict', `it was already ${s.status}; a decision is final`);
+    const comments = [
+      ...(d.comment?.trim() ? [{ field: null, comment: d.comment }] : []),
+      ...d.comments.filter((c) => c.comment.trim()).map((c) => ({ field: c.field, comment: c.comment })),
+    ];
+    if (d.decision !== 'accept' && comments.length === 0) fail('invalid_input', 'say why: a comment is required', [{ path: '$.comment', message: 'required' }]);
+    s.comments = comments;
+    s.status = d.decision === 'accept' ? 'accepted' : d.decision === 'reject' ? 'rejected' : 'changes_requested';
+    if (s.status === 'accepted') {
+      const list = this.versions.get(s.cityId)!;
+      const next = { ...structuredClone(s.portrait), version: list[list.length - 1].version + 1 };
+      list.push(next);
+      s.publishedVersion = next.version;
+    }
+    s.updatedAt = new Date().toISOString();
+    return this.summary(s);
   }
 
   async booklets() { await this.ready; return this.booklist.map((b) => structuredClone(b)); }
@@ -220,15 +278,16 @@ export class FakeHost implements Host {
   async openUrl() {}
   async getSettings() { return { ...this.settings }; }
   async setSettings(feedUrl: string | null, syncMinutes: number) {
-    if (feedUrl && !/^https?:\/\//i.test(feedUrl)) fail('invalid_input', `feed URL "${feedUrl}" must start with http:// or https://`, [{ path: 'feed_url', message: 'http:// or https://' }]);
+    if (feedUrl && !/^https?:\/\//i.test(feedUrl)) fail('invalid_input', `feed URL "${feedUrl}" must start with http:// or https://`, [{ path: '$.feed_url', message: 'http:// or https://' }]);
+    if (!(syncMinutes >= 1 && syncMinutes <= 1440)) fail('invalid_input', 'sync every 1 to 1440 minutes', [{ path: '$.sync_minutes', message: 'sync every 1 to 1440 minutes' }]);
     this.settings = { ...this.settings, feed_url: feedUrl || null, sync_minutes: syncMinutes };
     return { ...this.settings };
   }
   async signIn(token: string) {
-    if (!/^gnlc_[0-9a-f]{16}_[0-9a-f]{64}$/.test(token.trim())) fail('invalid_input', 'this is not a token (gnlc_…)', [{ path: 'token', message: 'not a token' }]);
+    if (!/^gnlc_[0-9a-f]{16}_[0-9a-f]{64}$/.test(token.trim())) fail('invalid_input', 'this is not a token (gnlc_…)', [{ path: '$.token', message: 'not a token: it starts with gnlc_' }]);
     // A token whose id is all "f" stands for UIL staff; any other for Cork's coordinator.
     const staff = token.trim().startsWith(`gnlc_${'f'.repeat(16)}_`);
-    this.settings = { ...this.settings, signed_in: true, identity: staff ? { kind: 'staff', city_id: null } : { kind: 'city', city_id: 'ie-cork' } };
+    this.settings = { ...this.settings, signed_in: true, identity: staff ? { kind: 'staff', cityId: null } : { kind: 'city', cityId: 'ie-cork' } };
     return { ...this.settings };
   }
   async signOut() { this.settings = { ...this.settings, signed_in: false, identity: null }; return { ...this.settings }; }
@@ -240,9 +299,16 @@ export class FakeHost implements Host {
         e.status = 'sent';
         e.attempts += 1;
         e.submission_id = `sub_fake${e.id}`;
+        this.subs.push({
+          id: e.submission_id, cityId: e.city_id, status: 'submitted', baseVersion: e.base_version, comments: [],
+          publishedVersion: null, createdAt: e.created_at, updatedAt: e.created_at, portrait: structuredClone(e.portrait),
+        });
       }
     }
-    this.status = { ...this.status, online: !!feed, feed, last_synced: new Date().toISOString(), error: feed ? null : 'no feed URL', pending: this.box.filter((e) => e.status === 'pending').length };
+    this.status = {
+      ...this.status, online: !!feed, feed, last_synced: new Date().toISOString(), error: feed ? null : 'no feed URL',
+      error_code: feed ? null : 'invalid_input', pending: this.box.filter((e) => e.status === 'pending').length,
+    };
     this.listeners.forEach((l) => l(this.status));
     return feed ? { started: true, message: `Syncing with ${feed}…` } : { started: false, message: 'Set the feed URL in Settings first' };
   }

@@ -4,49 +4,55 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
-import type { QuarantineEntry, Host, SyncRequest, SyncStatus } from './host';
+import type {
+  Block, BookletDef, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry,
+  PdfExport, Portrait, PortraitView, Preview, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
+  SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
+} from './host';
 
 export class TauriHost implements Host {
   readonly kind = 'tauri' as const;
-  listCities(filter: any, sort: any) { return invoke<any>('list_cities', { filter, sort }); }
-  search(query: any) { return invoke<any>('search', { query }); }
-  showCity(cityId: string, version?: number) { return invoke<any>('show_city', { cityId, version: version ?? null }); }
-  versionDiff(cityId: string, from: number, to: number) { return invoke<any>('version_diff', { cityId, from, to }); }
-  renderMarkdown(text: string) { return invoke<any>('render_markdown', { text }); }
-  getDraft(cityId: string) { return invoke<any>('get_draft', { cityId }); }
-  saveDraft(cityId: string, portrait: any, revision: number | null) { return invoke<any>('save_draft', { cityId, portrait, revision }); }
-  resolveConflict(cityId: string, field: string, choice: string) { return invoke<any>('resolve_conflict', { cityId, field, choice }); }
+  listCities(filter: CityFilter, sort: SortBy) { return invoke<CitySummary[]>('list_cities', { filter, sort }); }
+  search(query: SearchQuery) { return invoke<SearchHit[]>('search', { query }); }
+  showCity(cityId: string, version?: number) { return invoke<PortraitView>('show_city', { cityId, version: version ?? null }); }
+  versionDiff(cityId: string, from: number, to: number) { return invoke<FieldDiff[]>('version_diff', { cityId, from, to }); }
+  renderMarkdown(text: string) { return invoke<Block[]>('render_markdown', { text }); }
+  getDraft(cityId: string) { return invoke<Draft | null>('get_draft', { cityId }); }
+  saveDraft(cityId: string, portrait: Portrait, revision: number | null) { return invoke<SavedDraft>('save_draft', { cityId, portrait, revision }); }
+  resolveConflict(cityId: string, field: string, choice: Choice) { return invoke<Draft>('resolve_conflict', { cityId, field, choice }); }
   discardDraft(cityId: string) { return invoke<boolean>('discard_draft', { cityId }); }
   async pickPhoto() {
     const path = await open({ multiple: false, directory: false, filters: [{ name: 'Photos', extensions: ['jpg', 'jpeg', 'png'] }] });
     if (!path || Array.isArray(path)) return null;
     return invoke<{ sha256: string; mime: string }>('add_photo', { path });
   }
-  submit(cityId: string) { return invoke<any>('submit', { cityId }); }
-  outbox() { return invoke<any>('outbox'); }
+  submit(cityId: string) { return invoke<Submitted>('submit', { cityId }); }
+  outbox() { return invoke<OutboxEntry[]>('outbox'); }
   heldBack() { return invoke<QuarantineEntry[]>('held_back'); }
-  submissions(cityId: string) { return invoke<any>('submissions', { cityId }); }
-  review(method: 'GET' | 'POST', path: string, body?: unknown) { return invoke<any>('review', { method, path, body: body ?? null }); }
-  booklets() { return invoke<any>('booklets'); }
-  saveBooklet(booklet: any) { return invoke<any>('save_booklet', { booklet }); }
-  previewBooklet(booklet: any, maxPages: number) { return invoke<any>('preview_booklet', { booklet, maxPages }); }
-  async exportBooklet(booklet: any, onProgress: (page: number, pages: number) => void) {
+  submissions(cityId: string) { return invoke<CitySubmissions>('submissions', { cityId }); }
+  reviewList(status: SubmissionStatus | null) { return invoke<SubmissionSummary[]>('review_list', { status }); }
+  reviewShow(id: string) { return invoke<SubmissionDetail>('review_show', { id }); }
+  reviewDecide(id: string, decision: DecisionRequest) { return invoke<SubmissionSummary>('review_decide', { id, decision }); }
+  booklets() { return invoke<BookletDef[]>('booklets'); }
+  saveBooklet(booklet: BookletDef) { return invoke<BookletDef>('save_booklet', { booklet }); }
+  previewBooklet(booklet: BookletDef, maxPages: number) { return invoke<Preview>('preview_booklet', { booklet, maxPages }); }
+  async exportBooklet(booklet: BookletDef, onProgress: (page: number, pages: number) => void) {
     const dir = await invoke<string | null>('dialog_dir');
     const path = dir ? `${dir}/${booklet.id}.pdf` : await save({ defaultPath: `${booklet.id}.pdf`, filters: [{ name: 'PDF', extensions: ['pdf'] }] });
     if (!path) return null;
     const unlisten = await listen<{ page: number; pages: number }>('export-progress', (e) => onProgress(e.payload.page, e.payload.pages));
     try {
-      return await invoke<any>('export_booklet', { booklet, path });
+      return await invoke<PdfExport>('export_booklet', { booklet, path });
     } finally {
       unlisten();
     }
   }
   openExport(path: string, reveal: boolean) { return invoke<void>('open_export', { path, reveal }); }
   openUrl(url: string) { return openUrl(url); }
-  getSettings() { return invoke<any>('get_settings'); }
-  setSettings(feedUrl: string | null, syncMinutes: number) { return invoke<any>('set_settings', { feedUrl, syncMinutes }); }
-  signIn(token: string) { return invoke<any>('sign_in', { token }); }
-  signOut() { return invoke<any>('sign_out'); }
+  getSettings() { return invoke<Settings>('get_settings'); }
+  setSettings(feedUrl: string | null, syncMinutes: number) { return invoke<Settings>('set_settings', { feedUrl, syncMinutes }); }
+  signIn(token: string) { return invoke<Settings>('sign_in', { token }); }
+  signOut() { return invoke<Settings>('sign_out'); }
   syncStatus() { return invoke<SyncStatus>('sync_status'); }
   syncNow() { return invoke<SyncRequest>('sync_now'); }
   onSyncStatus(cb: (s: SyncStatus) => void) {

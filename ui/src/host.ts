@@ -5,77 +5,45 @@
 import type { ApiError } from './bindings/ApiError';
 import type { Block } from './bindings/Block';
 import type { BookletDef } from './bindings/BookletDef';
+import type { Choice } from './bindings/Choice';
 import type { CityFilter } from './bindings/CityFilter';
 import type { CitySummary } from './bindings/CitySummary';
+import type { DecisionRequest } from './bindings/DecisionRequest';
 import type { Draft } from './bindings/Draft';
+import type { ErrorCode } from './bindings/ErrorCode';
 import type { FieldDiff } from './bindings/FieldDiff';
 import type { FieldError } from './bindings/FieldError';
+import type { Identity } from './bindings/Identity';
 import type { OutboxEntry } from './bindings/OutboxEntry';
 import type { PdfExport } from './bindings/PdfExport';
 import type { Portrait } from './bindings/Portrait';
 import type { PortraitView } from './bindings/PortraitView';
+import type { QuarantineEntry } from './bindings/QuarantineEntry';
+import type { SavedDraft } from './bindings/SavedDraft';
 import type { SearchHit } from './bindings/SearchHit';
 import type { SearchQuery } from './bindings/SearchQuery';
+import type { SettingsView } from './bindings/SettingsView';
 import type { SortBy } from './bindings/SortBy';
+import type { SubmissionDetail } from './bindings/SubmissionDetail';
+import type { SubmissionStatus } from './bindings/SubmissionStatus';
+import type { SubmissionSummary } from './bindings/SubmissionSummary';
 import type { Submitted } from './bindings/Submitted';
-import type { SavedDraft } from './bindings/SavedDraft';
-import type { QuarantineEntry } from './bindings/QuarantineEntry';
+import type { SyncRequest } from './bindings/SyncRequest';
+import type { SyncStatus } from './bindings/SyncStatus';
 
 export type {
-  ApiError, Block, BookletDef, CityFilter, CitySummary, Draft, FieldDiff, FieldError, OutboxEntry,
-  PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy, Submitted,
+  ApiError, Block, BookletDef, Choice, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
+  Identity, OutboxEntry, PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
+  SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 };
 
-export interface Identity {
-  kind: 'city' | 'staff' | string;
-  city_id: string | null;
-}
+/** The Settings screen's view of the settings (generated from Rust's `SettingsView`). */
+export type Settings = SettingsView;
 
-export interface Settings {
-  feed_url: string | null;
-  sync_minutes: number;
-  identity: Identity | null;
-  signed_in: boolean;
-  data_folder: string;
-  database: string;
-}
-
-export interface SyncStatus {
-  online: boolean;
-  syncing: boolean;
-  last_synced: string | null;
-  pending: number;
-  error: string | null;
-  added: number;
-  /** The feed being synced (while syncing), else the last one synced. */
-  feed: string | null;
-  /** When the running sync started (RFC 3339). */
-  started_at: string | null;
-  /** What the running sync is doing: connecting, snapshot, changes, apply, retry, outbox. */
-  phase: string | null;
-  /** The same in words ("downloading the catalogue from …"). */
-  message: string | null;
-  /** Remote updates held back (a photo that could not be had, a gap…), retried on every sync. */
-  held?: number;
-  /** Cities whose draft the last sync rebased onto a newly published version. */
-  rebased?: string[];
-}
-
-/** What "Sync now" did: started a sync, or says why not (one is running: since when, doing what). */
-export interface SyncRequest {
-  started: boolean;
-  message: string;
-}
-
-export interface SubmissionSummary {
-  id: string;
-  cityId: string;
-  status: string;
-  baseVersion: number;
-  comments: { field: string | null; comment: string }[];
-  publishedVersion: number | null;
-  createdAt: string;
-  updatedAt: string;
+/** A city's submissions: live from the server, or the last known status when offline. */
+export interface CitySubmissions {
+  live: boolean;
+  submissions: SubmissionSummary[];
 }
 
 export interface Preview {
@@ -97,7 +65,7 @@ export interface Host {
    * refused with code `conflict` when the form is older still (reload it).
    */
   saveDraft(cityId: string, portrait: Portrait, revision: number | null): Promise<SavedDraft>;
-  resolveConflict(cityId: string, field: string, choice: 'base' | 'theirs' | 'mine'): Promise<Draft>;
+  resolveConflict(cityId: string, field: string, choice: Choice): Promise<Draft>;
   discardDraft(cityId: string): Promise<boolean>;
   /** Asks for a JPEG or PNG with the native dialog and stores it; null when cancelled. */
   pickPhoto(): Promise<{ sha256: string; mime: string } | null>;
@@ -105,8 +73,13 @@ export interface Host {
   outbox(): Promise<OutboxEntry[]>;
   /** Remote updates the sync holds back (refused, a photo missing, behind a gap), with why. */
   heldBack(): Promise<QuarantineEntry[]>;
-  submissions(cityId: string): Promise<{ live: boolean; submissions: SubmissionSummary[] }>;
-  review(method: 'GET' | 'POST', path: string, body?: unknown): Promise<any>;
+  submissions(cityId: string): Promise<CitySubmissions>;
+  /** Staff: the review inbox, with a status or all. */
+  reviewList(status: SubmissionStatus | null): Promise<SubmissionSummary[]>;
+  /** Staff: one submission with its per-field diff (opening it marks it in review). */
+  reviewShow(id: string): Promise<SubmissionDetail>;
+  /** Staff: a decision; accept publishes. */
+  reviewDecide(id: string, decision: DecisionRequest): Promise<SubmissionSummary>;
   booklets(): Promise<BookletDef[]>;
   saveBooklet(def: BookletDef): Promise<BookletDef>;
   previewBooklet(def: BookletDef, maxPages: number): Promise<Preview>;
@@ -136,5 +109,6 @@ export function asApiError(e: unknown): ApiError {
     const a = e as ApiError;
     return { code: a.code, message: a.message, fields: a.fields ?? [] };
   }
-  return { code: 'internal', message: e instanceof Error ? e.message : String(e), fields: [] };
+  const code: ErrorCode = 'internal';
+  return { code, message: e instanceof Error ? e.message : String(e), fields: [] };
 }

@@ -1,6 +1,7 @@
 // Small pure helpers the screens share (unit-tested with Vitest).
 
 import type { CityFilter } from './host';
+import { RULES } from './rules';
 
 /** "5 minutes ago", "just now", "3 hours ago", "2 days ago"; `now` for tests. */
 export function relativeTime(iso: string | null, now: Date = new Date()): string {
@@ -67,13 +68,8 @@ export function bulletMarkdown(items: string[]): string | null {
   return kept.length ? kept.map((i) => `- ${i}`).join('\n') : null;
 }
 
-export const REGIONS = [
-  'Africa',
-  'Arab States',
-  'Asia and the Pacific',
-  'Europe and North America',
-  'Latin America and the Caribbean',
-] as const;
+/** UNESCO's five regions (from Rust). */
+export const REGIONS: readonly string[] = RULES.regions;
 
 /** The award years the filters offer. */
 export const AWARD_YEARS = [2015, 2019, 2024];
@@ -88,23 +84,12 @@ export function cityFilter(v: { region: string; country: string; award: string; 
   };
 }
 
-export const KEY_FEATURES = [
-  'Empowering individuals and promoting social cohesion',
-  'Enhancing economic development and cultural prosperity',
-  'Promoting sustainable development',
-  'Inclusive learning in the education system',
-  'Revitalized learning in families and communities',
-  'Effective learning for and in the workplace',
-  'Extended use of modern learning technologies',
-  'Enhanced quality in learning',
-  'A vibrant culture of learning throughout life',
-  'Strengthened political will and commitment',
-  'Improved governance and participation of all stakeholders',
-  'Boosted mobilization and utilization of resources',
-];
+/** The twelve Key Features of Learning Cities, by number (from Rust: src/model/rules.rs). */
+export const KEY_FEATURES: readonly string[] = RULES.key_features;
 
-export const SECTIONS: [key: 'vision' | 'challenges' | 'plan', heading: string][] = [
-  ['vision', 'Vision and motivation'],
-  ['challenges', 'Challenges and goals'],
-  ['plan', 'Plan and implementation'],
-];
+/** The three narrative sections: key and heading (from Rust). */
+export const SECTIONS = RULES.sections.map((x) => [x.key, x.label]) as [key: 'vision' | 'challenges' | 'plan', heading: string][];
+
+/** The facts in table order: key and label (from Rust). */
+export const FACTS = RULES.facts.map((x) => [x.key, x.label]) as [key: FactKey, label: string][];
+export type FactKey = 'population' | 'area_km2' | 'gdp_city_usd' | 'gdp_country_usd' | 'schooling_years';

@@ -5,6 +5,7 @@
 
 import check from './generated/portrait-validator.js';
 import type { FieldError } from './bindings/FieldError';
+import { RULES } from './rules';
 
 // `check` is Ajv's validator for the schema, compiled ahead of time (scripts/gen-validator.mjs):
 // the window's CSP forbids the eval that compiling at run time would need.
@@ -20,10 +21,16 @@ export function pointerToPath(pointer: string): string {
   return out;
 }
 
-// The same rule as Rust's `is_plausible_email`: what a mailto: link carries as it is (no `?`,
-// `#`, `%`, `&`, `=`, `/` that could start URL parameters), a domain of two or more labels.
-const LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?';
-const EMAIL = new RegExp(`^(?!\\.)(?!.*\\.\\.)[^\\s@<>()[\\]\\\\,;:"?#%&=/'\`]{1,64}(?<!\\.)@${LABEL}(?:\\.${LABEL})+$`, 'u');
+// Rust's email rule (src/model/rules.rs), generated into ./rules.ts: one pattern, read the same
+// way by Rust's regex and JavaScript's `u` mode; the local part at most 64 bytes.
+const EMAIL = new RegExp(RULES.email_pattern, 'u');
+
+/** Whether an address passes Rust's email rule. */
+export function isPlausibleEmail(email: string): boolean {
+  const at = email.indexOf('@');
+  const localBytes = at < 0 ? 0 : new TextEncoder().encode(email.slice(0, at)).length;
+  return at >= 0 && localBytes <= RULES.limits.email_local_bytes && EMAIL.test(email);
+}
 
 /** Every error of a portrait: schema, then the domain rules a form can check. */
 export function validatePortrait(p: unknown): FieldError[] {
@@ -41,17 +48,18 @@ export function validatePortrait(p: unknown): FieldError[] {
     if (typeof q.lead === 'string' && q.lead.trim() === '') errors.push({ path: '$.lead', message: 'the lead paragraph must not be empty' });
     if (typeof q.tagline === 'string' && q.tagline.trim() === '') errors.push({ path: '$.tagline', message: 'must not be empty; leave the tagline out instead' });
     (q.contacts ?? []).forEach((c: any, i: number) => {
-      if (c && typeof c.email === 'string' && c.email !== '' && !EMAIL.test(c.email)) {
+      if (c && typeof c.email === 'string' && c.email !== '' && !isPlausibleEmail(c.email)) {
         errors.push({ path: `$.contacts[${i}].email`, message: `${JSON.stringify(c.email)} is not an email address` });
       }
       if (c && typeof c.name === 'string' && c.name.trim() === '') errors.push({ path: `$.contacts[${i}].name`, message: 'must not be empty' });
     });
-    for (const key of ['population', 'area_km2', 'gdp_city_usd', 'gdp_country_usd', 'schooling_years']) {
+    const [firstYear, lastYear] = RULES.fact_years;
+    for (const { key } of RULES.facts) {
       const f = q.facts?.[key];
       if (f && typeof f.value === 'number' && f.value < 0) errors.push({ path: `$.facts.${key}.value`, message: 'must not be negative' });
       if (f && f.value !== 'n/a' && typeof f.value !== 'number') errors.push({ path: `$.facts.${key}.value`, message: 'a number, or n/a' });
-      if (f && f.year !== 'n/a' && (typeof f.year !== 'number' || f.year < 1900 || f.year > 2100)) {
-        errors.push({ path: `$.facts.${key}.year`, message: 'a year from 1900 to 2100, or n/a' });
+      if (f && f.year !== 'n/a' && (typeof f.year !== 'number' || f.year < firstYear || f.year > lastYear)) {
+        errors.push({ path: `$.facts.${key}.year`, message: `a year from ${firstYear} to ${lastYear}, or n/a` });
       }
     }
   }

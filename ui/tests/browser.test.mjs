@@ -212,3 +212,36 @@ test('what the sync holds back is shown, with why, from the indicator to Setting
   await shot(page, 'browser-held-back');
   assert.deepEqual(page.errors, []);
 });
+
+test('a coordinator submits and a reviewer decides, through the typed review', async () => {
+  const page = await open('#/settings');
+  await page.getByTestId('feed-url').fill('https://portraits.example.org');
+  await page.getByTestId('save-settings').click();
+  await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('identity').filter({ hasText: 'coordinator of ie-cork' }).waitFor();
+  await page.goto(`${base}/#/edit/ie-cork`);
+  await page.getByTestId('lead').waitFor();
+  await page.getByTestId('lead').fill('Cork, a city of learning by the Lee.');
+  await page.getByText(/Draft saved/).waitFor();
+  await page.getByTestId('submit').click();
+  await page.getByTestId('submit-status').waitFor();
+  await page.getByTestId('sync-now').click();
+  await page.goto(`${base}/#/settings`);
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('token').fill(`gnlc_${'f'.repeat(16)}_${'b'.repeat(64)}`);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('identity').filter({ hasText: 'UIL staff' }).waitFor();
+  await page.goto(`${base}/#/submissions`);
+  await page.getByTestId('inbox-ie-cork').click();
+  const review = page.getByTestId('review');
+  await review.waitFor();
+  assert.match(await review.textContent(), /in_review/);
+  assert.match(await review.textContent(), /lead/);
+  // Request changes without a comment is refused, in words.
+  await review.getByRole('button', { name: 'Request changes' }).click();
+  await page.getByRole('alert').filter({ hasText: /comment is required/ }).waitFor();
+  await review.getByRole('button', { name: 'Accept and publish' }).click();
+  await review.getByRole('status').filter({ hasText: /published as version 2/ }).waitFor();
+  assert.deepEqual(page.errors, []);
+});

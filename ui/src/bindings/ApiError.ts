@@ -3,10 +3,10 @@ import type { ErrorCode } from "./ErrorCode";
 import type { FieldError } from "./FieldError";
 
 /**
- * An error as the UI and the CLI see it.
+ * An error as the UI, the CLI and a server's answer carry it: `{code, message, fields}`.
  */
 export type ApiError = { code: ErrorCode, message: string, 
 /**
- * The fields at fault, each with its JSON path.
+ * The fields at fault, each with the JSON path of the value (`$.facts.population.year`).
  */
 fields: Array<FieldError>, };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import cork from '../../../data/portraits/ie-cork/v1.json';
-import { errorsFor, pointerToPath, validatePortrait } from '../validate';
+import { errorsFor, isPlausibleEmail, pointerToPath, validatePortrait } from '../validate';
+import { RULES } from '../rules';
 
 const base = () => structuredClone(cork) as any;
 
@@ -29,5 +30,20 @@ describe('portrait validation (same JSON Schema as Rust)', () => {
     expect(pointerToPath('')).toBe('$');
     expect(pointerToPath('/facts/population/year')).toBe('$.facts.population.year');
     expect(pointerToPath('/contacts/0/email')).toBe('$.contacts[0].email');
+  });
+});
+
+describe('the rules generated from Rust', () => {
+  it('judge every sample address as Rust does', () => {
+    expect(RULES.email_samples.length).toBeGreaterThan(20);
+    for (const [addr, ok] of RULES.email_samples) expect([addr, isPlausibleEmail(addr)]).toEqual([addr, ok]);
+    // The case the two sides once disagreed on.
+    expect(isPlausibleEmail('x@.example.org')).toBe(false);
+  });
+
+  it('reject an address Rust rejects in the form too', () => {
+    const p = structuredClone(cork) as any;
+    p.contacts = [{ name: 'X', email: 'x@.example.org' }];
+    expect(validatePortrait(p).map((e) => e.path)).toContain('$.contacts[0].email');
   });
 });

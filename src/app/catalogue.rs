@@ -1,0 +1,270 @@
+//! The catalogue as a reader and a publisher's clerk see it: list, show, search and compare
+//! versions; validate, import and export portrait files; photos; backup, restore and the hold
+//! that keeps a restore from swapping the file under a running process.
+//!
+//! Owns: those use cases. Must not: hold SQL (`store`), print or exit (`cli`).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::files::{collect_json_files, io_error, read_capped, write_atomic};
+use super::{ApiError, ErrorCode, Result};
+use crate::model::{self, merge, FieldError, Portrait, Warning};
+use crate::store::{
+    CityFilter, CitySummary, ImportItem, ImportReport, SearchHit, SearchQuery, SortBy, Store, StoreError, VersionInfo,
+};
+
+/// The city list.
+pub fn list(store: &Store, filter: &CityFilter, sort: SortBy) -> Result<Vec<CitySummary>> {
+    Ok(store.cities(filter, sort)?)
+}
+
+/// A portrait as a reader sees it: the version, its warnings and the city's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PortraitView {
+    pub portrait: Portrait,
+    pub latest_version: u32,
+    pub warnings: Vec<Warning>,
+    pub versions: Vec<VersionInfo>,
+}
+
+pub fn show(store: &Store, city_id: &str, version: Option<u32>) -> Result<PortraitView> {
+    let portrait = store.portrait(city_id, version)?;
+    let versions = store.versions(city_id)?;
+    let mut warnings = model::warnings(&portrait);
+    // Cross-city checks need the catalogue: the country GDP printed for the same country.
+    let latest = store.latest_portraits()?;
+    let mut others: Vec<&Portrait> = latest.iter().filter(|p| p.city.id != city_id).collect();
+    others.push(&portrait);
+    for (id, w) in model::catalogue_warnings(&others) {
+        if id == city_id {
+            warnings.push(w);
+        }
+    }
+    Ok(PortraitView {
+        latest_version: versions.last().map(|v| v.version).unwrap_or(portrait.version),
+        portrait,
+        warnings,
+        versions,
+    })
+}
+
+pub fn search(store: &Store, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+    Ok(store.search(query)?)
+}
+
+/// What changed between two versions of a city, field by field.
+pub fn version_diff(store: &Store, city_id: &str, from: u32, to: u32) -> Result<Vec<merge::FieldDiff>> {
+    let a = store.portrait(city_id, Some(from))?;
+    let b = store.portrait(city_id, Some(to))?;
+    // A two-way diff is a merge in which "mine" did not change anything.
+    Ok(merge::three_way(&a, &b, &a).fields)
+}
+
+/// The result of validating one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ValidationReport {
+    pub file: String,
+    pub valid: bool,
+    pub errors: Vec<FieldError>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Validates a portrait file: schema and domain errors with JSON paths, and quality warnings.
+pub fn validate_file(path: &Path) -> Result<ValidationReport> {
+    let bytes = read_capped(path, model::validate::MAX_PORTRAIT_BYTES)?;
+    let file = path.display().to_string();
+    Ok(match model::parse_portrait(&bytes) {
+        Ok(p) => ValidationReport { file, valid: true, errors: vec![], warnings: model::warnings(&p) },
+        Err(errors) => ValidationReport { file, valid: false, errors, warnings: vec![] },
+    })
+}
+
+/// Imports portrait files (each path a file or a directory searched for `*.json`), all or
+/// nothing: every file is validated first and any error refuses the whole import, naming each
+/// file and JSON path at fault.
+pub fn import_paths(store: &mut Store, paths: &[PathBuf]) -> Result<ImportReport> {
+    let mut files = Vec::new();
+    for p in paths {
+        collect_json_files(p, &mut files)?;
+    }
+    if files.is_empty() {
+        return Err(ApiError::invalid("no portrait files (*.json) to import", vec![]));
+    }
+    let mut items = Vec::new();
+    let mut errors: Vec<FieldError> = Vec::new();
+    for f in &files {
+        let bytes = read_capped(f, model::validate::MAX_PORTRAIT_BYTES)?;
+        match model::parse_portrait(&bytes) {
+            Ok(portrait) => items.push(ImportItem { origin: f.display().to_string(), portrait }),
+            Err(errs) => errors
+                .extend(errs.into_iter().map(|e| FieldError::new(format!("{}: {}", f.display(), e.path), e.message))),
+        }
+    }
+    if !errors.is_empty() {
+        let first = &errors[0];
+        let more = if errors.len() > 1 { format!(" (and {} more)", errors.len() - 1) } else { String::new() };
+        return Err(ApiError::invalid(
+            format!("import refused, nothing was changed: {}: {}{more}", first.path, first.message),
+            errors,
+        ));
+    }
+    store.import(&items).map_err(|e| match e {
+        StoreError::Conflict { origin, message } => {
+            ApiError::new(ErrorCode::Conflict, format!("import refused, nothing was changed: {origin}: {message}"))
+        }
+        other => other.into(),
+    })
+}
+
+/// Writes every version of every city as `OUT/<city-id>/v<N>.json` in the canonical form
+/// (re-importing them round-trips exactly). Returns the number of files written.
+pub fn export_json(store: &Store, out: &Path) -> Result<usize> {
+    let all = store.all_versions()?;
+    for p in &all {
+        let dir = out.join(&p.city.id);
+        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        let file = dir.join(format!("v{}.json", p.version));
+        write_atomic(&file, model::to_canonical_json(p).as_bytes())?;
+    }
+    Ok(all.len())
+}
+
+/// Adds a photo file (JPEG or PNG) to the database's media; returns its SHA-256 and MIME type.
+pub fn add_media(store: &mut Store, file: &Path) -> Result<(String, String)> {
+    let bytes = read_capped(file, crate::booklet::images::MAX_IMAGE_BYTES)?;
+    // The header is enough: format, dimensions and the pixel budget, nothing decoded.
+    let (format, _, _) = crate::booklet::images::check(&bytes)
+        .map_err(|e| ApiError::invalid(format!("{}: {e}", file.display()), vec![]))?;
+    let mime = format.mime();
+    let sha = store.put_media(&bytes, mime)?;
+    Ok((sha, mime.to_string()))
+}
+
+/// A consistent copy of the database (SQLite's online backup), safe while others write.
+pub fn backup(store: &Store, dest: &Path) -> Result<()> {
+    if dest.is_dir() {
+        return Err(ApiError::invalid(format!("{} is a directory; give a file name", dest.display()), vec![]));
+    }
+    if let (Some(src), Ok(d)) = (store.path(), std::fs::canonicalize(dest)) {
+        if std::fs::canonicalize(src).is_ok_and(|s| s == d) {
+            return Err(ApiError::invalid("the backup file must not be the database itself", vec![]));
+        }
+    }
+    Ok(store.backup_to(dest)?)
+}
+
+/// A running process's hold on a database file: `portraits serve` and the desktop window keep
+/// one for as long as they run, so that a restore from another process, which would swap the
+/// file under their open connections and lose their later writes, is refused. It is an advisory
+/// lock (shared) on `DB.lock` beside the database, released when the process ends, however it
+/// ends.
+#[derive(Debug)]
+pub struct DatabaseHold {
+    _file: std::fs::File,
+}
+
+fn lock_path(db: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.lock", db.display()))
+}
+
+fn open_lock_file(db: &Path) -> Result<std::fs::File> {
+    let path = lock_path(db);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_error(&path, e))
+}
+
+/// Takes a shared hold on `db` (see [`DatabaseHold`]). Waits while a restore runs.
+pub fn hold_database(db: &Path) -> Result<DatabaseHold> {
+    let file = open_lock_file(db)?;
+    file.lock_shared().map_err(|e| io_error(&lock_path(db), e))?;
+    Ok(DatabaseHold { _file: file })
+}
+
+/// Replaces the database at `db` with a backup, after checking the backup is a sound portrait
+/// database. The caller must have closed its connections to `db`. The backup is copied beside
+/// `db` and checked there (migrated if it is older), so the backup file itself is never written
+/// to, and `db` is replaced by one rename: a bad backup or a crash changes nothing. The old
+/// file is kept beside it as `*.before-restore` until the next restore.
+///
+/// Refused while another process holds the database ([`hold_database`]: a running server or
+/// desktop window), whose open connections would go on writing to the replaced file: what they
+/// wrote after the restore would be lost. A process restoring its own database releases its
+/// hold first.
+pub fn restore_database(db: &Path, backup: &Path) -> Result<()> {
+    let lock = open_lock_file(db)?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "{} is in use by a running process (portraits serve or the desktop window); stop it first, or restore from the window's Settings",
+                    db.display()
+                ),
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_error(&lock_path(db), e)),
+    }
+    let bad = |why: String| ApiError::invalid(format!("{}: {why}", backup.display()), vec![]);
+    let meta = std::fs::metadata(backup).map_err(|e| bad(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(bad("not a file".into()));
+    }
+    let staging = PathBuf::from(format!("{}.restoring", db.display()));
+    let remove_staging = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
+        }
+    };
+    remove_staging();
+    std::fs::copy(backup, &staging).map_err(|e| io_error(&staging, e))?;
+    let checked = (|| {
+        // Closed at the end of this block, which checkpoints its WAL into the file.
+        let (candidate, new) = Store::open(&staging).map_err(|e| match e {
+            StoreError::Open { source, .. } => bad(format!("not a portrait database ({source})")),
+            other => bad(other.to_string()),
+        })?;
+        if new {
+            return Err(bad("not a portrait database".into()));
+        }
+        let ok = candidate.integrity_check().map_err(|e| bad(e.to_string()))?;
+        if ok != "ok" {
+            return Err(bad(format!("fails its integrity check: {ok}")));
+        }
+        if candidate.counts().map_err(|e| bad(e.to_string()))?.1 == 0 {
+            return Err(bad("not a portrait database (it holds no portraits)".into()));
+        }
+        Ok(())
+    })();
+    if let Err(e) = checked {
+        remove_staging();
+        return Err(e);
+    }
+    let keep = db.with_extension("before-restore");
+    if db.exists() {
+        // A consistent copy, with what is still in the WAL (a plain file copy would miss it).
+        // If the old file cannot be opened (it may be why the user restores), copy its bytes.
+        let _ = std::fs::remove_file(&keep);
+        let kept = match Store::open(db) {
+            Ok((old, _)) => old.backup_to(&keep).map_err(ApiError::from),
+            Err(_) => std::fs::copy(db, &keep).map(|_| ()).map_err(|e| io_error(&keep, e)),
+        };
+        if let Err(e) = kept {
+            remove_staging();
+            return Err(e);
+        }
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", db.display())));
+    }
+    let moved = std::fs::rename(&staging, db);
+    remove_staging();
+    moved.map_err(|e| io_error(db, e))
+}

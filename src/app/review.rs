@@ -1,0 +1,91 @@
+//! Staff review over the protocol (docs/protocol.md, "Review"): the inbox, one submission with
+//! its diff, a decision; and who a token acts for. Every request and answer is a
+//! [`crate::protocol`] type.
+//!
+//! Owns: those use cases. Must not: hold SQL, or be called with a lock another command needs
+//! (each is a network request).
+
+use serde::de::DeserializeOwned;
+
+use super::{ApiError, ErrorCode, Result};
+use crate::protocol::{
+    DecisionRequest, Identity, SubmissionDetail, SubmissionPage, SubmissionStatus, SubmissionSummary,
+};
+use crate::sync;
+
+/// One request to the server with a token, retried on network faults (3 attempts); the answer
+/// parsed as `T`, or the server's `{code, message, fields}` as an [`ApiError`].
+fn request<T: DeserializeOwned>(feed: &str, token: &str, path: &str, body: Option<&DecisionRequest>) -> Result<T> {
+    let base = sync::normalise_base(feed)?;
+    let url = format!("{base}{path}");
+    sync::check_token_transport(&url)?;
+    let mut http = sync::Http::new(sync::Options {
+        retry: sync::Retry { attempts: 3, ..Default::default() },
+        ..Default::default()
+    })?;
+    let body =
+        body.map(serde_json::to_string).transpose().map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let got = http.send(&url, &|c| match &body {
+        Some(b) => {
+            c.post(&url).bearer_auth(token).header(reqwest::header::CONTENT_TYPE, "application/json").body(b.clone())
+        }
+        None => c.get(&url).bearer_auth(token),
+    })?;
+    if !(200..300).contains(&got.status) {
+        return Err(sync::status_error(&url, got.status, &got.body).into());
+    }
+    serde_json::from_slice(&got.body).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidInput, format!("{url}: the server's answer is not what the protocol says: {e}"))
+    })
+}
+
+/// Every submission (with `status`, if given), oldest first, following the server's pages. A
+/// server that never ends its list is cut off after 10,000 pages.
+pub fn review_list(feed: &str, token: &str, status: Option<SubmissionStatus>) -> Result<Vec<SubmissionSummary>> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10_000 {
+        let mut q = vec!["limit=500".to_string()];
+        if let Some(s) = status {
+            q.push(format!("status={s}"));
+        }
+        if let Some(a) = &after {
+            q.push(format!("after={a}"));
+        }
+        let page: SubmissionPage = request(feed, token, &format!("/v1/submissions?{}", q.join("&")), None)?;
+        all.extend(page.submissions);
+        match page.next {
+            Some(n) if after.as_deref() != Some(n.as_str()) && n.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                after = Some(n)
+            }
+            _ => break,
+        }
+    }
+    Ok(all)
+}
+
+/// A submission ids are made of: letters, digits, `_` and `-` (so it is safe in a path).
+fn check_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 100 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(ApiError::invalid(format!("{id:?} is not a submission id"), vec![]));
+    }
+    Ok(())
+}
+
+/// One submission with its per-field diff against the version published now (opening it moves
+/// it from `submitted` to `in_review`).
+pub fn review_show(feed: &str, token: &str, id: &str) -> Result<SubmissionDetail> {
+    check_id(id)?;
+    request(feed, token, &format!("/v1/submissions/{id}"), None)
+}
+
+/// Records a decision (accept publishes the city's next version).
+pub fn review_decide(feed: &str, token: &str, id: &str, decision: &DecisionRequest) -> Result<SubmissionSummary> {
+    check_id(id)?;
+    request(feed, token, &format!("/v1/submissions/{id}/decision"), Some(decision))
+}
+
+/// Asks the server who a token acts for (and so checks it).
+pub fn whoami(feed: &str, token: &str) -> Result<Identity> {
+    request(feed, token, "/v1/whoami", None)
+}
