@@ -15,7 +15,7 @@ use crate::model::booklet::Template;
 use crate::model::{self, markdown, merge::Choice, Portrait, Region};
 use crate::protocol::SubmissionStatus;
 use crate::protocol::{DecisionRequest, FieldComment, SubmissionDetail, SubmissionSummary};
-use crate::store::{CityFilter, SearchQuery, SortBy};
+use crate::store::{CityFilter, OutboxStatus, SearchQuery, SortBy};
 
 #[derive(Parser, Debug)]
 #[command(name = "portraits", version, about = "Learning City Portraits: the UNESCO GNLC city portraits, offline")]
@@ -903,10 +903,10 @@ fn submit(ctx: &Ctx, city: &str, feed: Option<&str>, token_file: Option<&std::pa
         return print_json(&r);
     }
     let detail = r.error.unwrap_or_default();
-    match r.status.as_str() {
-        "sent" => out(&format!("submitted: {} (status: submitted)\n", r.submission_id.unwrap_or_default())),
-        "pending" => out(&format!("queued in the outbox; it will be sent on the next sync ({detail})\n")),
-        _ => Err(ApiError::invalid(format!("the server refused the submission: {detail}"), vec![])),
+    match r.status {
+        OutboxStatus::Sent => out(&format!("submitted: {} (status: submitted)\n", r.submission_id.unwrap_or_default())),
+        OutboxStatus::Pending => out(&format!("queued in the outbox; it will be sent on the next sync ({detail})\n")),
+        OutboxStatus::Failed => Err(ApiError::invalid(format!("the server refused the submission: {detail}"), vec![])),
     }
 }
 
@@ -918,7 +918,7 @@ fn outbox(ctx: &Ctx) -> Result<(), ApiError> {
         let line = |e: &crate::store::OutboxEntry| {
             let id = e.submission_id.as_ref().map(|i| format!(" {i}")).unwrap_or_default();
             let why = e.last_error.as_ref().map(|r| format!("\n    {r}")).unwrap_or_default();
-            format!("#{} {} v{}→ {} {}{id}{why}\n", e.id, e.city_id, e.base_version, e.status, e.created_at)
+            format!("#{} {} v{}→ {} {}{id}{why}\n", e.id, e.city_id, e.base_version, e.status.as_str(), e.created_at)
         };
         list.iter().map(line).collect()
     })

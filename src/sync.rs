@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::feed::{self, FeedError, Limits, Page, RemoteItem};
 use crate::model::{merge, Portrait};
 use crate::store::catalog::SyncOp;
+use crate::store::OutboxStatus;
 use crate::store::{Draft, ImportItem, OutboxEntry, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -946,10 +947,10 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
     let base = normalise_base(base)?;
     let mut http = Http::new(opts.clone())?;
     let (mut sent, mut failed, mut pending) = (0, 0, 0);
-    for entry in store.outbox()?.into_iter().filter(|e| e.status == "pending") {
+    for entry in store.outbox()?.into_iter().filter(|e| e.status == OutboxStatus::Pending) {
         let url = format!("{base}/v1/cities/{}/submissions", entry.city_id);
         if let Err(e) = check_token_transport(&url) {
-            store.outbox_update(entry.id, "pending", Some(&e.to_string()), None)?;
+            store.outbox_update(entry.id, OutboxStatus::Pending, Some(&e.to_string()), None)?;
             pending += 1;
             continue;
         }
@@ -957,12 +958,12 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
             Ok(()) => {}
             Err(UploadError::Sync(SyncError::Cancelled)) => return Err(SyncError::Cancelled),
             Err(UploadError::Sync(e)) => {
-                store.outbox_update(entry.id, "pending", Some(&e.to_string()), None)?;
+                store.outbox_update(entry.id, OutboxStatus::Pending, Some(&e.to_string()), None)?;
                 pending += 1;
                 continue;
             }
             Err(UploadError::Refused(reason)) => {
-                store.outbox_update(entry.id, "failed", Some(&reason), None)?;
+                store.outbox_update(entry.id, OutboxStatus::Failed, Some(&reason), None)?;
                 failed += 1;
                 continue;
             }
@@ -981,7 +982,7 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
             Ok(got) if got.status == 201 || got.status == 200 => {
                 // Accepted: sent, even if the answer cannot be read (its status is fetched later).
                 let answer: Option<crate::protocol::SubmissionSummary> = serde_json::from_slice(&got.body).ok();
-                store.outbox_update(entry.id, "sent", None, answer.as_ref().map(|a| a.id.as_str()))?;
+                store.outbox_update(entry.id, OutboxStatus::Sent, None, answer.as_ref().map(|a| a.id.as_str()))?;
                 if let Some(a) = answer.filter(|a| a.city_id == entry.city_id) {
                     store.put_submission_status(&a.id, &entry.city_id, &a)?;
                 }
@@ -990,12 +991,12 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
             Ok(got) => {
                 // The server refused it (auth, validation): retrying will not help.
                 let reason = status_error(&url, got.status, &got.body).to_string();
-                store.outbox_update(entry.id, "failed", Some(&reason), None)?;
+                store.outbox_update(entry.id, OutboxStatus::Failed, Some(&reason), None)?;
                 failed += 1;
             }
             Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
             Err(e) => {
-                store.outbox_update(entry.id, "pending", Some(&e.to_string()), None)?;
+                store.outbox_update(entry.id, OutboxStatus::Pending, Some(&e.to_string()), None)?;
                 pending += 1;
             }
         }

@@ -82,7 +82,7 @@ fn sign_in_review_and_tokens_through_the_use_cases() {
     p.tagline = Some("A learning city by the Lee".into());
     app::save_draft_portrait(&mut client, "ie-cork", p, None).unwrap();
     let sent = app::submit(&mut client, "ie-cork", &url, &city.token, &opts()).unwrap();
-    assert_eq!(sent.status, "sent", "{sent:?}");
+    assert_eq!(sent.status, portraits::store::OutboxStatus::Sent, "{sent:?}");
 
     // Staff review it, through the typed protocol.
     assert_eq!(app::review_list(&url, &city.token, None).unwrap_err().code, ErrorCode::Forbidden);

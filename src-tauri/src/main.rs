@@ -97,7 +97,7 @@ fn read_settings(shared: &Shared) -> Res<Settings> {
 }
 
 fn pending_count(store: &Store) -> app::Result<u32> {
-    Ok(app::outbox(store)?.iter().filter(|e| e.status == "pending").count() as u32)
+    Ok(app::outbox(store)?.iter().filter(|e| e.status == portraits::store::OutboxStatus::Pending).count() as u32)
 }
 
 // ---- catalogue ------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ use crate::sync::{self, SyncError};
 pub struct Submitted {
     pub outbox_id: i64,
     pub idempotency_key: String,
-    /// `sent`, `pending` (offline: sent later) or `failed` (refused by the server).
-    pub status: String,
+    /// Sent, pending (offline: sent later) or failed (refused by the server).
+    pub status: crate::store::OutboxStatus,
     pub submission_id: Option<String>,
     pub error: Option<String>,
 }
@@ -129,7 +129,7 @@ pub fn sync_now(
         }
     } else {
         (sent, failed) = (0, 0);
-        pending = store.outbox()?.iter().filter(|e| e.status == "pending").count() as u32;
+        pending = store.outbox()?.iter().filter(|e| e.status == crate::store::OutboxStatus::Pending).count() as u32;
     }
     Ok(SyncSummary { pull, sent, failed, pending })
 }

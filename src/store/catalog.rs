@@ -30,6 +30,33 @@ impl Change {
 /// Local versions per city: city → (latest version, deleted, [(version, sha256)]).
 pub type VersionIndex = std::collections::HashMap<String, (u32, bool, Vec<(u32, String)>)>;
 
+/// Where a submission in the client's outbox stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Queued: the next sync sends it (offline, or the server did not answer).
+    Pending,
+    /// The server has it (see its submission id).
+    Sent,
+    /// The server refused it (an invalid portrait, a refused photo, a wrong token): resending
+    /// would not help; the reason is in `last_error`.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<OutboxStatus> {
+        [OutboxStatus::Pending, OutboxStatus::Sent, OutboxStatus::Failed].into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 /// A submission waiting in the client's outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct OutboxEntry {
@@ -38,8 +65,7 @@ pub struct OutboxEntry {
     pub idempotency_key: String,
     pub base_version: u32,
     pub portrait: Portrait,
-    /// `pending`, `sent` or `failed`.
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: u32,
     pub last_error: Option<String>,
     pub submission_id: Option<String>,
@@ -455,6 +481,8 @@ impl Store {
             let (id, city_id, key, base, body, status, attempts, last_error, submission_id, created_at, updated_at) =
                 row?;
             let portrait = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("outbox {id}: {e}")))?;
+            let status = OutboxStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("outbox {id}: status {status:?}")))?;
             out.push(OutboxEntry {
                 id,
                 city_id,
@@ -476,14 +504,14 @@ impl Store {
     pub fn outbox_update(
         &mut self,
         id: i64,
-        status: &str,
+        status: OutboxStatus,
         error: Option<&str>,
         submission_id: Option<&str>,
     ) -> Result<()> {
         self.conn.execute(
             "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = ?3,
              submission_id = coalesce(?4, submission_id), updated_at = ?5 WHERE id = ?1",
-            params![id, status, error, submission_id, now_rfc3339()],
+            params![id, status.as_str(), error, submission_id, now_rfc3339()],
         )?;
         Ok(())
     }

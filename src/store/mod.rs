@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{self, City, Country, Portrait, Region};
 
-pub use catalog::{Change, OutboxEntry, QuarantineEntry};
+pub use catalog::{Change, OutboxEntry, OutboxStatus, QuarantineEntry};
 pub use search::{SearchHit, SearchQuery, Segment};
 pub use server::{SubmissionRow, TokenRow};
 
@@ -781,5 +781,27 @@ impl Store {
             .conn
             .query_row("SELECT bytes, mime FROM media WHERE sha256 = ?1", [sha256], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_connection_is_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(&dir.path().join("c.sqlite3")).unwrap();
+        let pragma = |name: &str| -> String {
+            store
+                .conn
+                .query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, rusqlite::types::Value>(0))
+                .map(|v| format!("{v:?}"))
+                .unwrap()
+        };
+        assert_eq!(pragma("journal_mode"), "Text(\"wal\")");
+        assert_eq!(pragma("synchronous"), "Integer(1)", "NORMAL");
+        assert_eq!(pragma("foreign_keys"), "Integer(1)");
+        assert_eq!(pragma("busy_timeout"), format!("Integer({})", BUSY_TIMEOUT.as_millis()));
     }
 }
