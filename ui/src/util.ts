@@ -42,7 +42,8 @@ export function parseYearInput(text: string): number | 'n/a' | null {
   if (t === '' || t.toLowerCase() === 'n/a') return 'n/a';
   if (!/^\d{4}$/.test(t)) return null;
   const y = Number(t);
-  return y >= 1900 && y <= 2100 ? y : null;
+  const [first, last] = RULES.fact_years;
+  return y >= first && y <= last ? y : null;
 }
 
 /** A number as the booklets print it: 21705000 → "21,705,000". */
