@@ -112,11 +112,13 @@ test('editing shows validation errors next to their fields', async () => {
   await page.getByTestId('fact-population-value').fill('lots');
   await page.getByTestId('error-$.facts.population.value').waitFor();
   assert.equal(await page.getByTestId('lead').getAttribute('aria-invalid'), 'true');
-  // The draft is saved on every change, errors and all; submitting is refused.
+  // The draft is saved on every change, errors and all; Submit stays disabled while there are
+  // errors, and each error leads to its field.
   await page.getByText(/Draft saved/).waitFor();
-  await page.getByTestId('submit').click();
-  await page.getByRole('alert').waitFor();
-  assert.match(await page.getByRole('alert').textContent(), /invalid/);
+  assert.equal(await page.getByTestId('submit').isDisabled(), true, 'Submit is disabled while there are errors');
+  const list = page.getByTestId('error-list');
+  await list.getByRole('button', { name: /facts\.population\.value/ }).click();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'fact-population-value');
   await shot(page, 'browser-edit-errors');
   // Fixing them makes the form valid again.
   await page.getByTestId('lead').fill('Cork, a city of learning.');
@@ -225,6 +227,13 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
   await page.getByTestId('lead').fill('Cork, a city of learning by the Lee.');
   await page.getByText(/Draft saved/).waitFor();
   await page.getByTestId('submit').click();
+  // Before sending: what changed against the published version, in words.
+  const summary = page.getByTestId('submit-summary');
+  await summary.waitFor();
+  assert.match(await summary.textContent(), /Lead paragraph: .* → Cork, a city of learning by the Lee\./);
+  await summary.scrollIntoViewIfNeeded();
+  await shot(page, 'browser-submit-summary');
+  await page.getByTestId('confirm-submit').click();
   await page.getByTestId('submit-status').waitFor();
   await page.getByTestId('sync-now').click();
   await page.goto(`${base}/#/settings`);

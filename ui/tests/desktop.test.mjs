@@ -119,6 +119,8 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
 
   // Submit it to the real server: "submitted".
   await s.click('[data-testid=submit]');
+  await s.waitText('[data-testid=submit-summary]', /Lead paragraph: .* → Cork, a learning city of festivals/);
+  await s.click('[data-testid=confirm-submit]');
   await s.waitText('[data-testid=submit-status]', /Submitted: status “submitted”/);
   await s.go('#/submissions');
   await s.waitText('[data-testid=my-submission]', /submitted/);
@@ -283,7 +285,9 @@ test('a server that never answers: Submit queues at once, every screen answers w
     // (rebased onto version 2 when the first test published it on the real server)
     await s.waitText('[data-testid=save-status]', /Draft based on version \d+/);
     assert.equal(await s.js(`return document.querySelector('[data-testid=submit]').disabled;`), false, 'Submit is enabled');
-    times.submit = await answerMs(s, `document.querySelector('[data-testid=submit]').click();`,
+    await s.click('[data-testid=submit]');
+    await s.find('[data-testid=submit-summary]');
+    times.submit = await answerMs(s, `document.querySelector('[data-testid=confirm-submit]').click();`,
       '[data-testid=submit-status]', /Queued — it will be sent when the server answers/);
     assert.ok(times.submit >= 0, 'Submit answered: queued');
     await s.waitText('[data-testid=sync-pending]', /1 pending submission$/);
