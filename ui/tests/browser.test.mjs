@@ -254,3 +254,17 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
   await review.getByRole('status').filter({ hasText: /published as version 2/ }).waitFor();
   assert.deepEqual(page.errors, []);
 });
+
+test('sign-in saves the feed URL as typed, and Enter submits', async () => {
+  const page = await open('#/settings');
+  await page.getByTestId('feed-url').fill('https://gnlc.example.org');
+  await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
+  await page.getByTestId('token').press('Enter');
+  await page.getByTestId('identity').filter({ hasText: 'coordinator of ie-cork' }).waitFor();
+  assert.equal(await page.evaluate(async () => (await window.__fakeHost.getSettings()).feed_url), 'https://gnlc.example.org');
+  // Enter in the feed URL saves it; a bad one is refused next to the field.
+  await page.getByTestId('feed-url').fill('ftp://nowhere');
+  await page.getByTestId('feed-url').press('Enter');
+  await page.getByText(/must start with http/).first().waitFor();
+  assert.deepEqual(page.errors, []);
+});
