@@ -317,22 +317,9 @@ pub fn main() -> i32 {
     }
 }
 
-/// Sync options; the environment can shorten timeouts and retries (tests, slow links):
-/// `PORTRAITS_HTTP_TIMEOUT` (seconds per request), `PORTRAITS_RETRY_ATTEMPTS`,
-/// `PORTRAITS_RETRY_BASE_MS` (first backoff).
+/// Sync options, as the environment tunes them (`sync::Options::with_env`).
 fn sync_options() -> crate::sync::Options {
-    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
-    let mut o = crate::sync::Options::default();
-    if let Some(t) = env("PORTRAITS_HTTP_TIMEOUT") {
-        o.timeout = std::time::Duration::from_secs(t.max(1));
-    }
-    if let Some(a) = env("PORTRAITS_RETRY_ATTEMPTS") {
-        o.retry.attempts = a.clamp(1, 20) as u32;
-    }
-    if let Some(b) = env("PORTRAITS_RETRY_BASE_MS") {
-        o.retry.base = std::time::Duration::from_millis(b);
-    }
-    o
+    crate::sync::Options::default().with_env(std::time::Duration::from_secs(u64::MAX / 2))
 }
 
 fn filter(f: &FilterArgs) -> Result<CityFilter, ApiError> {

@@ -380,22 +380,13 @@ impl IntoResponse for ApiErr {
     }
 }
 
-/// Whether a database error is a lock held elsewhere (SQLITE_BUSY, SQLITE_LOCKED).
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::SqliteFailure(f, _)
-            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
-}
-
 impl From<StoreError> for ApiErr {
     fn from(e: StoreError) -> ApiErr {
         match e {
             StoreError::NotFound(m) => ApiErr::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, m),
             StoreError::Conflict { message, .. } => ApiErr::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
             StoreError::InvalidQuery(m) => ApiErr::invalid(m, vec![]),
-            StoreError::Sqlite(ref s) if is_busy(s) => {
+            ref e if e.is_busy() => {
                 tracing::warn!(error = %e, "database busy");
                 ApiErr::busy()
             }
@@ -836,11 +827,6 @@ fn summary(s: &SubmissionRow) -> SubmissionSummary {
     }
 }
 
-fn today() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
 /// Answers a replayed request (same token, same Idempotency-Key) with what the first one got.
 fn replay(previous: &SubmissionRow, request_sha: &str, city_id: &str) -> ApiResult<Response> {
     if previous.request_sha256 != request_sha || previous.city_id != city_id {
@@ -934,7 +920,7 @@ async fn post_submission(
     // The city block and the publication belong to the publisher.
     portrait.city = city_block;
     portrait.version = latest + 1;
-    portrait.source = model::Source { booklet: None, published: today() };
+    portrait.source = model::Source { booklet: None, published: crate::app::today() };
     let id = format!("sub_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
     let created = crate::store::now_rfc3339();
     let response = SubmissionSummary {
@@ -1222,7 +1208,7 @@ async fn post_decision(
                     });
                 }
                 merged.city = published.city.clone();
-                merged.source = model::Source { booklet: None, published: today() };
+                merged.source = model::Source { booklet: None, published: crate::app::today() };
                 let errs = model::validate_portrait(&merged);
                 if !errs.is_empty() {
                     return Err(ApiErr::invalid("the merged portrait is invalid", errs));

@@ -85,6 +85,25 @@ pub struct Options {
     pub cancel: Arc<AtomicBool>,
 }
 
+impl Options {
+    /// These options as the environment tunes them (tests, slow links):
+    /// `PORTRAITS_HTTP_TIMEOUT` (seconds per request, 1 to `max_timeout`),
+    /// `PORTRAITS_RETRY_ATTEMPTS` (1 to 20), `PORTRAITS_RETRY_BASE_MS` (the first backoff).
+    pub fn with_env(mut self, max_timeout: Duration) -> Options {
+        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+        if let Some(t) = env("PORTRAITS_HTTP_TIMEOUT") {
+            self.timeout = Duration::from_secs(t.clamp(1, max_timeout.as_secs().max(1)));
+        }
+        if let Some(a) = env("PORTRAITS_RETRY_ATTEMPTS") {
+            self.retry.attempts = a.clamp(1, 20) as u32;
+        }
+        if let Some(b) = env("PORTRAITS_RETRY_BASE_MS") {
+            self.retry.base = Duration::from_millis(b);
+        }
+        self
+    }
+}
+
 impl Default for Options {
     fn default() -> Options {
         Options {

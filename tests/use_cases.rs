@@ -150,3 +150,38 @@ fn deleting_a_city_and_pruning_tombstones() {
         .iter()
         .any(|c| matches!(c, portraits::store::Change::Tombstone { city_id, .. } if city_id == "ie-cork")));
 }
+
+/// A server whose list of submissions never ends, or points its next page somewhere else, or
+/// slips in another city's: the client stops, follows nothing odd, and keeps only its city's.
+#[test]
+fn a_hostile_submission_list_ends_and_keeps_to_its_city() {
+    use common::http::{Action, Scripted};
+    let env = Env::new();
+    let summary = |id: String, city: &str| {
+        serde_json::json!({"id": id, "cityId": city, "status": "submitted", "baseVersion": 1, "comments": [],
+            "publishedVersion": null, "createdAt": "2026-11-30T00:00:00Z", "updatedAt": "2026-11-30T00:00:00Z"})
+    };
+    // A new cursor on every page, forever.
+    let endless = Scripted::start(move |_, n| {
+        let page = serde_json::json!({"cityId": "ie-cork", "submissions": [summary(format!("sub_{n}"), "ie-cork"),
+            summary(format!("sub_x{n}"), "fi-espoo")], "next": format!("c{n}")});
+        Action::json(200, page.to_string())
+    });
+    let mut client = app::open(Some(&env.db()), true).unwrap();
+    let (_, token, _) = portraits::protocol::new_token();
+    let (list, live) = app::submissions(&mut client, "ie-cork", Some(&endless.url), Some(&token), &opts()).unwrap();
+    assert!(live);
+    assert_eq!(endless.count(), 200, "cut off after 200 pages");
+    assert_eq!(list.len(), 200);
+    assert!(list.iter().all(|s| s.city_id == "ie-cork"), "another city's submissions are not kept");
+    // A cursor that is not one (a path, a query) is not followed.
+    let odd = Scripted::start(move |_, _| {
+        Action::json(
+            200,
+            serde_json::json!({"submissions": [], "next": "../../v1/submissions?status=accepted"}).to_string(),
+        )
+    });
+    let (list, _) = app::submissions(&mut client, "ie-cork", Some(&odd.url), Some(&token), &opts()).unwrap();
+    assert!(list.is_empty());
+    assert_eq!(odd.count(), 1);
+}

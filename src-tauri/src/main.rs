@@ -539,7 +539,6 @@ fn uptime_ms(state: State<'_, Arc<Shared>>) -> u64 {
 /// bounded, and the shared cancel flag. `PORTRAITS_HTTP_TIMEOUT` (seconds),
 /// `PORTRAITS_RETRY_ATTEMPTS` and `PORTRAITS_RETRY_BASE_MS` tune them, as for the CLI.
 fn sync_options(cancel: Arc<AtomicBool>) -> portraits::sync::Options {
-    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
     let mut o = portraits::sync::Options {
         timeout: SYNC_TIMEOUT,
         deadline: Duration::from_secs(10 * 60),
@@ -547,16 +546,7 @@ fn sync_options(cancel: Arc<AtomicBool>) -> portraits::sync::Options {
         ..Default::default()
     };
     o.retry.attempts = SYNC_ATTEMPTS;
-    if let Some(t) = env("PORTRAITS_HTTP_TIMEOUT") {
-        o.timeout = Duration::from_secs(t.clamp(1, 120));
-    }
-    if let Some(a) = env("PORTRAITS_RETRY_ATTEMPTS") {
-        o.retry.attempts = a.clamp(1, 20) as u32;
-    }
-    if let Some(b) = env("PORTRAITS_RETRY_BASE_MS") {
-        o.retry.base = Duration::from_millis(b);
-    }
-    o
+    o.with_env(Duration::from_secs(120))
 }
 
 fn set_status(app: &AppHandle, shared: &Shared, f: impl FnOnce(&mut SyncStatus)) {

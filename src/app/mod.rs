@@ -49,14 +49,10 @@ pub type Result<T> = std::result::Result<T, ApiError>;
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let code = match &e {
+            e if e.is_busy() => ErrorCode::Busy,
             StoreError::NotFound(_) => ErrorCode::NotFound,
             StoreError::Conflict { .. } => ErrorCode::Conflict,
             StoreError::InvalidQuery(_) => ErrorCode::InvalidInput,
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
-                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
-            {
-                ErrorCode::Busy
-            }
             StoreError::Open { .. } | StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => {
                 ErrorCode::Storage
             }

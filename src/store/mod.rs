@@ -42,6 +42,17 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// A lock held elsewhere (SQLITE_BUSY, SQLITE_LOCKED): worth trying again shortly.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// How long a connection waits for a lock held by another process.
