@@ -24,7 +24,7 @@ step "build the desktop app and the CLI"
 cargo build --locked -p portraits-desktop -p portraits
 
 step "UI in a real browser (Chromium, fake host)"
-(cd ui && node --test tests/browser.test.mjs)
+(cd ui && node --test tests/browser*.test.mjs)
 
 step "the desktop window through WebDriver under Xvfb"
 (cd ui && xvfb-run -a -s "-screen 0 1440x900x24" node --test tests/desktop.test.mjs)
