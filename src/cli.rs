@@ -233,10 +233,14 @@ pub enum DraftCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ReviewCommand {
-    /// Submissions, optionally by status.
+    /// Submissions, optionally by status (repeat --status for several; --open for those
+    /// waiting on a reviewer or the city).
     List {
         #[arg(long, value_enum)]
-        status: Option<SubmissionStatus>,
+        status: Vec<SubmissionStatus>,
+        /// Only open submissions: submitted, in review or sent back for changes.
+        #[arg(long, conflicts_with = "status")]
+        open: bool,
     },
     /// A submission with its per-field diff against the published version.
     Show { id: String },
@@ -957,8 +961,9 @@ fn review(
 ) -> Result<(), ApiError> {
     let (base, token) = ctx.feed_and_token(feed, token_file, "reviewing needs a staff token: pass --token-file")?;
     let (id, decision) = match command {
-        ReviewCommand::List { status } => {
-            let list = app::review_list(&base, &token, status)?;
+        ReviewCommand::List { status, open } => {
+            let status = if open { SubmissionStatus::OPEN.to_vec() } else { status };
+            let list = app::review_list(&base, &token, &status)?;
             return ctx.emit(&serde_json::json!({ "submissions": list, "next": null }), |_| render_list(&list));
         }
         ReviewCommand::Show { id } => return ctx.emit(&app::review_show(&base, &token, &id)?, render_detail),
@@ -1009,13 +1014,16 @@ fn render_list(list: &[SubmissionSummary]) -> String {
         return "no submissions\n".to_string();
     }
     let line = |x: &SubmissionSummary| {
-        format!("{} {} {} base v{} {}\n", x.id, x.city_id, x.status, x.base_version, x.created_at)
+        format!("{} {} {} round {} base v{} {}\n", x.id, x.city_id, x.status, x.round, x.base_version, x.created_at)
     };
     list.iter().map(line).collect()
 }
 
 fn render_summary(v: &SubmissionSummary) -> String {
-    let mut s = format!("{} {} {} (base v{})\n", v.id, v.city_id, v.status, v.base_version);
+    let mut s = format!("{} {} {} (round {}, base v{})\n", v.id, v.city_id, v.status, v.round, v.base_version);
+    if let Some(by) = &v.superseded_by {
+        s.push_str(&format!("replaced by {by}\n"));
+    }
     if let Some(p) = v.published_version {
         s.push_str(&format!("published as version {p}\n"));
     }
@@ -1042,6 +1050,18 @@ fn render_detail(v: &SubmissionDetail) -> String {
     }
     for c in &x.comments {
         s.push_str(&format!("  comment ({}): {}\n", c.field.as_deref().unwrap_or("general"), c.comment));
+    }
+    if let Some(since) = &v.since_last_review {
+        s.push_str(&format!("changes since round {} ({}), the last reviewed:\n", since.round, since.id));
+        for d in &since.diff {
+            s.push_str(&format!("  {}\n", d.field));
+        }
+    }
+    for h in &v.history {
+        s.push_str(&format!("earlier round {}: {} {} {}\n", h.round, h.id, h.status, h.created_at));
+        for c in &h.comments {
+            s.push_str(&format!("  comment ({}): {}\n", c.field.as_deref().unwrap_or("general"), c.comment));
+        }
     }
     s
 }

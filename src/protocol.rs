@@ -237,16 +237,23 @@ pub enum SubmissionStatus {
     ChangesRequested,
     Accepted,
     Rejected,
+    /// Replaced by a newer submission of the same city (the next round): closed, never decided.
+    Superseded,
 }
 
 impl SubmissionStatus {
-    pub const ALL: [SubmissionStatus; 5] = [
+    pub const ALL: [SubmissionStatus; 6] = [
         SubmissionStatus::Submitted,
         SubmissionStatus::InReview,
         SubmissionStatus::ChangesRequested,
         SubmissionStatus::Accepted,
         SubmissionStatus::Rejected,
+        SubmissionStatus::Superseded,
     ];
+
+    /// The statuses of a city's one open submission: a new one replaces it.
+    pub const OPEN: [SubmissionStatus; 3] =
+        [SubmissionStatus::Submitted, SubmissionStatus::InReview, SubmissionStatus::ChangesRequested];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -255,6 +262,7 @@ impl SubmissionStatus {
             SubmissionStatus::ChangesRequested => "changes_requested",
             SubmissionStatus::Accepted => "accepted",
             SubmissionStatus::Rejected => "rejected",
+            SubmissionStatus::Superseded => "superseded",
         }
     }
 
@@ -262,9 +270,14 @@ impl SubmissionStatus {
         SubmissionStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    /// Accepted or rejected: no further decision is possible.
+    /// Accepted, rejected or superseded: no further decision is possible.
     pub fn is_final(self) -> bool {
-        matches!(self, SubmissionStatus::Accepted | SubmissionStatus::Rejected)
+        !self.is_open()
+    }
+
+    /// Submitted, in review or sent back for changes: the city's one open submission.
+    pub fn is_open(self) -> bool {
+        SubmissionStatus::OPEN.contains(&self)
     }
 }
 
@@ -304,6 +317,20 @@ pub struct SubmissionSummary {
     pub published_version: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
+    /// Its round: 1 for a first submission, n + 1 for one that replaced the city's open
+    /// submission of round n.
+    #[serde(default = "first_round")]
+    pub round: u32,
+    /// The open submission it replaced (the previous round), if any.
+    #[serde(default)]
+    pub supersedes: Option<String>,
+    /// The submission that replaced it (status `superseded`), if any.
+    #[serde(default)]
+    pub superseded_by: Option<String>,
+}
+
+fn first_round() -> u32 {
+    1
 }
 
 /// `GET /v1/submissions/{id}` (staff): a submission with its per-field three-way diff against
@@ -320,6 +347,21 @@ pub struct SubmissionDetail {
     /// The fields changed both in the submission and in a version published since its base:
     /// an accept must resolve each.
     pub conflicts: Vec<String>,
+    /// The earlier rounds of this submission, oldest first, each with the reviewer's comments.
+    pub history: Vec<SubmissionSummary>,
+    /// What changed since the last round a reviewer commented on, if there was one.
+    pub since_last_review: Option<SinceReview>,
+}
+
+/// A resubmission's changes against the round a reviewer last commented on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SinceReview {
+    /// That round's id and number.
+    pub id: String,
+    pub round: u32,
+    /// Each field's change from that round (`base`) to this one (`mine`); unchanged fields left out.
+    pub diff: Vec<FieldDiff>,
 }
 
 /// A page of submissions: `GET /v1/submissions` (staff) and `GET /v1/cities/{city}/submissions`

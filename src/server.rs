@@ -36,10 +36,10 @@ use crate::booklet::images;
 use crate::feed;
 use crate::model::{self, merge, FieldError, Portrait};
 use crate::protocol::{
-    ApiError, DecisionRequest, ErrorCode, Identity, MediaStored, SubmissionDetail, SubmissionPage, SubmissionStatus,
-    SubmissionSummary, TokenKind,
+    ApiError, DecisionRequest, ErrorCode, Identity, MediaStored, SinceReview, SubmissionDetail, SubmissionPage,
+    SubmissionStatus, SubmissionSummary, TokenKind,
 };
-use crate::store::{Store, StoreError, SubmissionRow};
+use crate::store::{Inserted, Store, StoreError, SubmissionRow};
 
 /// Largest request body accepted on the JSON endpoints (a portrait is about 6 KB; photos go
 /// through `PUT /v1/cities/{city}/media/{sha256}`, up to `images::MAX_IMAGE_BYTES`).
@@ -824,6 +824,9 @@ fn summary(s: &SubmissionRow) -> SubmissionSummary {
         published_version: s.published_version,
         created_at: s.created_at.clone(),
         updated_at: s.updated_at.clone(),
+        round: s.round,
+        supersedes: s.supersedes.clone(),
+        superseded_by: s.superseded_by.clone(),
     }
 }
 
@@ -932,16 +935,19 @@ async fn post_submission(
         published_version: None,
         created_at: created.clone(),
         updated_at: created,
+        round: 1,
+        supersedes: None,
+        superseded_by: None,
     };
     let quota = state.limits.submissions_per_day;
     let (city, sha) = (city_id.clone(), request_sha.clone());
-    let answer = response.clone();
+    let answer = response;
     let outcome = state
         .db
         .write(move |store| {
             // Checked again under the writer: requests racing with one key make one submission.
             if let Some(previous) = store.submission_by_key(&token_id, &key)? {
-                return Ok(Some(previous));
+                return Ok(Inserted::Replay(Box::new(previous)));
             }
             let (made, oldest) = store.submissions_by_token_since(&token_id, &day_ago())?;
             if made >= quota {
@@ -956,10 +962,12 @@ async fn post_submission(
             Ok(store.insert_submission_once(&id, &city, base_version, &portrait, &token_id, &key, &sha, &answer)?)
         })
         .await?;
-    if let Some(previous) = outcome {
-        return replay(&previous, &request_sha, &city_id);
-    }
-    tracing::info!(submission = %response.id, city = %city_id, base_version, "submission received");
+    let response = match outcome {
+        Inserted::Replay(previous) => return replay(&previous, &request_sha, &city_id),
+        Inserted::New(answer) => answer,
+    };
+    tracing::info!(submission = %response.id, city = %city_id, base_version, round = response.round,
+        supersedes = ?response.supersedes, "submission received");
     Ok((StatusCode::CREATED, Json(response)).into_response())
 }
 
@@ -1045,15 +1053,19 @@ fn decode_cursor(s: &str) -> Option<SubmissionPosition> {
     Some((at.to_string(), id.to_string()))
 }
 
-/// The checked `status`, `limit` and `after` of a list request.
-fn page_params(q: &PageQuery) -> ApiResult<(Option<SubmissionStatus>, usize, Option<SubmissionPosition>)> {
-    let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(SubmissionStatus::parse(s).ok_or_else(|| {
+/// The checked `status` (one or several, comma-separated), `limit` and `after` of a list
+/// request.
+fn page_params(q: &PageQuery) -> ApiResult<(Vec<SubmissionStatus>, usize, Option<SubmissionPosition>)> {
+    let mut status = Vec::new();
+    for s in q.status.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let parsed = SubmissionStatus::parse(s).ok_or_else(|| {
             let all: Vec<&str> = SubmissionStatus::ALL.iter().map(|x| x.as_str()).collect();
-            ApiErr::bad_request(format!("status={s:?}: one of {}", all.join(", ")))
-        })?),
-    };
+            ApiErr::bad_request(format!("status={s:?}: one or more of {}, separated by commas", all.join(", ")))
+        })?;
+        if !status.contains(&parsed) {
+            status.push(parsed);
+        }
+    }
     let limit = match q.limit.as_deref() {
         None => DEFAULT_PAGE,
         Some(s) => s
@@ -1086,7 +1098,7 @@ async fn submissions_page(
                 store.city(c)?;
             }
             let after = after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()));
-            let (rows, next) = store.submissions_page(city.as_deref(), status, after, limit)?;
+            let (rows, next) = store.submissions_page(city.as_deref(), &status, after, limit)?;
             let next = next.map(|(at, id)| encode_cursor(&at, &id));
             Ok((rows.iter().map(summary).collect(), next))
         })
@@ -1139,12 +1151,25 @@ async fn get_submission(
                 s = store.submission(&id)?;
             }
             let (m, published) = review_merge(store, &s)?;
+            let history = store.submission_history(&s.id)?;
+            // The changes since the last round a reviewer commented on: that round as the base
+            // and as "theirs", this one as "mine".
+            let since_last_review = history.iter().rev().find(|h| !h.comments.is_empty()).map(|h| {
+                let diff = merge::three_way(&h.portrait, &h.portrait, &s.portrait);
+                SinceReview {
+                    id: h.id.clone(),
+                    round: h.round,
+                    diff: diff.fields.into_iter().filter(|f| f.state != merge::FieldState::Unchanged).collect(),
+                }
+            });
             Ok(SubmissionDetail {
                 summary: summary(&s),
                 published_now: published.version,
                 conflicts: m.conflicts().map(|c| c.field.clone()).collect(),
                 diff: m.fields,
                 portrait: s.portrait,
+                history: history.iter().map(summary).collect(),
+                since_last_review,
             })
         })
         .await?;

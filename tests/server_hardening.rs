@@ -567,9 +567,12 @@ fn submission_lists_are_paginated_and_review_list_follows_them() {
     }
     // The status filter pages too; bad parameters are 400.
     assert_eq!(
-        get(&staff, "/v1/submissions?status=submitted&limit=5").body["submissions"].as_array().unwrap().len(),
+        get(&staff, "/v1/submissions?status=superseded&limit=5").body["submissions"].as_array().unwrap().len(),
         5
     );
+    // Each new submission replaced the open one: six superseded, one open.
+    let open = get(&staff, "/v1/submissions?status=submitted,in_review,changes_requested");
+    assert_eq!(open.body["submissions"].as_array().unwrap().len(), 1, "{}", open.body);
     for bad in ["limit=0", "limit=501", "limit=x", "after=zz", "after=00", "status=nope"] {
         let a = get(&staff, &format!("/v1/submissions?{bad}"));
         assert_eq!(a.status, 400, "{bad}: {}", a.body);

@@ -162,13 +162,14 @@ fn staff_review_with_a_conflict_needs_a_resolution() {
     }
     let fa = edited(&a, "ie-cork", |p| p["tagline"] = json!("A"));
     a.run(&["draft", "set", "ie-cork", "--from", fa.to_str().unwrap()]).ok();
-    let sa = a.run(&["submit", "ie-cork", "--token-file", cork.to_str().unwrap(), "--json"]).ok().json();
     let fb = edited(&b, "ie-cork", |p| p["tagline"] = json!("B"));
     b.run(&["draft", "set", "ie-cork", "--from", fb.to_str().unwrap()]).ok();
     let sb = b.run(&["submit", "ie-cork", "--token-file", cork.to_str().unwrap(), "--json"]).ok().json();
     let st = staff.to_str().unwrap();
     b.run(&["review", "accept", sb["submission_id"].as_str().unwrap(), "--token-file", st]).ok();
-    // Alice's submission (base 1) now conflicts with version 2 on the tagline.
+    // Alice, not synced since, submits her draft (base 1): it conflicts with version 2 on the
+    // tagline. (Submitted before Bob's was accepted, it would have replaced Bob's open one.)
+    let sa = a.run(&["submit", "ie-cork", "--token-file", cork.to_str().unwrap(), "--json"]).ok().json();
     let ida = sa["submission_id"].as_str().unwrap();
     let r = a.run(&["review", "accept", ida, "--token-file", st]);
     assert_eq!(r.code, 2, "{}", r.stderr);

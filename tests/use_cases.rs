@@ -85,8 +85,8 @@ fn sign_in_review_and_tokens_through_the_use_cases() {
     assert_eq!(sent.status, portraits::store::OutboxStatus::Sent, "{sent:?}");
 
     // Staff review it, through the typed protocol.
-    assert_eq!(app::review_list(&url, &city.token, None).unwrap_err().code, ErrorCode::Forbidden);
-    let inbox = app::review_list(&url, &staff.token, Some(SubmissionStatus::Submitted)).unwrap();
+    assert_eq!(app::review_list(&url, &city.token, &[]).unwrap_err().code, ErrorCode::Forbidden);
+    let inbox = app::review_list(&url, &staff.token, &[SubmissionStatus::Submitted]).unwrap();
     assert_eq!(inbox.len(), 1);
     let id = inbox[0].id.clone();
     let detail = app::review_show(&url, &staff.token, &id).unwrap();

@@ -250,13 +250,13 @@ async fn submissions(state: State<'_, Arc<Shared>>, city_id: String) -> Res<Subm
     .map(|(submissions, live)| Submissions { live, submissions })
 }
 
-/// The review inbox (staff): every submission with `status`, or all.
+/// The review inbox (staff): every submission with one of `statuses`, or all.
 #[tauri::command]
-async fn review_list(state: State<'_, Arc<Shared>>, status: Option<SubmissionStatus>) -> Res<Vec<SubmissionSummary>> {
+async fn review_list(state: State<'_, Arc<Shared>>, statuses: Vec<SubmissionStatus>) -> Res<Vec<SubmissionSummary>> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
         let (feed, token) = feed_and_token(&shared)?;
-        app::review_list(&feed, &token, status)
+        app::review_list(&feed, &token, &statuses)
     })
     .await
 }

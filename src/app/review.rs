@@ -39,15 +39,16 @@ fn request<T: DeserializeOwned>(feed: &str, token: &str, path: &str, body: Optio
     })
 }
 
-/// Every submission (with `status`, if given), oldest first, following the server's pages. A
-/// server that never ends its list is cut off after 10,000 pages.
-pub fn review_list(feed: &str, token: &str, status: Option<SubmissionStatus>) -> Result<Vec<SubmissionSummary>> {
+/// Every submission with one of `statuses` (all when empty), oldest first, following the
+/// server's pages. A server that never ends its list is cut off after 10,000 pages.
+pub fn review_list(feed: &str, token: &str, statuses: &[SubmissionStatus]) -> Result<Vec<SubmissionSummary>> {
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     for _ in 0..10_000 {
         let mut q = vec!["limit=500".to_string()];
-        if let Some(s) = status {
-            q.push(format!("status={s}"));
+        if !statuses.is_empty() {
+            let list: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+            q.push(format!("status={}", list.join(",")));
         }
         if let Some(a) = &after {
             q.push(format!("after={a}"));

@@ -21,7 +21,7 @@ use crate::model::{self, City, Country, Portrait, Region};
 
 pub use catalog::{Change, OutboxEntry, OutboxStatus, QuarantineEntry};
 pub use search::{SearchHit, SearchQuery, Segment};
-pub use server::{SubmissionRow, TokenRow};
+pub use server::{Inserted, SubmissionRow, TokenRow};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

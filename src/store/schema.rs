@@ -280,6 +280,51 @@ CREATE TABLE media_uploads (
 CREATE INDEX media_uploads_token ON media_uploads(token_id, at);
 "#,
         ),
+        // Issue 10, server side. A city has one open submission: a new one replaces it (status
+        // `superseded`, a new final status, so the table is rebuilt for its CHECK) and is its
+        // next round. `round`, `supersedes` and `superseded_by` chain the rounds. Cities that
+        // already have several open submissions keep the newest open; the older ones are
+        // superseded by it.
+        M::up(
+            r#"
+CREATE TABLE submissions_new (
+    id                TEXT PRIMARY KEY,
+    city_id           TEXT NOT NULL REFERENCES cities(id),
+    base_version      INTEGER NOT NULL,
+    body              TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('submitted', 'in_review', 'changes_requested', 'accepted', 'rejected', 'superseded')),
+    token_id          TEXT NOT NULL,
+    idempotency_key   TEXT NOT NULL,
+    request_sha256    TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    comments          TEXT NOT NULL DEFAULT '[]',
+    published_version INTEGER,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    round             INTEGER NOT NULL DEFAULT 1 CHECK (round >= 1),
+    supersedes        TEXT,
+    superseded_by     TEXT,
+    UNIQUE (token_id, idempotency_key)
+) STRICT;
+INSERT INTO submissions_new(id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
+                            response, comments, published_version, created_at, updated_at)
+    SELECT id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
+           response, comments, published_version, created_at, updated_at FROM submissions;
+DROP TABLE submissions;
+ALTER TABLE submissions_new RENAME TO submissions;
+CREATE INDEX submissions_city ON submissions(city_id, created_at);
+CREATE INDEX submissions_status ON submissions(status, created_at);
+CREATE INDEX submissions_token ON submissions(token_id, created_at);
+UPDATE submissions AS s SET status = 'superseded', superseded_by = (
+        SELECT n.id FROM submissions n
+        WHERE n.city_id = s.city_id AND n.status IN ('submitted', 'in_review', 'changes_requested')
+        ORDER BY n.created_at DESC, n.id DESC LIMIT 1)
+    WHERE s.status IN ('submitted', 'in_review', 'changes_requested')
+      AND s.id <> (SELECT n.id FROM submissions n
+                   WHERE n.city_id = s.city_id AND n.status IN ('submitted', 'in_review', 'changes_requested')
+                   ORDER BY n.created_at DESC, n.id DESC LIMIT 1);
+"#,
+        ),
     ])
 }
 
@@ -340,5 +385,64 @@ mod tests {
             .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'media_uploads'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(tables, 1);
+    }
+
+    /// Migration 6 (server): a city keeps one open submission, its newest; older open ones are
+    /// superseded by it; decided ones and other cities are untouched; `superseded` is allowed.
+    #[test]
+    fn server_migration_6_keeps_one_open_submission_per_city() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 5).unwrap();
+        for (id, name) in [("ie-cork", "Cork"), ("ie-limerick", "Limerick")] {
+            conn.execute(
+                "INSERT INTO cities(id, name, country_code, country_name, region, latest_version)
+                 VALUES (?1, ?2, 'IE', 'Ireland', 'Europe and North America', 1)",
+                [id, name],
+            )
+            .unwrap();
+        }
+        let insert = |conn: &Connection, id: &str, city: &str, status: &str, at: &str| {
+            conn.execute(
+                "INSERT INTO submissions(id, city_id, base_version, body, status, token_id, idempotency_key,
+                 request_sha256, response, created_at, updated_at)
+                 VALUES (?1, ?2, 1, '{}', ?3, 'tok', ?1, 'sha', '{}', ?4, ?4)",
+                [id, city, status, at],
+            )
+            .unwrap();
+        };
+        insert(&conn, "a", "ie-cork", "accepted", "t1");
+        insert(&conn, "b", "ie-cork", "submitted", "t2");
+        insert(&conn, "c", "ie-cork", "changes_requested", "t3");
+        insert(&conn, "d", "ie-cork", "in_review", "t4");
+        insert(&conn, "e", "ie-limerick", "submitted", "t2");
+        migrations().to_latest(&mut conn).unwrap();
+        let rows: Vec<(String, String, Option<String>, i64)> = conn
+            .prepare("SELECT id, status, superseded_by, round FROM submissions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let row =
+            |id: &str, status: &str, by: Option<&str>| (id.to_string(), status.to_string(), by.map(String::from), 1);
+        assert_eq!(
+            rows,
+            [
+                row("a", "accepted", None),
+                row("b", "superseded", Some("d")),
+                row("c", "superseded", Some("d")),
+                row("d", "in_review", None),
+                row("e", "submitted", None),
+            ]
+        );
+        let open: i64 = conn
+            .query_row(
+                "SELECT max(n) FROM (SELECT count(*) AS n FROM submissions
+                 WHERE status IN ('submitted', 'in_review', 'changes_requested') GROUP BY city_id)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(open, 1);
     }
 }

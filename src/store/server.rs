@@ -35,6 +35,21 @@ pub struct SubmissionRow {
     pub published_version: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
+    /// 1, or the round of the open submission it replaced plus one.
+    pub round: u32,
+    /// The open submission it replaced.
+    pub supersedes: Option<String>,
+    /// The submission that replaced it.
+    pub superseded_by: Option<String>,
+}
+
+/// What [`Store::insert_submission_once`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted {
+    /// Stored: the answer, with its round and the submission it replaced.
+    New(SubmissionSummary),
+    /// The token already sent this key: the earlier submission.
+    Replay(Box<SubmissionRow>),
 }
 
 /// A position in a list of submissions: the `(created_at, id)` of the row it follows.
@@ -55,6 +70,9 @@ struct RawSubmission {
     published_version: Option<u32>,
     created_at: String,
     updated_at: String,
+    round: u32,
+    supersedes: Option<String>,
+    superseded_by: Option<String>,
 }
 
 fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSubmission> {
@@ -72,6 +90,9 @@ fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSubmission>
         published_version: r.get("published_version")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
+        round: r.get("round")?,
+        supersedes: r.get("supersedes")?,
+        superseded_by: r.get("superseded_by")?,
     })
 }
 
@@ -93,6 +114,9 @@ fn finish(raw: RawSubmission) -> Result<SubmissionRow> {
         published_version: raw.published_version,
         created_at: raw.created_at,
         updated_at: raw.updated_at,
+        round: raw.round,
+        supersedes: raw.supersedes,
+        superseded_by: raw.superseded_by,
     })
 }
 
@@ -181,9 +205,25 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("no submission with id {id:?}")))
     }
 
-    /// Submissions of a city, or with a status, newest last.
-    pub fn submissions(&self, city_id: Option<&str>, status: Option<SubmissionStatus>) -> Result<Vec<SubmissionRow>> {
-        Ok(self.submissions_page(city_id, status, None, usize::MAX / 2)?.0)
+    /// Submissions of a city, or with one of `statuses` (any when empty), newest last.
+    pub fn submissions(&self, city_id: Option<&str>, statuses: &[SubmissionStatus]) -> Result<Vec<SubmissionRow>> {
+        Ok(self.submissions_page(city_id, statuses, None, usize::MAX / 2)?.0)
+    }
+
+    /// The earlier rounds of a submission, oldest first (following `supersedes`).
+    pub fn submission_history(&self, id: &str) -> Result<Vec<SubmissionRow>> {
+        let mut out = Vec::new();
+        let mut next = self.submission(id)?.supersedes;
+        while let Some(prev) = next {
+            if out.len() >= 1000 || out.iter().any(|s: &SubmissionRow| s.id == prev) {
+                return Err(StoreError::Corrupt(format!("submission {id}: its rounds loop or never end")));
+            }
+            let row = self.submission(&prev)?;
+            next = row.supersedes.clone();
+            out.push(row);
+        }
+        out.reverse();
+        Ok(out)
     }
 
     /// One page of [`Store::submissions`]: at most `limit` rows after the position `after`
@@ -192,18 +232,22 @@ impl Store {
     pub fn submissions_page(
         &self,
         city_id: Option<&str>,
-        status: Option<SubmissionStatus>,
+        statuses: &[SubmissionStatus],
         after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<(Vec<SubmissionRow>, Option<SubmissionPosition>)> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT * FROM submissions WHERE (?1 IS NULL OR city_id = ?1) AND (?2 IS NULL OR status = ?2)
+            "SELECT * FROM submissions WHERE (?1 IS NULL OR city_id = ?1)
+             AND (?2 IS NULL OR status IN (SELECT value FROM json_each(?2)))
              AND (?3 IS NULL OR (created_at, id) > (?3, ?4)) ORDER BY created_at, id LIMIT ?5",
         )?;
         let (after_at, after_id) = after.unzip();
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        let status = status.map(SubmissionStatus::as_str);
-        let rows = stmt.query_map(params![city_id, status, after_at, after_id, fetch], submission_from_row)?;
+        let statuses = (!statuses.is_empty())
+            .then(|| serde_json::to_string(statuses))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows = stmt.query_map(params![city_id, statuses, after_at, after_id, fetch], submission_from_row)?;
         let mut out = Vec::new();
         for r in rows {
             out.push(finish(r?)?);
@@ -256,7 +300,9 @@ impl Store {
 
     /// Stores a new submission unless the token already sent one with this idempotency key:
     /// the check and the insert are one write transaction, so two requests racing with the
-    /// same key make one submission. Returns the earlier submission when there was one.
+    /// same key make one submission. The city's open submission, if any, is superseded by the
+    /// new one, which becomes its next round (in the same transaction: a city never has two
+    /// open submissions). `answer` is the answer to give, completed here with the round.
     #[allow(clippy::too_many_arguments)]
     pub fn insert_submission_once(
         &mut self,
@@ -267,10 +313,9 @@ impl Store {
         token_id: &str,
         key: &str,
         request_sha256: &str,
-        response: &SubmissionSummary,
-    ) -> Result<Option<SubmissionRow>> {
+        answer: &SubmissionSummary,
+    ) -> Result<Inserted> {
         let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let response = serde_json::to_string(response).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let previous = tx
             .query_row(
@@ -280,16 +325,34 @@ impl Store {
             )
             .optional()?;
         if let Some(previous) = previous {
-            return finish(previous).map(Some);
+            return Ok(Inserted::Replay(Box::new(finish(previous)?)));
         }
+        let open: Option<(String, u32)> = tx
+            .query_row(
+                "SELECT id, round FROM submissions WHERE city_id = ?1
+                 AND status IN ('submitted', 'in_review', 'changes_requested') ORDER BY created_at DESC, id DESC LIMIT 1",
+                [city_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
         let now = now_rfc3339();
+        let mut answer = answer.clone();
+        answer.round = open.as_ref().map_or(1, |(_, round)| round + 1);
+        answer.supersedes = open.as_ref().map(|(id, _)| id.clone());
+        let response = serde_json::to_string(&answer).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        tx.execute(
+            "UPDATE submissions SET status = 'superseded', superseded_by = ?2, updated_at = ?3
+             WHERE city_id = ?1 AND status IN ('submitted', 'in_review', 'changes_requested')",
+            params![city_id, id, now],
+        )?;
         tx.execute(
             "INSERT INTO submissions(id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
-             response, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'submitted', ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![id, city_id, base_version, body, token_id, key, request_sha256, response, now],
+             response, created_at, updated_at, round, supersedes)
+             VALUES (?1, ?2, ?3, ?4, 'submitted', ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+            params![id, city_id, base_version, body, token_id, key, request_sha256, response, now, answer.round, answer.supersedes],
         )?;
         tx.commit()?;
-        Ok(None)
+        Ok(Inserted::New(answer))
     }
 
     pub fn set_submission_status(&mut self, id: &str, status: SubmissionStatus) -> Result<()> {
@@ -315,11 +378,20 @@ impl Store {
             .query_row("SELECT status FROM submissions WHERE id = ?1", [id], |r| r.get(0))
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("no submission with id {id:?}")))?;
-        if SubmissionStatus::parse(&current).is_some_and(SubmissionStatus::is_final) {
-            return Err(StoreError::Conflict {
-                origin: format!("submission {id}"),
-                message: format!("it was already {current}; a decision is final"),
-            });
+        match SubmissionStatus::parse(&current) {
+            Some(SubmissionStatus::Superseded) => {
+                return Err(StoreError::Conflict {
+                    origin: format!("submission {id}"),
+                    message: "the city has sent a newer version since: review that one".into(),
+                })
+            }
+            Some(s) if s.is_final() => {
+                return Err(StoreError::Conflict {
+                    origin: format!("submission {id}"),
+                    message: format!("it was already {current}; a decision is final"),
+                })
+            }
+            _ => {}
         }
         let version = match publish {
             Some(p) => Some(publish_tx(&tx, p)?.0),

@@ -201,9 +201,24 @@ export class FakeHost implements Host {
     if (this.settings.identity?.kind !== 'staff') fail('forbidden', 'this needs a staff token');
   }
 
-  async reviewList(status: SubmissionStatus | null) {
+  async reviewList(statuses: SubmissionStatus[]) {
     this.staff();
-    return this.subs.filter((s) => !status || s.status === status).map((s) => this.summary(s));
+    return this.subs.filter((s) => statuses.length === 0 || statuses.includes(s.status)).map((s) => this.summary(s));
+  }
+
+  /** The per-field diff of three portraits, as the server's three-way merge reports it. */
+  private diff(base: Portrait, published: Portrait, mine: Portrait): SubmissionDetail['diff'] {
+    const fields: [string, (p: Portrait) => unknown][] = [
+      ['tagline', (p) => p.tagline], ['lead', (p) => p.lead], ['facts.population', (p) => p.facts.population],
+      ['vision', (p) => p.vision], ['challenges', (p) => p.challenges], ['plan', (p) => p.plan],
+      ['quote', (p) => p.quote], ['contacts', (p) => p.contacts],
+    ];
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    return fields.map(([field, get]) => {
+      const [b, t, m] = [get(base), get(published), get(mine)];
+      const state = same(b, m) ? (same(b, t) ? 'unchanged' : 'theirs') : same(b, t) ? 'mine' : same(t, m) ? 'both' : 'conflict';
+      return { field, state, base: b, theirs: t, mine: m, merged: state === 'theirs' ? t : m } as SubmissionDetail['diff'][number];
+    });
   }
 
   async reviewShow(id: string): Promise<SubmissionDetail> {
@@ -212,27 +227,30 @@ export class FakeHost implements Host {
     if (s.status === 'submitted') s.status = 'in_review';
     const published = this.latest(s.cityId);
     const base = (this.versions.get(s.cityId) ?? []).find((p) => p.version === s.baseVersion) ?? published;
-    const fields: [string, (p: Portrait) => unknown][] = [
-      ['tagline', (p) => p.tagline], ['lead', (p) => p.lead], ['facts.population', (p) => p.facts.population],
-      ['vision', (p) => p.vision], ['challenges', (p) => p.challenges], ['plan', (p) => p.plan],
-      ['quote', (p) => p.quote], ['contacts', (p) => p.contacts],
-    ];
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    const diff = fields.map(([field, get]) => {
-      const [b, t, m] = [get(base), get(published), get(s.portrait)];
-      const state = same(b, m) ? (same(b, t) ? 'unchanged' : 'theirs') : same(b, t) ? 'mine' : same(t, m) ? 'both' : 'conflict';
-      return { field, state, base: b, theirs: t, mine: m, merged: state === 'theirs' ? t : m } as SubmissionDetail['diff'][number];
-    });
+    const diff = this.diff(base, published, s.portrait);
+    const history: (SubmissionSummary & { portrait: Portrait })[] = [];
+    for (let prev = s.supersedes; prev; ) {
+      const h = this.subs.find((x) => x.id === prev);
+      if (!h) break;
+      history.unshift(h);
+      prev = h.supersedes;
+    }
+    const reviewed = [...history].reverse().find((h) => h.comments.length > 0);
+    const sinceLastReview = reviewed
+      ? { id: reviewed.id, round: reviewed.round, diff: this.diff(reviewed.portrait, reviewed.portrait, s.portrait).filter((d) => d.state !== 'unchanged') }
+      : null;
     return {
       ...this.summary(s), publishedNow: published.version, portrait: structuredClone(s.portrait), diff,
       conflicts: diff.filter((d) => d.state === 'conflict').map((d) => d.field),
+      history: history.map((h) => this.summary(h)), sinceLastReview,
     };
   }
 
   async reviewDecide(id: string, d: DecisionRequest) {
     this.staff();
     const s = this.subs.find((x) => x.id === id) ?? fail('not_found', `no submission with id "${id}"`);
-    if (s.status === 'accepted' || s.status === 'rejected') fail('conflict', `it was already ${s.status}; a decision is final`);
+    if (s.status === 'superseded') fail('conflict', `submission ${id}: the city has sent a newer version since: review that one`);
+    if (s.status === 'accepted' || s.status === 'rejected') fail('conflict', `submission ${id}: it was already ${s.status}; a decision is final`);
     const comments = [
       ...(d.comment?.trim() ? [{ field: null, comment: d.comment }] : []),
       ...d.comments.filter((c) => c.comment.trim()).map((c) => ({ field: c.field, comment: c.comment })),
@@ -299,9 +317,18 @@ export class FakeHost implements Host {
         e.status = 'sent';
         e.attempts += 1;
         e.submission_id = `sub_fake${e.id}`;
+        // Like the server: the city's open submission is replaced, and this is its next round.
+        const open = this.subs.filter((x) => x.cityId === e.city_id && ['submitted', 'in_review', 'changes_requested'].includes(x.status)).pop();
+        for (const x of this.subs) {
+          if (x.cityId === e.city_id && ['submitted', 'in_review', 'changes_requested'].includes(x.status)) {
+            x.status = 'superseded';
+            x.supersededBy = e.submission_id;
+          }
+        }
         this.subs.push({
           id: e.submission_id, cityId: e.city_id, status: 'submitted', baseVersion: e.base_version, comments: [],
           publishedVersion: null, createdAt: e.created_at, updatedAt: e.created_at, portrait: structuredClone(e.portrait),
+          round: open ? open.round + 1 : 1, supersedes: open?.id ?? null, supersededBy: null,
         });
       }
     }

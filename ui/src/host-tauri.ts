@@ -30,7 +30,7 @@ export class TauriHost implements Host {
   outbox() { return invoke<OutboxEntry[]>('outbox'); }
   heldBack() { return invoke<QuarantineEntry[]>('held_back'); }
   submissions(cityId: string) { return invoke<CitySubmissions>('submissions', { cityId }); }
-  reviewList(status: SubmissionStatus | null) { return invoke<SubmissionSummary[]>('review_list', { status }); }
+  reviewList(statuses: SubmissionStatus[]) { return invoke<SubmissionSummary[]>('review_list', { statuses }); }
   reviewShow(id: string) { return invoke<SubmissionDetail>('review_show', { id }); }
   reviewDecide(id: string, decision: DecisionRequest) { return invoke<SubmissionSummary>('review_decide', { id, decision }); }
   booklets() { return invoke<BookletDef[]>('booklets'); }

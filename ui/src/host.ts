@@ -74,8 +74,8 @@ export interface Host {
   /** Remote updates the sync holds back (refused, a photo missing, behind a gap), with why. */
   heldBack(): Promise<QuarantineEntry[]>;
   submissions(cityId: string): Promise<CitySubmissions>;
-  /** Staff: the review inbox, with a status or all. */
-  reviewList(status: SubmissionStatus | null): Promise<SubmissionSummary[]>;
+  /** Staff: the review inbox: submissions with one of `statuses`, or all when empty. */
+  reviewList(statuses: SubmissionStatus[]): Promise<SubmissionSummary[]>;
   /** Staff: one submission with its per-field diff (opening it marks it in review). */
   reviewShow(id: string): Promise<SubmissionDetail>;
   /** Staff: a decision; accept publishes. */

@@ -2,7 +2,9 @@
 import type { Comment } from "./Comment";
 import type { FieldDiff } from "./FieldDiff";
 import type { Portrait } from "./Portrait";
+import type { SinceReview } from "./SinceReview";
 import type { SubmissionStatus } from "./SubmissionStatus";
+import type { SubmissionSummary } from "./SubmissionSummary";
 
 /**
  * `GET /v1/submissions/{id}` (staff): a submission with its per-field three-way diff against
@@ -17,8 +19,29 @@ publishedNow: number, portrait: Portrait, diff: Array<FieldDiff>,
  * The fields changed both in the submission and in a version published since its base:
  * an accept must resolve each.
  */
-conflicts: Array<string>, id: string, cityId: string, status: SubmissionStatus, baseVersion: number, comments: Array<Comment>, 
+conflicts: Array<string>, 
+/**
+ * The earlier rounds of this submission, oldest first, each with the reviewer's comments.
+ */
+history: Array<SubmissionSummary>, 
+/**
+ * What changed since the last round a reviewer commented on, if there was one.
+ */
+sinceLastReview: SinceReview | null, id: string, cityId: string, status: SubmissionStatus, baseVersion: number, comments: Array<Comment>, 
 /**
  * The version it was published as, once accepted.
  */
-publishedVersion: number | null, createdAt: string, updatedAt: string, };
+publishedVersion: number | null, createdAt: string, updatedAt: string, 
+/**
+ * Its round: 1 for a first submission, n + 1 for one that replaced the city's open
+ * submission of round n.
+ */
+round: number, 
+/**
+ * The open submission it replaced (the previous round), if any.
+ */
+supersedes: string | null, 
+/**
+ * The submission that replaced it (status `superseded`), if any.
+ */
+supersededBy: string | null, };

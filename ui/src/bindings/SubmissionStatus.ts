@@ -5,4 +5,4 @@
  * three decisions; `changes_requested` may be decided again, `accepted` and `rejected` are
  * final.
  */
-export type SubmissionStatus = "submitted" | "in_review" | "changes_requested" | "accepted" | "rejected";
+export type SubmissionStatus = "submitted" | "in_review" | "changes_requested" | "accepted" | "rejected" | "superseded";

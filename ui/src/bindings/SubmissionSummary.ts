@@ -9,4 +9,17 @@ export type SubmissionSummary = { id: string, cityId: string, status: Submission
 /**
  * The version it was published as, once accepted.
  */
-publishedVersion: number | null, createdAt: string, updatedAt: string, };
+publishedVersion: number | null, createdAt: string, updatedAt: string, 
+/**
+ * Its round: 1 for a first submission, n + 1 for one that replaced the city's open
+ * submission of round n.
+ */
+round: number, 
+/**
+ * The open submission it replaced (the previous round), if any.
+ */
+supersedes: string | null, 
+/**
+ * The submission that replaced it (status `superseded`), if any.
+ */
+supersededBy: string | null, };
