@@ -299,8 +299,17 @@ pub enum BookletCommand {
     List,
     /// Show a booklet definition.
     Show { id: String },
-    /// Create or replace a booklet from a TOML definition.
-    Create { file: PathBuf },
+    /// Create a booklet from a TOML definition (an existing id is refused unless --replace).
+    Create {
+        file: PathBuf,
+        /// Replace the booklet with this id if there is one (never one that comes with the app).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Copy a booklet under a new id (`ID-copy`) to change it.
+    Duplicate { id: String },
+    /// Delete a booklet (not one that comes with the app).
+    Delete { id: String },
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -685,9 +694,16 @@ fn booklet(ctx: &Ctx, command: BookletCommand) -> Result<(), ApiError> {
             }
             s
         }),
-        BookletCommand::Create { file } => ctx.emit(&app::create_booklet(&mut store, &file)?, |b| {
+        BookletCommand::Create { file, replace } => ctx.emit(&app::create_booklet(&mut store, &file, replace)?, |b| {
             format!("stored booklet {} with {} cities\n", b.id, b.cities.len())
         }),
+        BookletCommand::Duplicate { id } => ctx.emit(&app::duplicate_booklet(&mut store, &id)?, |b| {
+            format!("copied {id} to {} (\"{}\")\n", b.def.id, b.def.title)
+        }),
+        BookletCommand::Delete { id } => {
+            app::delete_booklet(&mut store, &id)?;
+            ctx.emit(&serde_json::json!({ "deleted": id }), |_| format!("deleted booklet {id}\n"))
+        }
     }
 }
 

@@ -385,6 +385,7 @@ impl From<StoreError> for ApiErr {
         match e {
             StoreError::NotFound(m) => ApiErr::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, m),
             StoreError::Conflict { message, .. } => ApiErr::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
+            e @ StoreError::Exists(_) => ApiErr::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string()),
             StoreError::InvalidQuery(m) => ApiErr::invalid(m, vec![]),
             ref e if e.is_busy() => {
                 tracing::warn!(error = %e, "database busy");

@@ -34,6 +34,7 @@ fn export_all(dir: &Path) {
         app::PortraitView,
         app::ValidationReport,
         app::PdfExport,
+        app::BookletInfo,
         app::Submitted,
         app::SavedDraft,
         app::SyncSummary,

@@ -286,13 +286,24 @@ async fn review_decide(state: State<'_, Arc<Shared>>, id: String, decision: Deci
 // ---- booklets -------------------------------------------------------------------------------
 
 #[tauri::command]
-async fn booklets(state: State<'_, Arc<Shared>>) -> Res<Vec<BookletDef>> {
-    db(&state, |s| app::booklets(s)).await
+async fn booklets(state: State<'_, Arc<Shared>>) -> Res<Vec<app::BookletInfo>> {
+    db(&state, |s| app::booklet_list(s)).await
+}
+
+/// Saves a booklet: `new` ones never replace another (a taken id is `conflict`).
+#[tauri::command]
+async fn save_booklet(state: State<'_, Arc<Shared>>, booklet: BookletDef, new: bool) -> Res<BookletDef> {
+    db(&state, move |s| app::save_booklet(s, &booklet, new)).await
 }
 
 #[tauri::command]
-async fn save_booklet(state: State<'_, Arc<Shared>>, booklet: BookletDef) -> Res<BookletDef> {
-    db(&state, move |s| app::save_booklet(s, &booklet)).await
+async fn duplicate_booklet(state: State<'_, Arc<Shared>>, id: String) -> Res<app::BookletInfo> {
+    db(&state, move |s| app::duplicate_booklet(s, &id)).await
+}
+
+#[tauri::command]
+async fn delete_booklet(state: State<'_, Arc<Shared>>, id: String) -> Res<()> {
+    db(&state, move |s| app::delete_booklet(s, &id)).await
 }
 
 #[derive(Serialize)]
@@ -745,6 +756,8 @@ fn main() {
             review_decide,
             booklets,
             save_booklet,
+            duplicate_booklet,
+            delete_booklet,
             preview_booklet,
             export_booklet,
             open_export,

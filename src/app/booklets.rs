@@ -30,8 +30,84 @@ pub fn booklets(store: &Store) -> Result<Vec<BookletDef>> {
         .collect()
 }
 
-/// Creates or replaces a booklet from a TOML definition file.
-pub fn create_booklet(store: &mut Store, file: &Path) -> Result<BookletDef> {
+/// A booklet as the desktop lists it: its definition, and whether it came with the app (then it
+/// can be duplicated, not changed or deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct BookletInfo {
+    pub def: BookletDef,
+    pub bundled: bool,
+}
+
+/// The ids of the booklets that come with the app.
+fn bundled_ids() -> &'static std::collections::BTreeSet<String> {
+    static IDS: std::sync::OnceLock<std::collections::BTreeSet<String>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| crate::bundled::booklets().unwrap_or_default().into_iter().map(|d| d.id).collect())
+}
+
+/// Whether a booklet id is one of the app's own.
+pub fn is_bundled_booklet(id: &str) -> bool {
+    bundled_ids().contains(id)
+}
+
+pub fn booklet_list(store: &Store) -> Result<Vec<BookletInfo>> {
+    Ok(booklets(store)?.into_iter().map(|def| BookletInfo { bundled: is_bundled_booklet(&def.id), def }).collect())
+}
+
+/// `wanted`, or `wanted-2`, `wanted-3`… : the first id no booklet has.
+fn free_id(store: &Store, wanted: &str) -> Result<String> {
+    if !store.has_booklet(wanted)? {
+        return Ok(wanted.to_string());
+    }
+    for n in 2..10_000 {
+        let id = format!("{wanted}-{n}");
+        if !store.has_booklet(&id)? {
+            return Ok(id);
+        }
+    }
+    Err(ApiError::new(ErrorCode::Conflict, format!("no free booklet id like {wanted:?}")))
+}
+
+fn entries(def: &BookletDef) -> Vec<(String, u32)> {
+    def.cities.iter().map(|e| (e.city.clone(), e.version)).collect()
+}
+
+/// The error for a booklet whose pinned versions do not exist, or for a taken id.
+fn put_error(e: StoreError, def: &BookletDef, origin: Option<&Path>) -> ApiError {
+    let at = |m: String| match origin {
+        Some(f) => format!("{}: {m}", f.display()),
+        None => m,
+    };
+    match e {
+        StoreError::Conflict { message, .. } => {
+            ApiError::invalid(at(message.clone()), vec![FieldError::new("$.cities", message)])
+        }
+        StoreError::Exists(_) => ApiError {
+            fields: vec![FieldError::new("$.id", "another booklet has this id")],
+            ..ApiError::new(
+                ErrorCode::Conflict,
+                at(format!(
+                    "a booklet with the id {:?} exists already: choose another id (or title), or open that booklet to change it",
+                    def.id
+                )),
+            )
+        },
+        other => other.into(),
+    }
+}
+
+fn refuse_bundled(id: &str, what: &str) -> Result<()> {
+    if is_bundled_booklet(id) {
+        return Err(ApiError::invalid(
+            format!("the booklet {id:?} comes with the app and cannot be {what}: duplicate it and change the copy"),
+            vec![FieldError::new("$.id", format!("comes with the app: cannot be {what}"))],
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a booklet from a TOML definition file; an existing id is refused unless `replace`
+/// (and the app's own booklets are never replaced).
+pub fn create_booklet(store: &mut Store, file: &Path, replace: bool) -> Result<BookletDef> {
     let bytes = read_capped(file, 1024 * 1024)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| ApiError::invalid(format!("{}: not UTF-8 text", file.display()), vec![]))?;
@@ -39,31 +115,57 @@ pub fn create_booklet(store: &mut Store, file: &Path) -> Result<BookletDef> {
         let first = errs.first().map(|e| e.to_string()).unwrap_or_default();
         ApiError::invalid(format!("{}: {first}", file.display()), errs)
     })?;
-    let entries: Vec<(String, u32)> = def.cities.iter().map(|e| (e.city.clone(), e.version)).collect();
-    store.put_booklet(&def.id, def.template.as_str(), &def.front_matter_json(), &entries).map_err(|e| match e {
-        StoreError::Conflict { message, .. } => ApiError::invalid(
-            format!("{}: {message}", file.display()),
-            vec![FieldError::new("$.cities", message.clone())],
-        ),
-        other => other.into(),
+    let front = def.front_matter_json();
+    let stored = if replace && store.has_booklet(&def.id)? {
+        refuse_bundled(&def.id, "replaced")?;
+        store.replace_booklet(&def.id, def.template.as_str(), &front, &entries(&def))
+    } else {
+        store.insert_booklet(&def.id, def.template.as_str(), &front, &entries(&def))
+    };
+    stored.map_err(|e| match put_error(e, &def, Some(file)) {
+        a if a.code == ErrorCode::Conflict => ApiError { message: format!("{} (or pass --replace)", a.message), ..a },
+        a => a,
     })?;
     Ok(def)
 }
 
-/// Stores a booklet edited in the desktop (front matter, order, pinned versions).
-pub fn save_booklet(store: &mut Store, def: &BookletDef) -> Result<BookletDef> {
+/// Stores a booklet edited in the desktop (front matter, order, pinned versions). A `new` one
+/// gets an id from its title when it has none (`-2`, `-3`… when taken) and is refused
+/// (`conflict`, at `$.id`) when its id is taken: it never replaces another booklet. Otherwise
+/// the booklet must exist and not be one of the app's own.
+pub fn save_booklet(store: &mut Store, def: &BookletDef, new: bool) -> Result<BookletDef> {
+    let mut def = def.clone();
+    if new && def.id.trim().is_empty() {
+        def.id = free_id(store, &BookletDef::id_from_title(&def.title))?;
+    }
     let errs = def.validate();
     if !errs.is_empty() {
         return Err(ApiError::invalid(format!("the booklet is invalid: {}", errs[0]), errs));
     }
-    let entries: Vec<(String, u32)> = def.cities.iter().map(|e| (e.city.clone(), e.version)).collect();
-    store.put_booklet(&def.id, def.template.as_str(), &def.front_matter_json(), &entries).map_err(|e| match e {
-        StoreError::Conflict { message, .. } => {
-            ApiError::invalid(message.clone(), vec![FieldError::new("$.cities", message)])
-        }
-        other => other.into(),
-    })?;
+    let front = def.front_matter_json();
+    let stored = if new {
+        store.insert_booklet(&def.id, def.template.as_str(), &front, &entries(&def))
+    } else {
+        refuse_bundled(&def.id, "changed")?;
+        store.replace_booklet(&def.id, def.template.as_str(), &front, &entries(&def))
+    };
+    stored.map_err(|e| put_error(e, &def, None))?;
     booklet(store, &def.id)
+}
+
+/// A copy of a booklet under a new id (`<id>-copy`, `-copy-2`…) and the title "… (copy)".
+pub fn duplicate_booklet(store: &mut Store, id: &str) -> Result<BookletInfo> {
+    let mut def = booklet(store, id)?;
+    def.id = free_id(store, &format!("{}-copy", id.trim_end_matches("-copy")))?;
+    def.title = format!("{} (copy)", def.title.trim_end_matches(" (copy)"));
+    let def = save_booklet(store, &def, true)?;
+    Ok(BookletInfo { def, bundled: false })
+}
+
+/// Deletes a booklet (not one of the app's own).
+pub fn delete_booklet(store: &mut Store, id: &str) -> Result<()> {
+    refuse_bundled(id, "deleted")?;
+    Ok(store.delete_booklet(id)?)
 }
 
 /// Which booklet to export.

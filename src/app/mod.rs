@@ -51,7 +51,7 @@ impl From<StoreError> for ApiError {
         let code = match &e {
             e if e.is_busy() => ErrorCode::Busy,
             StoreError::NotFound(_) => ErrorCode::NotFound,
-            StoreError::Conflict { .. } => ErrorCode::Conflict,
+            StoreError::Conflict { .. } | StoreError::Exists(_) => ErrorCode::Conflict,
             StoreError::InvalidQuery(_) => ErrorCode::InvalidInput,
             StoreError::Open { .. } | StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => {
                 ErrorCode::Storage

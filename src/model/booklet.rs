@@ -152,6 +152,22 @@ impl BookletDef {
         serde_json::from_value(v).map_err(|e| e.to_string())
     }
 
+    /// A booklet id made from a title ([`crate::model::slugify`], at most 60 characters):
+    /// "Learning City Award 2019" → "learning-city-award-2019"; "booklet" when the title has no
+    /// letter or digit.
+    pub fn id_from_title(title: &str) -> String {
+        let slug = crate::model::slugify(title);
+        let mut cut = slug.as_str();
+        if cut.len() > 60 {
+            cut = cut[..60].trim_end_matches('-');
+        }
+        if cut.is_empty() {
+            "booklet".to_string()
+        } else {
+            cut.to_string()
+        }
+    }
+
     pub fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if self.id.is_empty() || !self.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {

@@ -36,6 +36,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{origin}: {message}")]
     Conflict { origin: String, message: String },
+    /// Something to be created under a name that is taken.
+    #[error("{0} already exists")]
+    Exists(String),
     #[error("{0}")]
     InvalidQuery(String),
     #[error("stored data is corrupt: {0}")]
@@ -557,6 +560,60 @@ impl Store {
         put_booklet_tx(&tx, id, template, definition, entries)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Stores a booklet under a new id: refused with [`StoreError::Exists`] when a booklet has
+    /// that id already (the check and the insert are one write transaction, so two saves racing
+    /// for one id store one booklet and refuse the other).
+    pub fn insert_booklet(
+        &mut self,
+        id: &str,
+        template: &str,
+        definition: &serde_json::Value,
+        entries: &[(String, u32)],
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let taken = tx.query_row("SELECT 1 FROM booklets WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some();
+        if taken {
+            return Err(StoreError::Exists(format!("booklet {id:?}")));
+        }
+        put_booklet_tx(&tx, id, template, definition, entries)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces a booklet that exists ([`StoreError::NotFound`] otherwise).
+    pub fn replace_booklet(
+        &mut self,
+        id: &str,
+        template: &str,
+        definition: &serde_json::Value,
+        entries: &[(String, u32)],
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let held = tx.query_row("SELECT 1 FROM booklets WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some();
+        if !held {
+            return Err(StoreError::NotFound(format!("no booklet with id {id:?}")));
+        }
+        put_booklet_tx(&tx, id, template, definition, entries)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes a booklet and its entries.
+    pub fn delete_booklet(&mut self, id: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM booklet_entries WHERE booklet_id = ?1", [id])?;
+        if tx.execute("DELETE FROM booklets WHERE id = ?1", [id])? == 0 {
+            return Err(StoreError::NotFound(format!("no booklet with id {id:?}")));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether a booklet has this id.
+    pub fn has_booklet(&self, id: &str) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT 1 FROM booklets WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
     }
 
     pub fn booklet(&self, id: &str) -> Result<StoredBooklet> {

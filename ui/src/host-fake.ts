@@ -9,7 +9,7 @@ import type {
 } from './host';
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
-import { FACTS } from './util';
+import { FACTS, slugify } from './util';
 
 const files = import.meta.glob('../../data/portraits/*/*.json', { import: 'default' });
 
@@ -268,15 +268,49 @@ export class FakeHost implements Host {
     return this.summary(s);
   }
 
-  async booklets() { await this.ready; return this.booklist.map((b) => structuredClone(b)); }
+  private static BUNDLED = ['members-meeting-2016', 'learning-city-award-2019'];
 
-  async saveBooklet(def: BookletDef) {
+  async booklets() {
+    await this.ready;
+    return this.booklist.map((b) => ({ def: structuredClone(b), bundled: FakeHost.BUNDLED.includes(b.id) }));
+  }
+
+  private freeId(wanted: string) {
+    let id = wanted;
+    for (let n = 2; this.booklist.some((b) => b.id === id); n++) id = `${wanted}-${n}`;
+    return id;
+  }
+
+  async saveBooklet(input: BookletDef, isNew: boolean) {
+    const def = structuredClone(input);
+    if (isNew && !def.id.trim()) def.id = this.freeId(slugify(def.title) || 'booklet');
     if (!/^[a-z0-9-]+$/.test(def.id)) fail('invalid_input', 'a booklet id is lower-case ASCII letters, digits and -', [{ path: '$.id', message: 'lower-case ASCII' }]);
-    if (def.cities.length === 0) fail('invalid_input', 'a booklet needs at least one city', [{ path: '$.cities', message: 'at least one city' }]);
+    if (!def.title.trim()) fail('invalid_input', 'the booklet is invalid: $.title: must not be empty', [{ path: '$.title', message: 'must not be empty' }]);
+    if (def.cities.length === 0) fail('invalid_input', 'a booklet needs at least one city', [{ path: '$.cities', message: 'a booklet needs at least one city' }]);
     const i = this.booklist.findIndex((b) => b.id === def.id);
-    if (i >= 0) this.booklist[i] = structuredClone(def);
-    else this.booklist.push(structuredClone(def));
+    if (isNew) {
+      if (i >= 0) fail('conflict', `a booklet with the id "${def.id}" exists already: choose another id (or title), or open that booklet to change it`, [{ path: '$.id', message: 'another booklet has this id' }]);
+      this.booklist.push(def);
+    } else {
+      if (FakeHost.BUNDLED.includes(def.id)) fail('invalid_input', `the booklet "${def.id}" comes with the app and cannot be changed: duplicate it and change the copy`, [{ path: '$.id', message: 'comes with the app' }]);
+      if (i < 0) fail('not_found', `no booklet with id "${def.id}"`);
+      this.booklist[i] = def;
+    }
     return structuredClone(def);
+  }
+
+  async duplicateBooklet(id: string) {
+    const b = this.booklist.find((x) => x.id === id) ?? fail('not_found', `no booklet with id "${id}"`);
+    const copy = { ...structuredClone(b), id: this.freeId(`${id.replace(/-copy$/, '')}-copy`), title: `${b.title.replace(/ \(copy\)$/, '')} (copy)` };
+    this.booklist.push(copy);
+    return { def: structuredClone(copy), bundled: false };
+  }
+
+  async deleteBooklet(id: string) {
+    if (FakeHost.BUNDLED.includes(id)) fail('invalid_input', `the booklet "${id}" comes with the app and cannot be deleted: duplicate it and change the copy`);
+    const i = this.booklist.findIndex((b) => b.id === id);
+    if (i < 0) fail('not_found', `no booklet with id "${id}"`);
+    this.booklist.splice(i, 1);
   }
 
   async previewBooklet(def: BookletDef, maxPages: number) {

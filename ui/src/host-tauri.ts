@@ -5,7 +5,7 @@ import { listen } from '@tauri-apps/api/event';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
 import type {
-  Block, BookletDef, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry,
+  Block, BookletDef, BookletInfo, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry,
   PdfExport, Portrait, PortraitView, Preview, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
   SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 } from './host';
@@ -33,8 +33,10 @@ export class TauriHost implements Host {
   reviewList(statuses: SubmissionStatus[]) { return invoke<SubmissionSummary[]>('review_list', { statuses }); }
   reviewShow(id: string) { return invoke<SubmissionDetail>('review_show', { id }); }
   reviewDecide(id: string, decision: DecisionRequest) { return invoke<SubmissionSummary>('review_decide', { id, decision }); }
-  booklets() { return invoke<BookletDef[]>('booklets'); }
-  saveBooklet(booklet: BookletDef) { return invoke<BookletDef>('save_booklet', { booklet }); }
+  booklets() { return invoke<BookletInfo[]>('booklets'); }
+  saveBooklet(booklet: BookletDef, isNew: boolean) { return invoke<BookletDef>('save_booklet', { booklet, new: isNew }); }
+  duplicateBooklet(id: string) { return invoke<BookletInfo>('duplicate_booklet', { id }); }
+  deleteBooklet(id: string) { return invoke<void>('delete_booklet', { id }); }
   previewBooklet(booklet: BookletDef, maxPages: number) { return invoke<Preview>('preview_booklet', { booklet, maxPages }); }
   async exportBooklet(booklet: BookletDef, onProgress: (page: number, pages: number) => void) {
     const dir = await invoke<string | null>('dialog_dir');

@@ -5,6 +5,7 @@
 import type { ApiError } from './bindings/ApiError';
 import type { Block } from './bindings/Block';
 import type { BookletDef } from './bindings/BookletDef';
+import type { BookletInfo } from './bindings/BookletInfo';
 import type { Choice } from './bindings/Choice';
 import type { CityFilter } from './bindings/CityFilter';
 import type { CitySummary } from './bindings/CitySummary';
@@ -32,7 +33,7 @@ import type { SyncRequest } from './bindings/SyncRequest';
 import type { SyncStatus } from './bindings/SyncStatus';
 
 export type {
-  ApiError, Block, BookletDef, Choice, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
+  ApiError, Block, BookletDef, BookletInfo, Choice, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
   Identity, OutboxEntry, PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
   SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 };
@@ -80,8 +81,15 @@ export interface Host {
   reviewShow(id: string): Promise<SubmissionDetail>;
   /** Staff: a decision; accept publishes. */
   reviewDecide(id: string, decision: DecisionRequest): Promise<SubmissionSummary>;
-  booklets(): Promise<BookletDef[]>;
-  saveBooklet(def: BookletDef): Promise<BookletDef>;
+  /** Every booklet, with whether it comes with the app (duplicated, never changed or deleted). */
+  booklets(): Promise<BookletInfo[]>;
+  /**
+   * Saves a booklet. A `isNew` one never replaces another: a taken id is refused (`conflict`
+   * at `$.id`); an empty id is made from the title. Otherwise the booklet must exist.
+   */
+  saveBooklet(def: BookletDef, isNew: boolean): Promise<BookletDef>;
+  duplicateBooklet(id: string): Promise<BookletInfo>;
+  deleteBooklet(id: string): Promise<void>;
   previewBooklet(def: BookletDef, maxPages: number): Promise<Preview>;
   /** Asks where to save with the native dialog, then exports; null when cancelled. */
   exportBooklet(def: BookletDef, onProgress: (page: number, pages: number) => void): Promise<PdfExport | null>;

@@ -18,6 +18,12 @@ export function relativeTime(iso: string | null, now: Date = new Date()): string
   return d === 1 ? '1 day ago' : `${d} days ago`;
 }
 
+/** An id from a title, like Rust's `BookletDef::id_from_title`: "Ports & Rivers" → "ports-rivers". */
+export function slugify(title: string): string {
+  const folded = title.normalize('NFKD').replace(/\p{M}/gu, '').replace(/[øØ]/g, 'o').replace(/ı/g, 'i').replace(/ß/g, 'ss').replace(/æ/g, 'ae').toLowerCase();
+  return folded.replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, 60).replace(/-+$/, '');
+}
+
 /** A copy of `list` with the item at `from` moved to `to` (clamped). */
 export function moveItem<T>(list: readonly T[], from: number, to: number): T[] {
   const out = list.slice();

@@ -152,6 +152,12 @@ test('staff edit any city; a plain bullet list is edited as a list', async () =>
 test('a booklet is reordered by keyboard and by buttons', async () => {
   const page = await open('#/booklets');
   await page.getByRole('button', { name: 'UNESCO Learning City Award 2019' }).click();
+  // The award booklet comes with the app: it is read-only until duplicated.
+  await page.getByTestId('bundled-note').waitFor();
+  assert.equal(await page.locator('[data-testid=entry]').first().getByRole('button', { name: /down$/ }).isDisabled(), true);
+  await page.getByTestId('duplicate-booklet').click();
+  await page.getByText('UNESCO Learning City Award 2019 (copy)').first().waitFor();
+  assert.equal(await page.getByTestId('bundled-note').count(), 0);
   const names = () => page.locator('[data-testid=entry] .nm').allTextContents();
   await page.locator('[data-testid=entry]').first().waitFor();
   const before = await names();
@@ -188,6 +194,52 @@ test('a booklet is reordered by keyboard and by buttons', async () => {
   await page.getByTestId('export').click();
   await page.getByTestId('exported').waitFor();
   await shot(page, 'browser-booklets');
+  await page.close();
+});
+
+test('a booklet never overwrites another: a taken id is refused, unsaved edits and deletes ask first', async () => {
+  const page = await open('#/booklets');
+  await page.getByTestId('new-booklet').click();
+  // The id comes from the title; typing the award booklet's id is refused before and at Save.
+  await page.getByLabel('Title', { exact: true }).fill('Ports and rivers');
+  assert.equal(await page.getByTestId('booklet-id').getAttribute('placeholder'), 'ports-and-rivers');
+  await page.getByRole('button', { name: 'Add Cork' }).click();
+  await page.getByTestId('booklet-id').fill('learning-city-award-2019');
+  await page.getByText('Another booklet has this id').waitFor();
+  await page.getByTestId('save-booklet').click();
+  await page.getByRole('alert').filter({ hasText: 'exists already' }).waitFor();
+  // The award booklet is untouched: still 10 cities, still its title.
+  assert.match(await page.getByTestId('booklet-list').textContent(), /UNESCO Learning City Award 2019\s*10 cities/);
+  // Without a typed id, Create makes one from the title.
+  await page.getByTestId('booklet-id').fill('');
+  await page.getByTestId('save-booklet').click();
+  await page.getByText('Saved “Ports and rivers”').waitFor();
+  assert.equal(await page.getByTestId('booklet-id-fixed').textContent(), 'ports-and-rivers');
+  // An unsaved edit, then another booklet: asked first; Keep editing keeps the edit.
+  await page.getByRole('button', { name: 'Add Espoo' }).click();
+  await page.getByTestId('unsaved').waitFor();
+  await page.getByRole('button', { name: 'UNESCO Learning City Award 2019' }).click();
+  await page.getByTestId('confirm-switch').waitFor();
+  await shot(page, 'browser-booklet-unsaved');
+  await page.getByRole('button', { name: 'Keep editing' }).click();
+  assert.equal(await page.locator('[data-testid=entry]').count(), 2);
+  // Save changes from the question: saved, then switched.
+  await page.getByRole('button', { name: 'UNESCO Learning City Award 2019' }).click();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByTestId('bundled-note').waitFor();
+  assert.match(await page.getByTestId('booklet-list').textContent(), /Ports and rivers\s*2 cities/);
+  // The app's own booklets have no Delete; the user's asks before deleting.
+  assert.equal(await page.getByTestId('delete-booklet').count(), 0);
+  await page.getByRole('button', { name: 'Ports and rivers' }).click();
+  await page.getByTestId('delete-booklet').click();
+  await page.getByTestId('confirm-delete').waitFor();
+  await page.getByRole('button', { name: 'Keep it' }).click();
+  assert.match(await page.getByTestId('booklet-list').textContent(), /Ports and rivers/);
+  await page.getByTestId('delete-booklet').click();
+  await page.getByRole('button', { name: 'Delete booklet' }).click();
+  await page.getByText('Deleted “Ports and rivers”').waitFor();
+  assert.doesNotMatch(await page.getByTestId('booklet-list').textContent(), /Ports and rivers/);
+  assert.deepEqual(page.errors, []);
   await page.close();
 });
 
