@@ -3,7 +3,6 @@
 // translation replaces the words without touching this logic. Pure functions (no DOM), unit-
 // tested in tests/present.test.ts.
 
-import type { ApiError } from './bindings/ApiError';
 import type { ErrorCode } from './bindings/ErrorCode';
 import type { Fact } from './bindings/Fact';
 import type { Identity } from './bindings/Identity';
@@ -176,14 +175,16 @@ function sentence(message: string): string {
 /**
  * An error in words chosen by its code: "Can't reach the server. Your work is saved and will
  * be sent later." For `invalid_input`, `not_found` and `conflict` the server's own message is
- * kept when it already is a sentence for people. Transport details never show. With a
+ * kept when it already is a sentence for people, and so is the message of an error without a
+ * known code. Transport details never show. With a
  * `context`: "Couldn't submit: …".
  */
-export function errorText(error: Pick<ApiError, 'code' | 'message'> | null | undefined, context?: ErrorContext, locale: Locale = DEFAULT_LOCALE): string {
+export function errorText(error: { code: ErrorCode | null | undefined; message: string | null | undefined } | null | undefined, context?: ErrorContext, locale: Locale = DEFAULT_LOCALE): string {
   const code = error?.code;
   let reason: string;
   if (code && KEEP_MESSAGE.includes(code) && isHumanMessage(error?.message)) reason = sentence(error!.message);
   else if (code && hasMessage(`error.${code}`, locale)) reason = t(`error.${code}` as MessageKey, {}, locale);
+  else if (isHumanMessage(error?.message)) reason = sentence(error!.message); // no code (or a new one): its words, if they are words
   else reason = t('error.unknown', {}, locale);
   return context ? t(`error.context.${context}`, { reason }, locale) : reason;
 }

@@ -178,6 +178,8 @@ describe('errorText', () => {
     expect(errorText({ code: 'offline', message: '' }, 'submit')).toBe("Couldn't submit: Can't reach the server. Your work is saved and will be sent later.");
     expect(errorText({ code: 'io', message: 'Permission denied (os error 13)' }, 'export')).toMatch(/^Couldn't export the PDF: A file could not/);
     expect(errorText({ code: 'teapot' as ErrorCode, message: 'tcp' })).toBe('Something went wrong. Try again.');
+    expect(errorText({ code: null, message: 'no feed URL' })).toBe('No feed URL.');
+    expect(errorText({ code: null, message: 'Connection refused (os error 111)' })).toBe('Something went wrong. Try again.');
     expect(errorText(null)).toBe('Something went wrong. Try again.');
   });
 });
