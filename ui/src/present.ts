@@ -624,6 +624,45 @@ function tidy(segments: DiffSegment[]): DiffSegment[] {
   return out;
 }
 
+/** The larger side of the run of changes starting at `from` and going by `step`. */
+function changeSize(list: DiffSegment[], from: number, step: 1 | -1): number {
+  let removed = 0;
+  let added = 0;
+  for (let j = from; j >= 0 && j < list.length && list[j].kind !== 'same'; j += step) {
+    if (list[j].kind === 'removed') removed += list[j].text.length;
+    else added += list[j].text.length;
+  }
+  return Math.max(removed, added);
+}
+
+/**
+ * Folds a kept piece that is no longer than the changes on both its sides into them (as
+ * diff-match-patch's semantic cleanup does): two unrelated paragraphs read as one removal and
+ * one addition, not as a sieve of "the", "of" and "is" they happen to share.
+ */
+function foldSmallSames(segments: DiffSegment[]): DiffSegment[] {
+  let s = segments;
+  for (let pass = 0; pass < 8; pass++) {
+    let folded = false;
+    const out: DiffSegment[] = [];
+    for (let i = 0; i < s.length; i++) {
+      const x = s[i];
+      if (x.kind === 'same' && out.length && out[out.length - 1].kind !== 'same' && i + 1 < s.length) {
+        const n = x.text.length;
+        if (n <= changeSize(out, out.length - 1, -1) && n <= changeSize(s, i + 1, 1)) {
+          out.push({ kind: 'removed', text: x.text }, { kind: 'added', text: x.text });
+          folded = true;
+          continue;
+        }
+      }
+      out.push(x);
+    }
+    s = tidy(out);
+    if (!folded) break;
+  }
+  return s;
+}
+
 /**
  * A word-level diff of two texts: joining the 'same' and 'removed' segments gives `before`
  * exactly, 'same' and 'added' gives `after`. Whitespace and punctuation stay with the words.
@@ -653,5 +692,5 @@ export function wordDiff(before: string, after: string, options: WordDiffOptions
     }
     return out;
   };
-  return tidy(diffTokens(words(a), words(b), maxCells, byLines));
+  return foldSmallSames(tidy(diffTokens(words(a), words(b), maxCells, byLines)));
 }

@@ -378,6 +378,12 @@ describe('wordDiff', () => {
     expect(wordDiff('old words', '')).toEqual([{ kind: 'removed', text: 'old words' }]);
     // A lone space between two changes is part of the change.
     expect(wordDiff('a b', 'c d')).toEqual([{ kind: 'removed', text: 'a b' }, { kind: 'added', text: 'c d' }]);
+    // Unrelated sentences are one removal and one addition, not a sieve of shared small words.
+    expect(wordDiff('To propel development, the city of Espoo is prioritising three areas.', 'The border of the city is where people of many nations live.'))
+      .toEqual([
+        { kind: 'removed', text: 'To propel development, the city of Espoo is prioritising three areas.' },
+        { kind: 'added', text: 'The border of the city is where people of many nations live.' },
+      ]);
     expect(wordDiff('one two', 'one two three')).toEqual([{ kind: 'same', text: 'one two' }, { kind: 'added', text: ' three' }]);
   });
 
