@@ -151,9 +151,24 @@ pub struct Settings {
     pub identity: Option<crate::protocol::Identity>,
 }
 
+/// The network's feed: where a new installation syncs from until the user sets another. Set
+/// at build time with `PORTRAITS_DEFAULT_FEED`; at run time the same variable overrides it (an
+/// empty value: no default, the user sets one).
+pub const NETWORK_FEED_URL: &str = match option_env!("PORTRAITS_DEFAULT_FEED") {
+    Some(url) => url,
+    None => "https://portraits.uil.unesco.org",
+};
+
+/// The feed URL a new installation starts with ([`NETWORK_FEED_URL`], or the run-time
+/// `PORTRAITS_DEFAULT_FEED`; none when that is empty or not a feed URL).
+pub fn default_feed_url() -> Option<String> {
+    let url = std::env::var("PORTRAITS_DEFAULT_FEED").unwrap_or_else(|_| NETWORK_FEED_URL.to_string());
+    sync::normalise_base(&url).ok()
+}
+
 impl Default for Settings {
     fn default() -> Self {
-        Settings { feed_url: None, sync_minutes: 15, identity: None }
+        Settings { feed_url: default_feed_url(), sync_minutes: 15, identity: None }
     }
 }
 

@@ -27,7 +27,7 @@ export class FakeHost implements Host {
   private drafts = new Map<string, Draft>();
   private booklist: BookletDef[] = [];
   private box: OutboxEntry[] = [];
-  private settings: Settings = { feed_url: null, sync_minutes: 15, identity: null, signed_in: false, data_folder: '(in memory)', database: '(in memory)' };
+  private settings: Settings = { feed_url: 'https://portraits.uil.unesco.org', sync_minutes: 15, identity: null, signed_in: false, data_folder: '(in memory)', database: '(in memory)' };
   private status: SyncStatus = {
     online: false, syncing: false, last_synced: null, pending: 0, error: null, error_code: null, added: 0, feed: null,
     started_at: null, phase: null, message: null, held: 0, rebased: [],
@@ -330,14 +330,17 @@ export class FakeHost implements Host {
   async openUrl() {}
   async getSettings() { return { ...this.settings }; }
   async setSettings(feedUrl: string | null, syncMinutes: number) {
-    if (feedUrl && !/^https?:\/\//i.test(feedUrl)) fail('invalid_input', `feed URL "${feedUrl}" must start with http:// or https://`, [{ path: '$.feed_url', message: 'http:// or https://' }]);
+    if (feedUrl && !/^https?:\/\//i.test(feedUrl)) fail('invalid_input', `feed URL "${feedUrl}" must start with http:// or https://`, [{ path: '$.feed_url', message: `feed URL "${feedUrl}" must start with http:// or https://` }]);
     if (!(syncMinutes >= 1 && syncMinutes <= 1440)) fail('invalid_input', 'sync every 1 to 1440 minutes', [{ path: '$.sync_minutes', message: 'sync every 1 to 1440 minutes' }]);
     this.settings = { ...this.settings, feed_url: feedUrl || null, sync_minutes: syncMinutes };
     return { ...this.settings };
   }
   async signIn(token: string) {
     if (!/^gnlc_[0-9a-f]{16}_[0-9a-f]{64}$/.test(token.trim())) fail('invalid_input', 'this is not a token (gnlc_…)', [{ path: '$.token', message: 'not a token: it starts with gnlc_' }]);
-    // A token whose id is all "f" stands for UIL staff; any other for Cork's coordinator.
+    // A feed whose host starts with "unreachable" cannot be reached; a token whose id is all
+    // "0" is unknown to the server; all "f" stands for UIL staff; any other for Cork's coordinator.
+    if (/^https?:\/\/unreachable/.test(this.settings.feed_url ?? '')) fail('offline', `error sending request for url (${this.settings.feed_url}/v1/whoami): tcp connect error: Connection refused (os error 111)`);
+    if (token.trim().startsWith(`gnlc_${'0'.repeat(16)}_`)) fail('unauthorized', 'unknown or revoked token');
     const staff = token.trim().startsWith(`gnlc_${'f'.repeat(16)}_`);
     this.settings = { ...this.settings, signed_in: true, identity: staff ? { kind: 'staff', cityId: null } : { kind: 'city', cityId: 'ie-cork' } };
     return { ...this.settings };
@@ -346,6 +349,14 @@ export class FakeHost implements Host {
   async syncStatus() { return { ...this.status, pending: this.box.filter((e) => e.status === 'pending').length, held: this.held.length }; }
   async syncNow() {
     const feed = this.settings.feed_url;
+    if (feed && /^https?:\/\/unreachable/.test(feed)) {
+      this.status = {
+        ...this.status, online: false, feed, error: `error sending request for url (${feed}/v1/feed.json): tcp connect error: Connection refused (os error 111)`,
+        error_code: 'offline', pending: this.box.filter((e) => e.status === 'pending').length,
+      };
+      this.listeners.forEach((l) => l(this.status));
+      return { started: true, message: `Syncing with ${feed}…` };
+    }
     if (feed) {
       for (const e of this.box.filter((e) => e.status === 'pending')) {
         e.status = 'sent';

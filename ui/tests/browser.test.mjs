@@ -100,7 +100,7 @@ test('opening a city shows its portrait like the booklet page', async () => {
 test('editing shows validation errors next to their fields', async () => {
   const page = await open('#/settings');
   await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
-  await page.getByTestId('sign-in').click();
+  await page.getByTestId('connect').click();
   await page.getByTestId('identity').waitFor();
   await page.goto(`${base}/#/edit/ie-cork`);
   await page.getByTestId('lead').waitFor();
@@ -131,7 +131,7 @@ test('editing shows validation errors next to their fields', async () => {
 test('staff edit any city; a plain bullet list is edited as a list', async () => {
   const page = await open('#/settings');
   await page.getByTestId('token').fill(`gnlc_${'f'.repeat(16)}_${'b'.repeat(64)}`);
-  await page.getByTestId('sign-in').click();
+  await page.getByTestId('connect').click();
   await page.getByTestId('identity').filter({ hasText: 'UIL staff' }).waitFor();
   await page.goto(`${base}/#/edit/ar-villa-maria`);
   const list = page.getByTestId('challenges-list');
@@ -270,10 +270,9 @@ test('what the sync holds back is shown, with why, from the indicator to Setting
 test('a coordinator submits and a reviewer decides, through the typed review', async () => {
   const page = await open('#/settings');
   await page.getByTestId('feed-url').fill('https://portraits.example.org');
-  await page.getByTestId('save-settings').click();
   await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
-  await page.getByTestId('sign-in').click();
-  await page.getByTestId('identity').filter({ hasText: 'coordinator of ie-cork' }).waitFor();
+  await page.getByTestId('connect').click();
+  await page.getByTestId('identity').filter({ hasText: 'coordinator of Cork' }).waitFor();
   await page.goto(`${base}/#/edit/ie-cork`);
   await page.getByTestId('lead').waitFor();
   await page.getByTestId('lead').fill('Cork, a city of learning by the Lee.');
@@ -291,7 +290,7 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
   await page.goto(`${base}/#/settings`);
   await page.getByTestId('sign-out').click();
   await page.getByTestId('token').fill(`gnlc_${'f'.repeat(16)}_${'b'.repeat(64)}`);
-  await page.getByTestId('sign-in').click();
+  await page.getByTestId('connect').click();
   await page.getByTestId('identity').filter({ hasText: 'UIL staff' }).waitFor();
   await page.goto(`${base}/#/submissions`);
   await page.getByTestId('inbox-ie-cork').click();
@@ -307,14 +306,41 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
   assert.deepEqual(page.errors, []);
 });
 
-test('sign-in saves the feed URL as typed, and Enter submits', async () => {
+test('connect in one step: the network feed by default, messages next to Connect, in words, and Enter submits', async () => {
   const page = await open('#/settings');
+  // A new installation starts with the network's feed.
+  assert.equal(await page.getByTestId('feed-url').inputValue(), 'https://portraits.uil.unesco.org');
+  // An unreachable server: said next to Connect, in words (no transport error); nothing signed in.
+  await page.getByTestId('feed-url').fill('https://unreachable.example.org');
+  await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
+  await page.getByTestId('connect').click();
+  const err = page.getByTestId('connect-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /Can't reach https:\/\/unreachable\.example\.org/);
+  assert.doesNotMatch(await err.textContent(), /tcp|os error/);
+  assert.equal(await page.getByTestId('identity').count(), 0);
+  // Without a token it is saved but the sync says it cannot reach the server.
+  await page.getByTestId('token').fill('');
+  await page.getByTestId('connect').click();
+  await page.getByTestId('connect-error').filter({ hasText: /Saved, but can't reach/ }).waitFor();
+  // A token the server does not know: said next to Connect.
   await page.getByTestId('feed-url').fill('https://gnlc.example.org');
+  await page.getByTestId('token').fill(`gnlc_${'0'.repeat(16)}_${'b'.repeat(64)}`);
+  await page.getByTestId('connect').click();
+  await page.getByTestId('connect-error').filter({ hasText: /did not accept this token/ }).waitFor();
+  // Not a token at all: said next to the token field.
+  await page.getByTestId('token').fill('hello');
+  await page.getByTestId('token').press('Enter');
+  await page.getByText(/not a token/).first().waitFor();
+  // The invitation's URL and token, then Enter: connected, who and where said in words.
   await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
   await page.getByTestId('token').press('Enter');
-  await page.getByTestId('identity').filter({ hasText: 'coordinator of ie-cork' }).waitFor();
+  await page.getByTestId('connect-message').filter({ hasText: /Connected to https:\/\/gnlc\.example\.org\. Signed in as the coordinator of Cork\./ }).waitFor();
+  assert.match(await page.getByTestId('identity').textContent(), /coordinator of Cork/);
+  assert.doesNotMatch(await page.getByTestId('identity').textContent(), /ie-cork/);
   assert.equal(await page.evaluate(async () => (await window.__fakeHost.getSettings()).feed_url), 'https://gnlc.example.org');
-  // Enter in the feed URL saves it; a bad one is refused next to the field.
+  await shot(page, 'browser-settings-connected');
+  // Enter in the feed URL connects; a bad one is refused next to the field.
   await page.getByTestId('feed-url').fill('ftp://nowhere');
   await page.getByTestId('feed-url').press('Enter');
   await page.getByText(/must start with http/).first().waitFor();

@@ -60,6 +60,8 @@ before(async () => {
     });
     server.on('exit', () => reject(new Error(`server exited: ${buf}`)));
   });
+  // The window's default feed is "the network's": here, the real server on 127.0.0.1.
+  env.PORTRAITS_DEFAULT_FEED = serverUrl;
   driver = await startDriver(env);
 });
 
@@ -90,8 +92,15 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.waitText('[data-testid=results]', /Eskişehir/);
   await s.shot('desktop-search');
 
-  // Sign in as Cork's coordinator against the real server.
-  await signInAsCork(s);
+  // First launch: the network's feed is the default and the first sync ran by itself.
+  await s.waitText('[data-testid=sync-indicator]', /Online/, 30000);
+  await s.go('#/settings');
+  assert.equal(await s.js(`return document.querySelector('[data-testid=feed-url]').value;`), serverUrl);
+  // Cork's coordinator connects with the invitation's token: one step.
+  await s.type('[data-testid=token]', cityToken);
+  await s.click('[data-testid=connect]');
+  await s.waitText('[data-testid=connect-message]', /Connected to .* Signed in as the coordinator of Cork\./, 30000);
+  await s.waitText('[data-testid=identity]', /coordinator of Cork/);
   await s.shot('desktop-settings');
 
   // Open Cork, edit its lead, see the draft saved.
@@ -136,7 +145,7 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.click('[data-testid=sign-out]');
   await s.find('[data-testid=token]');
   await s.type('[data-testid=token]', staffToken);
-  await s.click('[data-testid=sign-in]');
+  await s.click('[data-testid=connect]');
   await s.waitText('[data-testid=identity]', /UIL staff/);
   await s.go('#/submissions');
   await s.click('[data-testid=inbox-ie-cork]');
@@ -241,15 +250,13 @@ function answerMs(s, action, css, pattern, { prop = 'textContent', limit = 10000
     tick();`, [css, pattern.source, pattern.flags, prop, limit]);
 }
 
-/** In Settings: the real server's feed URL, then Cork's coordinator signs in. */
+/** In Settings: the real server's feed URL and Cork's token, then one Connect. */
 async function signInAsCork(s) {
   await s.go('#/settings');
   await s.type('[data-testid=feed-url]', serverUrl);
-  await s.click('[data-testid=save-settings]');
-  await s.waitText('[data-testid=settings-message]', /Saved/);
   await s.type('[data-testid=token]', cityToken);
-  await s.click('[data-testid=sign-in]');
-  await s.waitText('[data-testid=identity]', /coordinator of ie-cork/);
+  await s.click('[data-testid=connect]');
+  await s.waitText('[data-testid=identity]', /coordinator of Cork/);
 }
 
 const corkDraft = () => {
@@ -274,8 +281,8 @@ test('a server that never answers: Submit queues at once, every screen answers w
     // Cork's coordinator signs in against the real server, then the feed moves to the silent one.
     await signInAsCork(s);
     await s.type('[data-testid=feed-url]', silent.url);
-    await s.click('[data-testid=save-settings]');
-    await s.waitText('[data-testid=settings-message]', /^Saved$/);
+    await s.click('[data-testid=connect]');
+    await s.waitText('[data-testid=connect-message]', /^Connecting and syncing…$/);
     // The background sync is now stuck in a request to the silent server.
     await until('the sync connects to the silent server', () => silent.accepted() > 0);
     await s.waitText('[data-testid=sync-phase]', new RegExp(`downloading the catalogue from ${silent.url.replace(/[.]/g, '\\.')}`));
@@ -348,8 +355,8 @@ test('restore: refused from another process while the window runs; in the window
     // A sync hung on a silent server; the window's own restore waits for it, and says so.
     await s.go('#/settings');
     await s.type('[data-testid=feed-url]', silent.url);
-    await s.click('[data-testid=save-settings]');
-    await s.waitText('[data-testid=settings-message]', /^Saved$/);
+    await s.click('[data-testid=connect]');
+    await s.waitText('[data-testid=connect-message]', /^Connecting and syncing…$/);
     await until('the sync connects to the silent server', () => silent.accepted() > 0);
     await s.waitText('[data-testid=sync-phase]', /downloading the catalogue/);
     const t0 = Date.now();
