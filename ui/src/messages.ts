@@ -29,7 +29,7 @@ export const en = {
   'status.changes_requested': 'Changes requested',
   'status.accepted': 'Accepted',
   'status.rejected': 'Rejected',
-  'status.superseded': 'Superseded',
+  'status.superseded': 'Replaced by a newer version',
   'outbox.pending': 'Waiting to send',
   'outbox.sent': 'Sent',
   'outbox.failed': 'Failed',

@@ -694,3 +694,21 @@ export function wordDiff(before: string, after: string, options: WordDiffOptions
   };
   return foldSmallSames(tidy(diffTokens(words(a), words(b), maxCells, byLines)));
 }
+
+/**
+ * The two sides of a changed field for display: texts word by word (removed words marked on
+ * the left, added ones on the right), any other value in words as a whole.
+ */
+export function diffSides(field: string, before: unknown, after: unknown, locale: Locale = DEFAULT_LOCALE): { before: DiffSegment[]; after: DiffSegment[] } {
+  const text = (v: unknown) => v == null || typeof v === 'string';
+  if (text(before) && text(after) && (before || after)) {
+    const segs = wordDiff((before as string | null) ?? '', (after as string | null) ?? '');
+    return { before: segs.filter((s) => s.kind !== 'added'), after: segs.filter((s) => s.kind !== 'removed') };
+  }
+  const [b, a] = [formatFieldValue(field, before, locale), formatFieldValue(field, after, locale)];
+  const empty = t('value.empty', {}, locale);
+  return {
+    before: [{ kind: b === empty ? 'same' : 'removed', text: b }],
+    after: [{ kind: a === empty ? 'same' : 'added', text: a }],
+  };
+}

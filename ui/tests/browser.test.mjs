@@ -269,6 +269,31 @@ test('what the sync holds back is shown, with why, from the indicator to Setting
 
 test('a coordinator submits and a reviewer decides, through the typed review', async () => {
   const page = await open('#/settings');
+  const asStaff = async () => {
+    await page.goto(`${base}/#/settings`);
+    await page.getByTestId('sign-out').click();
+    await page.getByTestId('token').fill(`gnlc_${'f'.repeat(16)}_${'b'.repeat(64)}`);
+    await page.getByTestId('connect').click();
+    await page.getByTestId('identity').filter({ hasText: 'UIL staff' }).waitFor();
+  };
+  const asCork = async () => {
+    await page.goto(`${base}/#/settings`);
+    await page.getByTestId('sign-out').click();
+    await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
+    await page.getByTestId('connect').click();
+    await page.getByTestId('identity').filter({ hasText: 'coordinator of Cork' }).waitFor();
+  };
+  const submitLead = async (lead) => {
+    await page.goto(`${base}/#/edit/ie-cork`);
+    await page.getByTestId('lead').waitFor();
+    await page.getByTestId('lead').fill(lead);
+    await page.getByText(/Draft saved/).waitFor();
+    await page.getByTestId('submit').click();
+    await page.getByTestId('submit-summary').waitFor();
+    await page.getByTestId('confirm-submit').click();
+    await page.getByTestId('submit-status').waitFor();
+    await page.getByTestId('sync-now').click();
+  };
   await page.getByTestId('feed-url').fill('https://portraits.example.org');
   await page.getByTestId('token').fill(`gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`);
   await page.getByTestId('connect').click();
@@ -287,22 +312,66 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
   await page.getByTestId('confirm-submit').click();
   await page.getByTestId('submit-status').waitFor();
   await page.getByTestId('sync-now').click();
-  await page.goto(`${base}/#/settings`);
-  await page.getByTestId('sign-out').click();
-  await page.getByTestId('token').fill(`gnlc_${'f'.repeat(16)}_${'b'.repeat(64)}`);
-  await page.getByTestId('connect').click();
-  await page.getByTestId('identity').filter({ hasText: 'UIL staff' }).waitFor();
+  // Submitted twice: the second replaces the first.
+  await submitLead('Cork, a city of learning by the river Lee.');
+
+  await asStaff();
   await page.goto(`${base}/#/submissions`);
+  // One row for Cork, in words.
+  await page.getByTestId('inbox-ie-cork').waitFor();
+  assert.equal(await page.getByTestId('inbox-ie-cork').count(), 1, 'one open submission per city');
+  const inboxText = await page.getByTestId('inbox').textContent();
+  assert.match(inboxText, /Cork\s*Submitted\s*Round 2/);
   await page.getByTestId('inbox-ie-cork').click();
   const review = page.getByTestId('review');
   await review.waitFor();
-  assert.match(await review.textContent(), /in_review/);
-  assert.match(await review.textContent(), /lead/);
-  // Request changes without a comment is refused, in words.
-  await review.getByRole('button', { name: 'Request changes' }).click();
-  await page.getByRole('alert').filter({ hasText: /comment is required/ }).waitFor();
-  await review.getByRole('button', { name: 'Accept and publish' }).click();
-  await review.getByRole('status').filter({ hasText: /published as version 2/ }).waitFor();
+  assert.match(await page.getByTestId('review-status').textContent(), /^In review$/);
+  const change = page.getByTestId('change-lead');
+  assert.match(await change.locator('th').textContent(), /Lead paragraph/);
+  assert.match(await change.locator('ins').allTextContents().then((t) => t.join(' ')), /Lee/);
+  const text = await review.textContent();
+  assert.doesNotMatch(text, /in_review|mine|theirs|"lead"|\{/, 'no codes, keys or JSON');
+  // The submitted page as it will look.
+  await page.getByTestId('show-page').click();
+  await review.getByTestId('portrait').filter({ hasText: 'by the river Lee' }).waitFor();
+  // Send it back without a comment: refused, in words, next to the buttons.
+  await page.getByTestId('request-changes').click();
+  await page.getByTestId('decide-error').filter({ hasText: /a comment is needed/ }).waitFor();
+  await page.getByLabel('Comment on Lead paragraph').fill('Please name the river once only.');
+  await page.getByTestId('request-changes').click();
+  await page.getByTestId('decision').filter({ hasText: /Sent back to Cork with 1 comment/ }).waitFor();
+  assert.equal(await page.getByTestId('accept').count(), 0, 'a decided submission has no decision buttons');
+
+  // Cork sees the comment, resubmits; the reviewer sees the changes since the review.
+  await asCork();
+  await page.goto(`${base}/#/submissions`);
+  const mine = page.getByTestId('my-submission');
+  await mine.filter({ hasText: 'Changes requested' }).waitFor();
+  assert.match(await mine.textContent(), /Lead paragraph: Please name the river once only\./);
+  await page.getByTestId('open-in-editor').waitFor();
+  await submitLead('Cork, a city of learning by the Lee, again.');
+  await asStaff();
+  await page.goto(`${base}/#/submissions`);
+  await page.getByTestId('inbox-ie-cork').click();
+  const since = page.getByTestId('since-last-review');
+  await since.waitFor();
+  assert.match(await since.textContent(), /Changes since your review of round 2/);
+  assert.match(await since.textContent(), /Lead paragraph/);
+  assert.match(await since.textContent(), /Please name the river once only/);
+  await shot(page, 'browser-review');
+  // Reject asks first; Cancel keeps it open.
+  await page.getByTestId('reject').click();
+  await page.getByTestId('confirm-reject').waitFor();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await page.getByTestId('confirm-reject').count(), 0);
+  await page.getByTestId('accept').click();
+  await page.getByTestId('decision').filter({ hasText: /published as version 2/ }).waitFor();
+  await page.getByTestId('decided').filter({ hasText: /Accepted .*published as version 2/ }).waitFor();
+  // The replaced rounds are listed as such, and cannot be decided.
+  await page.getByTestId('inbox-filter').selectOption('replaced');
+  await page.getByTestId('inbox-ie-cork').first().click();
+  await page.getByTestId('decided').filter({ hasText: /sent a newer version/ }).waitFor();
+  assert.equal(await page.getByTestId('accept').count(), 0);
   assert.deepEqual(page.errors, []);
 });
 

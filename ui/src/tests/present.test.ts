@@ -48,7 +48,7 @@ describe('statusLabel and outboxStatusLabel', () => {
     ['changes_requested', 'Changes requested'],
     ['accepted', 'Accepted'],
     ['rejected', 'Rejected'],
-    ['superseded', 'Superseded'],
+    ['superseded', 'Replaced by a newer version'],
   ])('%s → %s', (code, label) => expect(statusLabel(code as SubmissionStatus)).toBe(label));
 
   it('shows a status added later in words, not as its code', () => {
