@@ -13,8 +13,103 @@ import { FACTS, slugify } from './util';
 
 const files = import.meta.glob('../../data/portraits/*/*.json', { import: 'default' });
 
+// Letters that Unicode does not decompose, folded as Rust's model::fold does (ø → o, ı → i …).
+const EXTRA_FOLDS: Record<string, string> = { ø: 'o', Ø: 'O', ı: 'i', ł: 'l', Ł: 'L', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ß: 'ss', đ: 'd', Đ: 'D' };
+
 function fold(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/ø/g, 'o').replace(/Ø/g, 'O').replace(/ı/g, 'i').toLowerCase();
+  return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/[øØıłŁæÆœŒßđĐ]/g, (c) => EXTRA_FOLDS[c]).toLowerCase();
+}
+
+function wordsOf(s: string): string[] {
+  return fold(s).split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
+}
+
+/** A term of a search: a word or a quoted phrase (folded words), the last word maybe a prefix. */
+export interface Term {
+  words: string[];
+  prefix: boolean;
+}
+
+/**
+ * What a user typed as terms, as Rust's search::parse_terms reads it: words, `"…"` phrases and
+ * `*` at a word's end. Searching as people type, the last word is a prefix too ("eski" finds
+ * Eskişehir), unless it closes a quoted phrase; earlier words are whole words unless they end
+ * in `*`.
+ */
+export function parseTerms(input: string): Term[] {
+  const terms: (Term & { closed: boolean })[] = [];
+  let rest = input.trimStart();
+  while (rest !== '') {
+    if (rest.startsWith('"')) {
+      const after = rest.slice(1);
+      const i = after.indexOf('"');
+      const [phrase, tail] = i >= 0 ? [after.slice(0, i), after.slice(i + 1)] : [after, ''];
+      const words = wordsOf(phrase);
+      if (words.length) terms.push({ words, prefix: tail.startsWith('*') || phrase.trimEnd().endsWith('*'), closed: i >= 0 });
+      rest = tail.replace(/^\*+/, '').trimStart();
+      continue;
+    }
+    const m = /[\s"]/.exec(rest);
+    const end = m ? m.index : rest.length;
+    const token = rest.slice(0, end);
+    rest = rest.slice(end).trimStart();
+    const words = wordsOf(token);
+    if (words.length) terms.push({ words, prefix: token.endsWith('*'), closed: false });
+  }
+  const last = terms[terms.length - 1];
+  if (last && !last.closed) last.prefix = true;
+  return terms.map(({ words, prefix }) => ({ words, prefix }));
+}
+
+function wordMatches(word: string, t: Term, i: number): boolean {
+  return t.prefix && i === t.words.length - 1 ? word.startsWith(t.words[i]) : word === t.words[i];
+}
+
+/** Whether the folded words contain the term (its words in a row). */
+function hasTerm(words: string[], t: Term): boolean {
+  for (let s = 0; s + t.words.length <= words.length; s++) {
+    if (t.words.every((_, i) => wordMatches(words[s + i], t, i))) return true;
+  }
+  return false;
+}
+
+/** Whether one folded word is (part of) a match of any term, for marking snippets. */
+function isHit(word: string, terms: Term[]): boolean {
+  return terms.some((t) => t.words.some((_, i) => wordMatches(word, t, i)));
+}
+
+/**
+ * The passage of `width` words with the most matches across the texts (the first, the lead,
+ * preferred unless another matches clearly better), split into context and hits.
+ */
+function bestSnippet(terms: Term[], texts: string[], width: number): { text: string; hit: boolean }[] {
+  let best: { score: number; tokens: string[]; start: number; end: number } | null = null;
+  for (const [ti, text] of texts.entries()) {
+    const tokens = text.split(/\s+/).filter((w) => w !== '');
+    const hits = tokens.map((w, i) => (wordsOf(w).some((x) => isHit(x, terms)) ? i : -1)).filter((i) => i >= 0);
+    for (const h of hits) {
+      const start = Math.max(0, h - Math.floor(width / 3));
+      const end = Math.min(start + width, tokens.length);
+      const score = 2 * hits.filter((x) => x >= start && x < end).length + (ti === 0 ? 2 : 0);
+      if (!best || score > best.score) best = { score, tokens, start, end };
+    }
+  }
+  const lead = (texts[0] ?? '').split(/\s+/).filter((w) => w !== '');
+  const b = best ?? { score: 0, tokens: lead, start: 0, end: Math.min(width, lead.length) };
+  const words = b.tokens.slice(b.start, b.end);
+  const out: { text: string; hit: boolean }[] = [];
+  const push = (text: string, hit: boolean) => {
+    const last = out[out.length - 1];
+    if (last && last.hit === hit && !hit) last.text += text;
+    else out.push({ text, hit });
+  };
+  if (b.start > 0) push('… ', false);
+  words.forEach((w, i) => {
+    if (i) push(' ', false);
+    push(w, wordsOf(w).some((x) => isHit(x, terms)));
+  });
+  if (b.end < b.tokens.length) push(' …', false);
+  return out;
 }
 
 function fail(code: ErrorCode, message: string, fields: FieldError[] = []): never {
@@ -95,27 +190,34 @@ export class FakeHost implements Host {
     return rows;
   }
 
+  /**
+   * Search as Rust's store does it, closely enough for the screens: every term must match,
+   * diacritics folded; the last word is a prefix. Hits whose city name matches come first, then
+   * those whose country matches, then by how often the terms occur.
+   */
   async search(q: SearchQuery): Promise<SearchHit[]> {
     await this.ready;
-    const terms = fold(q.text).split(/\s+/).map((t) => t.replace(/[^\p{L}\p{N}*]/gu, '')).filter((t) => t.replace(/\*/g, '') !== '');
+    const terms = parseTerms(q.text);
     if (terms.length === 0) fail('invalid_input', `the search "${q.text}" has no words to look for`);
     const hits: SearchHit[] = [];
     for (const id of this.versions.keys()) {
       const p = this.latest(id);
       if (!this.matches(p, q.filter)) continue;
       const texts = [p.city.name, p.city.country.name, p.tagline ?? '', p.lead, p.vision ?? '', p.challenges ?? '', p.plan ?? '', ...p.highlights];
-      const words = texts.join(' ').split(/[^\p{L}\p{N}]+/u).map(fold);
-      const ok = terms.every((t) => (t.endsWith('*') ? words.some((w) => w.startsWith(t.slice(0, -1))) : words.includes(t)));
-      if (!ok) continue;
-      const score = -(fold(p.city.name).includes(terms[0].replace('*', '')) ? 10 : 1);
-      const leadWords = p.lead.split(' ').slice(0, 24);
-      const snippet = leadWords.map((w, i) => ({
-        text: (i ? ' ' : '') + w,
-        hit: terms.some((t) => fold(w).replace(/[^\p{L}\p{N}]/gu, '').startsWith(t.replace('*', ''))),
-      }));
+      const words = wordsOf(texts.join(' \n '));
+      if (!terms.every((t) => hasTerm(words, t))) continue;
+      const name = wordsOf(p.city.name);
+      const country = wordsOf(p.city.country.name);
+      const inName = terms.filter((t) => hasTerm(name, t)).length;
+      const inCountry = terms.filter((t) => hasTerm(country, t)).length;
+      const often = Math.min(99, words.filter((w) => isHit(w, terms)).length);
+      // Lower is better, as bm25 scores are.
+      const score = -(inName * 10_000 + inCountry * 100 + often);
+      const plain = (md: string | null) => (md ?? '').replace(/^\s*[-*+]\s+/gm, '').replace(/[*_`#>]/g, '');
+      const snippet = bestSnippet(terms, [p.lead, p.tagline ?? '', plain(p.vision), plain(p.challenges), plain(p.plan), ...p.highlights, p.city.name], 24);
       hits.push({ city_id: id, name: p.city.name, country: p.city.country.name, region: p.city.region, score, snippet });
     }
-    hits.sort((a, b) => a.score - b.score || a.name.localeCompare(b.name));
+    hits.sort((a, b) => a.score - b.score || fold(a.name).localeCompare(fold(b.name)));
     return hits.slice(0, q.limit ?? 20);
   }
 

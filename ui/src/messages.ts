@@ -220,6 +220,7 @@ export const en = {
 
   // The city screen.
   'city.all_cities': '← All cities',
+  'city.back_to_results': '← Back to the results for “{query}”',
   'city.actions': 'Actions',
   'city.edit': 'Edit',
   'city.sign_in_to_edit': "Sign in as this city's coordinator (Settings) to edit.",

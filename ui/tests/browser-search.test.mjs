@@ -1,0 +1,327 @@
+// Search as people type, its empty state, the search kept across a city and Back, the keys
+// (Enter, arrows, Escape, "/", Ctrl+F, Alt+←) and the Help screen, in a real browser (Debian's
+// Chromium through playwright-core) against the built UI with the fake host.
+// Run after `npm run build`: `node --test tests/browser-search.test.mjs`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const shots = process.env.SCREENSHOTS_DIR;
+let server, base, browser;
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json' };
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(dist, 'index.html')), 'build the UI first: npm run build');
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let file = path.join(dist, decodeURIComponent(url.pathname));
+    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(dist, 'index.html');
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function open(hash) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/${hash}`);
+  await page.getByTestId('count').first().waitFor({ timeout: 10_000 }).catch(() => {});
+  page.errors = errors;
+  return page;
+}
+
+async function shot(page, name) {
+  if (shots) {
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  }
+}
+
+/** Types into the search box one key at a time, as a person does, and waits for its answer. */
+async function search(page, text) {
+  const box = page.getByTestId('search');
+  await box.fill('');
+  await box.pressSequentially(text, { delay: 40 });
+  await answered(page, text);
+}
+
+function answered(page, text) {
+  return page.locator(`[data-testid=count][data-query="${text}"]`).waitFor({ timeout: 5000 });
+}
+
+const names = (page) => page.locator('[data-testid=results] li .name').allTextContents();
+const focused = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  return a ? { testid: a.getAttribute('data-testid'), text: a.textContent, href: a.getAttribute('href'), tag: a.tagName } : null;
+});
+const hash = (page) => page.evaluate(() => decodeURIComponent(location.hash));
+
+test('typing the first letters finds a city: "eski", "cor", "Sønder"', async () => {
+  const page = await open('#/cities');
+  await page.getByText('44 cities').waitFor();
+  for (const [text, city] of [['eski', 'Eskişehir'], ['cor', 'Cork'], ['Sønder', 'Sønderborg'], ['sonder', 'Sønderborg']]) {
+    await search(page, text);
+    const found = await names(page);
+    assert.equal(found[0], city, `"${text}" finds ${city} first (got ${found.join(', ')})`);
+    // Every prefix typed on the way answered too: the box never showed an error.
+    assert.equal(await page.locator('.error').count(), 0);
+  }
+  // The matched word is marked in the snippet.
+  await search(page, 'cor');
+  const marks = await page.locator('[data-testid=results] li').first().locator('mark').allTextContents();
+  assert.ok(marks.length > 0 && marks.every((m) => /^cor/i.test(m.trim())), marks.join('|'));
+  await shot(page, 'search-cor');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('cities whose name matches come before those that only mention the word', async () => {
+  const page = await open('#/cities');
+  await search(page, 'cor');
+  const found = await names(page);
+  assert.ok(found.length > 2, `"cor" matches words in other portraits too (${found.join(', ')})`);
+  // Cantarranas sorts before Cork by name: Cork is first because its name matches.
+  assert.ok(found.includes('Cantarranas'), found.join(', '));
+  assert.equal(found[0], 'Cork');
+  assert.ok(found.slice(1).every((n) => !/^cor/i.test(n)), found.join(', '));
+  assert.match(await page.getByTestId('count').textContent(), /^\s*\d+ results for “cor”\s*$/);
+  // "con": Cork's portrait has more words that start so ("conference", "continue" …) and Amman
+  // sorts first by name, yet Contagem comes first, by its name.
+  await search(page, 'con');
+  const con = await names(page);
+  assert.equal(con[0], 'Contagem', con.join(', '));
+  assert.ok(con.includes('Cork') && con.includes('Amman'), con.join(', '));
+  // Only the last word is a prefix: "cork fest" finds Cork's festival, "cor fest" nothing.
+  await search(page, 'cork fest');
+  assert.deepEqual(await names(page), ['Cork']);
+  await search(page, 'cor fest');
+  await page.getByTestId('no-results').waitFor();
+  await page.close();
+});
+
+test('a search without results says so, with the filters, suggests what to try, and clears both', async () => {
+  const page = await open('#/cities');
+  await page.getByText('44 cities').waitFor();
+  await search(page, 'xyzzy');
+  const empty = page.getByTestId('no-results');
+  assert.equal((await empty.getByTestId('count').textContent()).trim(), 'Nothing matched “xyzzy”.');
+  const tips = await empty.locator('li').allTextContents();
+  assert.ok(tips.some((t) => /fewer letters/.test(t)) && tips.some((t) => /another spelling/.test(t)) && tips.some((t) => /a country/.test(t)), tips.join(' | '));
+  assert.ok(!tips.some((t) => /filters/.test(t)), 'no filter to clear');
+  assert.equal(await page.getByTestId('results').count(), 0);
+
+  // With a filter that leaves Cork out.
+  await page.getByTestId('filter-region').selectOption('Africa');
+  await search(page, 'cork');
+  assert.equal((await empty.getByTestId('count').textContent()).trim(), 'Nothing matched “cork” in Africa.');
+  assert.equal((await page.getByTestId('unfiltered').textContent()).trim(), 'Without the filters, “cork” finds 1 city.');
+  assert.ok((await empty.locator('li').allTextContents()).some((t) => /Clear the filters/.test(t)));
+  await shot(page, 'search-empty');
+
+  await empty.getByRole('button', { name: 'Clear search and filters' }).click();
+  await page.getByTestId('city-list').waitFor();
+  assert.equal(await page.getByTestId('search').inputValue(), '');
+  assert.equal(await page.getByTestId('filter-region').inputValue(), '');
+  assert.equal((await page.getByTestId('count').textContent()).trim(), '44 cities');
+  assert.equal((await focused(page)).testid, 'search', 'the box has the focus, to type again');
+  assert.equal(await hash(page), '#/cities');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the search, its filters and the order survive opening a city and going Back', async () => {
+  const page = await open('#/cities');
+  await page.getByText('44 cities').waitFor();
+  await page.getByTestId('sort').selectOption('population');
+  await page.getByTestId('filter-region').selectOption('Europe and North America');
+  await search(page, 'cor');
+  const before = await names(page);
+  assert.equal(before[0], 'Cork');
+  assert.equal(await hash(page), '#/cities?q=cor&region=Europe and North America&sort=population');
+
+  await page.getByRole('link', { name: 'Cork', exact: true }).click();
+  await page.getByTestId('portrait').waitFor();
+  assert.equal(await page.getByRole('link', { name: '← Back to the results for “cor”' }).count(), 1);
+  await page.goBack();
+  await answered(page, 'cor');
+  assert.equal(await page.getByTestId('search').inputValue(), 'cor');
+  assert.equal(await page.getByTestId('filter-region').inputValue(), 'Europe and North America');
+  assert.equal(await page.getByTestId('sort').inputValue(), 'population');
+  assert.deepEqual(await names(page), before);
+
+  // Clearing the search shows the list in the kept order, and that too survives a city and Back.
+  await page.getByTestId('search').fill('');
+  await page.getByTestId('city-list').waitFor();
+  const rows = await page.locator('[data-testid=city-list] tbody a.name').allTextContents();
+  await page.getByRole('link', { name: rows[0], exact: true }).click();
+  await page.getByTestId('portrait').waitFor();
+  await page.goBack();
+  await page.getByTestId('city-list').waitFor();
+  assert.equal(await page.getByTestId('sort').inputValue(), 'population');
+  assert.deepEqual(await page.locator('[data-testid=city-list] tbody a.name').allTextContents(), rows);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('opening #/cities?q=cork searches for "cork"; the nav returns to the last search', async () => {
+  const page = await open('#/cities?q=cork');
+  await answered(page, 'cork');
+  assert.equal(await page.getByTestId('search').inputValue(), 'cork');
+  assert.deepEqual(await names(page), ['Cork']);
+  assert.equal((await page.getByTestId('count').textContent()).trim(), '1 result for “cork”');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Booklets' }).click();
+  await page.getByRole('heading', { name: 'Booklets', level: 1 }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cities' }).click();
+  await answered(page, 'cork');
+  assert.equal(await page.getByTestId('search').inputValue(), 'cork');
+  await page.close();
+});
+
+test('Enter or ↓ in the box goes to the first result, ↓ ↑ move between results, Escape clears the box', async () => {
+  const page = await open('#/cities');
+  await page.getByText('44 cities').waitFor();
+  const box = page.getByTestId('search');
+  // Enter straight after typing, before the answer: the focus goes to the answer's first result.
+  await box.pressSequentially('lifelong learn', { delay: 20 });
+  await box.press('Enter');
+  await answered(page, 'lifelong learn');
+  const found = await names(page);
+  assert.ok(found.length >= 3, found.join(', '));
+  await page.waitForFunction((first) => document.activeElement?.textContent === first, found[0], { timeout: 2000 });
+  assert.equal((await focused(page)).href.startsWith('#/city/'), true);
+  await page.keyboard.press('ArrowDown');
+  assert.equal((await focused(page)).text, found[1]);
+  await page.keyboard.press('ArrowDown');
+  assert.equal((await focused(page)).text, found[2]);
+  await page.keyboard.press('ArrowUp');
+  assert.equal((await focused(page)).text, found[1]);
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  assert.equal((await focused(page)).testid, 'search', 'up from the first result is the box');
+  await page.keyboard.press('ArrowDown');
+  assert.equal((await focused(page)).text, found[0]);
+  // Enter on a result opens it.
+  await page.keyboard.press('Enter');
+  await page.getByTestId('portrait').waitFor();
+  await page.goBack();
+  await answered(page, 'lifelong learn');
+  // Escape in the box clears it and shows every city again.
+  await box.focus();
+  await box.press('Escape');
+  assert.equal(await box.inputValue(), '');
+  await page.getByText('44 cities').waitFor();
+  assert.equal((await focused(page)).testid, 'search');
+  // ArrowDown with no search goes to the first city of the list.
+  await box.press('ArrowDown');
+  assert.equal((await focused(page)).text, await page.locator('[data-testid=city-list] tbody a.name').first().textContent());
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('"/" and Ctrl+F go to the search from another screen and keep it; "/" in a field is just typed', async () => {
+  const page = await open('#/cities?q=cork');
+  await answered(page, 'cork');
+  await page.getByRole('link', { name: 'Cork', exact: true }).click();
+  await page.getByTestId('portrait').waitFor();
+  await page.locator('h1, h2').first().click(); // the focus on the page, not in a field
+  await page.keyboard.press('/');
+  await answered(page, 'cork');
+  assert.equal(await hash(page), '#/cities?q=cork');
+  assert.equal((await focused(page)).testid, 'search');
+  assert.equal(await page.getByTestId('search').inputValue(), 'cork', 'the "/" was not typed into the box');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  const feed = page.getByTestId('feed-url');
+  await feed.click();
+  await page.keyboard.type('https://a/b');
+  assert.equal(await feed.inputValue(), 'https://a/b', '"/" in a text field is typed');
+  assert.equal(await hash(page), '#/settings');
+  await page.keyboard.press('Control+f');
+  await answered(page, 'cork');
+  assert.equal((await focused(page)).testid, 'search');
+  // On the Cities screen itself, Ctrl+F from a result back to the box.
+  await page.getByTestId('search').press('ArrowDown');
+  assert.equal((await focused(page)).text, 'Cork');
+  await page.keyboard.press('Control+f');
+  assert.equal((await focused(page)).testid, 'search');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('Alt+← goes back one screen', async () => {
+  const page = await open('#/cities');
+  await page.getByText('44 cities').waitFor();
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Help' }).click();
+  await page.getByTestId('guide-coordinators').waitFor();
+  await nav.getByRole('link', { name: 'Booklets' }).click();
+  await page.getByRole('heading', { name: 'Booklets', level: 1 }).waitFor();
+  await page.keyboard.press('Alt+ArrowLeft');
+  await page.getByTestId('guide-coordinators').waitFor();
+  assert.equal(await hash(page), '#/help', 'one step back, not two');
+  await page.keyboard.press('Alt+ArrowLeft');
+  await page.getByText('44 cities').waitFor();
+  assert.equal(await hash(page), '#/cities');
+  await page.close();
+});
+
+test('the Help screen has a guide for coordinators, one for reviewers, and the shortcuts', async () => {
+  const page = await open('#/cities');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Help' }).click();
+  const coordinators = page.getByTestId('guide-coordinators');
+  const reviewers = page.getByTestId('guide-reviewers');
+  await coordinators.getByRole('heading', { name: 'For city coordinators' }).waitFor();
+  await reviewers.getByRole('heading', { name: 'For reviewers at UIL' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Help' }).getAttribute('aria-current'), 'page');
+  for (const [guide, words] of [
+    [coordinators, ['token', 'Settings', 'Edit', 'Submit for review', 'comments', 'offline']],
+    [reviewers, ['staff token', 'inbox', 'Comment', 'Accept and publish', 'Request changes', 'Reject', 'Booklets', 'PDF']],
+  ]) {
+    const steps = await guide.locator('ol > li').count();
+    assert.ok(steps >= 6 && steps <= 12, `${steps} steps`);
+    const text = await guide.textContent();
+    for (const w of words) assert.ok(text.includes(w), `${w} is in the guide`);
+  }
+  const keys = await page.getByTestId('shortcuts').textContent();
+  for (const k of ['Ctrl + F', '/', 'Enter', 'Esc', 'Alt + ←']) assert.ok(keys.includes(k), `${k} is listed`);
+  await shot(page, 'help');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the count reads "1 city" and "3 cities"', async () => {
+  const page = await open('#/cities');
+  await page.getByText('44 cities').waitFor();
+  await page.getByTestId('filter-country').selectOption('Denmark');
+  await page.getByTestId('count').filter({ hasText: /^1 city$/ }).waitFor();
+  assert.equal(await page.locator('[data-testid=city-list] tbody tr').count(), 1);
+  await page.getByTestId('filter-country').selectOption('');
+  await page.getByTestId('filter-region').selectOption('Africa');
+  await page.getByTestId('count').filter({ hasText: /^3 cities$/ }).waitFor();
+  // No city in the filters: said so, with a way out.
+  await page.getByTestId('filter-award').selectOption('2024');
+  const none = page.getByTestId('no-results');
+  await none.waitFor();
+  assert.match(await none.textContent(), /No city matches these filters \(in Africa, with the Learning City Award 2024\)\./);
+  await none.getByRole('button', { name: 'Clear the filters' }).click();
+  await page.getByTestId('count').filter({ hasText: /^44 cities$/ }).waitFor();
+  await page.close();
+});
