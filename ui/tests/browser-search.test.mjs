@@ -250,6 +250,7 @@ test('"/" and Ctrl+F go to the search from another screen and keep it; "/" in a 
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   const feed = page.getByTestId('feed-url');
+  await feed.fill('');
   await feed.click();
   await page.keyboard.type('https://a/b');
   assert.equal(await feed.inputValue(), 'https://a/b', '"/" in a text field is typed');
