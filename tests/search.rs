@@ -54,8 +54,10 @@ fn prefix_queries_rank_and_mark_matches() {
     }
     let scores: Vec<f64> = h.iter().map(|x| x["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] <= w[1]), "ranked best first (bm25, lower is better): {scores:?}");
-    // A prefix finds words a whole-word query does not.
-    assert!(hits(&env, &["entrepreneur"]).len() < hits(&env, &["entrepreneur*"]).len());
+    // A prefix finds words a whole-word query (a closed quote) does not; the last word typed is
+    // a prefix without a `*`.
+    assert!(hits(&env, &["\"entrepreneur\""]).len() < hits(&env, &["entrepreneur*"]).len());
+    assert_eq!(ids(&hits(&env, &["entrepreneur"])), ids(&hits(&env, &["entrepreneur*"])));
     // Text output marks hits in brackets.
     let text = env.run(&["search", "learn*", "--limit", "3"]).ok().stdout;
     assert!(text.contains("[learn") || text.contains("[Learn"), "{text}");
@@ -70,6 +72,25 @@ fn the_city_named_ranks_first() {
     assert_eq!(ids(&h), ["mx-mexico-city", "mx-santiago", "ie-cork"]);
     let h = hits(&env, &["beijing"]);
     assert_eq!(ids(&h)[0], "cn-beijing");
+    // As people type (issue 10, point 8): the last word is a prefix, and cities whose name
+    // matches come first, before portraits that use the word more.
+    for (typed, first) in [
+        ("eski", "tr-eskisehir"),
+        ("cor", "ie-cork"),
+        ("Sønder", "dk-sonderborg"),
+        ("sonder", "dk-sonderborg"),
+        ("con", "br-contagem"),
+        ("learning cor", "ie-cork"),
+    ] {
+        let h = hits(&env, &[typed]);
+        assert_eq!(ids(&h).first().copied(), Some(first), "{typed}: {:?}", ids(&h));
+    }
+    // The name-first rule moves name matches up without losing any hit.
+    let con = hits(&env, &["con", "--limit", "100"]);
+    let names_first: Vec<bool> =
+        con.iter().map(|h| h["name"].as_str().unwrap().to_lowercase().split(' ').any(|w| w.starts_with("con"))).collect();
+    assert!(names_first.windows(2).all(|w| w[0] >= w[1]), "{names_first:?}");
+    assert!(con.len() > 10, "{}", con.len());
 }
 
 #[test]

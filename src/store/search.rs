@@ -71,8 +71,21 @@ fn words_of(s: &str) -> Vec<String> {
 }
 
 /// Parses what a user typed into terms. Never fails on odd input: operators and punctuation
-/// are not syntax here, only words, `*` at a word's end and double quotes.
+/// are not syntax here, only words, `*` at a word's end and double quotes. The last word is a
+/// prefix (people search as they type: "eski" finds Eskişehir), unless it closes a quoted
+/// phrase.
 pub(crate) fn parse_terms(input: &str) -> Vec<Term> {
+    let mut terms = parse_words(input);
+    let quoted_last = input.trim_end().ends_with('"');
+    if let Some(last) = terms.last_mut() {
+        if !quoted_last {
+            last.prefix = true;
+        }
+    }
+    terms
+}
+
+fn parse_words(input: &str) -> Vec<Term> {
     let mut terms = Vec::new();
     let mut rest = input;
     while !rest.is_empty() {
@@ -115,6 +128,13 @@ pub(crate) fn fts_expression(terms: &[Term]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The FTS5 expression for "the city's name matches one of the terms" (the name, or its ASCII
+/// fold in `folded`): such hits rank first.
+fn name_expression(terms: &[Term]) -> String {
+    let any: Vec<String> = terms.iter().map(|t| fts_expression(std::slice::from_ref(t))).collect();
+    format!("{{name folded}} : ({})", any.join(" OR "))
 }
 
 /// Words of a document whose ASCII fold differs from themselves (ø → o …), folded.
@@ -162,6 +182,7 @@ pub(crate) fn run(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit>> 
     let n = args.len();
     args.push(rusqlite::types::Value::Text(fts_expression(&terms)));
     args.push(rusqlite::types::Value::Integer(limit.into()));
+    args.push(rusqlite::types::Value::Text(name_expression(&terms)));
     // Candidates: the matches in catalogue order, at most RANK_CANDIDATES of them, reading only
     // rowids and ranks; the best `limit` of those by bm25; then the text of just those hits for
     // the snippets. Up to RANK_CANDIDATES matches the ranking is exact.
@@ -174,13 +195,19 @@ pub(crate) fn run(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit>> 
             m = n + 1
         )
     };
-    let top = format!("SELECT rowid, rank FROM ({candidates}) ORDER BY rank LIMIT ?{l}", l = n + 2);
+    // Cities whose name matches come first, then the rest, each by bm25.
+    let top = format!(
+        "SELECT rowid, rank, rowid IN (SELECT rowid FROM search WHERE search MATCH ?{x}) AS on_name
+         FROM ({candidates}) ORDER BY on_name DESC, rank LIMIT ?{l}",
+        l = n + 2,
+        x = n + 3
+    );
     let sql = format!(
         "WITH top AS ({top})
          SELECT s.city_id, c.name, c.country_name, c.region, top.rank, s.tagline, s.lead, s.body
          FROM top JOIN search s ON s.rowid = top.rowid JOIN cities c ON c.num = top.rowid
          WHERE c.deleted = 0
-         ORDER BY top.rank"
+         ORDER BY top.on_name DESC, top.rank"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
@@ -293,9 +320,11 @@ mod tests {
     #[test]
     fn queries_parse_into_safe_fts_expressions() {
         assert_eq!(fts_expression(&parse_terms("lifelong learn*")), "\"lifelong\" \"learn\"*");
-        assert_eq!(fts_expression(&parse_terms("Sønderborg")), "\"sonderborg\"");
-        assert_eq!(fts_expression(&parse_terms("\"learning city\" NEAR(")), "\"learning city\" \"near\"");
-        assert_eq!(fts_expression(&parse_terms("co-operation")), "\"co operation\"");
+        assert_eq!(fts_expression(&parse_terms("Sønderborg")), "\"sonderborg\"*", "the last word is a prefix");
+        assert_eq!(fts_expression(&parse_terms("\"learning city\" NEAR(")), "\"learning city\" \"near\"*");
+        assert_eq!(fts_expression(&parse_terms("\"learning city\"")), "\"learning city\"", "a closed phrase is not");
+        assert_eq!(fts_expression(&parse_terms("co-operation")), "\"co operation\"*");
+        assert_eq!(name_expression(&parse_terms("cork fest")), "{name folded} : (\"cork\" OR \"fest\"*)");
         assert!(parse_terms("*** \"\" ()").is_empty());
     }
 
