@@ -1188,6 +1188,7 @@ mod tests {
             updated_at: String::new(),
             conflicts: vec![],
             revision: 1,
+            typed: Default::default(),
         };
         l.drafts.insert("ie-cork".into(), (draft.clone(), cork1.clone()));
         let mut p = page(vec![item(&theirs, 5)]);

@@ -225,7 +225,7 @@ fn an_autosave_never_undoes_a_rebase() {
     // The window loads Cork and autosaves an edit: revision 1.
     let mut form = store.portrait("ie-cork", None).unwrap();
     form.tagline = Some("Typed in the window".into());
-    let saved = app::save_draft_portrait(&mut store, "ie-cork", form.clone(), None).unwrap();
+    let saved = app::save_draft_portrait(&mut store, "ie-cork", form.clone(), None, &Default::default()).unwrap();
     let rev = saved.draft.revision;
 
     // A background sync rebases the draft onto version 2 (their lead).
@@ -239,7 +239,7 @@ fn an_autosave_never_undoes_a_rebase() {
 
     // The window, which has not seen the rebase, autosaves its next keystroke.
     form.facts.population.note = Some("census 2022".into());
-    let saved = app::save_draft_portrait(&mut store, "ie-cork", form.clone(), Some(rev)).unwrap();
+    let saved = app::save_draft_portrait(&mut store, "ie-cork", form.clone(), Some(rev), &Default::default()).unwrap();
     assert!(saved.merged, "the window is told to show the merged draft");
     let d = saved.draft;
     assert_eq!(d.base_version, 2, "the rebase stands");
@@ -249,7 +249,7 @@ fn an_autosave_never_undoes_a_rebase() {
     assert_eq!(d.portrait.version, 3);
 
     // A save against a revision older still is refused and writes nothing.
-    let err = app::save_draft_portrait(&mut store, "ie-cork", form, Some(rev)).unwrap_err();
+    let err = app::save_draft_portrait(&mut store, "ie-cork", form, Some(rev), &Default::default()).unwrap_err();
     assert_eq!(err.code, app::ErrorCode::Conflict, "{err:?}");
     assert_eq!(store.draft("ie-cork").unwrap().unwrap(), d);
 }

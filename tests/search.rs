@@ -87,8 +87,10 @@ fn the_city_named_ranks_first() {
     }
     // The name-first rule moves name matches up without losing any hit.
     let con = hits(&env, &["con", "--limit", "100"]);
-    let names_first: Vec<bool> =
-        con.iter().map(|h| h["name"].as_str().unwrap().to_lowercase().split(' ').any(|w| w.starts_with("con"))).collect();
+    let names_first: Vec<bool> = con
+        .iter()
+        .map(|h| h["name"].as_str().unwrap().to_lowercase().split(' ').any(|w| w.starts_with("con")))
+        .collect();
     assert!(names_first.windows(2).all(|w| w[0] >= w[1]), "{names_first:?}");
     assert!(con.len() > 10, "{}", con.len());
 }

@@ -80,7 +80,7 @@ fn sign_in_review_and_tokens_through_the_use_cases() {
     let mut client = app::open(Some(&env.path("client.sqlite3")), true).unwrap();
     let mut p = client.portrait("ie-cork", None).unwrap();
     p.tagline = Some("A learning city by the Lee".into());
-    app::save_draft_portrait(&mut client, "ie-cork", p, None).unwrap();
+    app::save_draft_portrait(&mut client, "ie-cork", p, None, &Default::default()).unwrap();
     let sent = app::submit(&mut client, "ie-cork", &url, &city.token, &opts()).unwrap();
     assert_eq!(sent.status, portraits::store::OutboxStatus::Sent, "{sent:?}");
 
@@ -184,4 +184,41 @@ fn a_hostile_submission_list_ends_and_keeps_to_its_city() {
     let (list, _) = app::submissions(&mut client, "ie-cork", Some(&odd.url), Some(&token), &opts()).unwrap();
     assert!(list.is_empty());
     assert_eq!(odd.count(), 1);
+}
+
+/// What a coordinator typed that is not a value yet ("lots" for a population) stays in the
+/// draft across a restart, and the draft cannot be submitted until it is fixed (issue 10,
+/// point 1).
+#[test]
+fn typed_text_that_is_not_a_value_stays_in_the_draft_and_blocks_submitting() {
+    let env = Env::new();
+    let mut store = app::open(Some(&env.db()), true).unwrap();
+    let mut p = store.portrait("ie-cork", None).unwrap();
+    p.lead = "Cork, edited.".into();
+    let typed: std::collections::BTreeMap<String, String> =
+        [("facts.population.value".to_string(), "lots".to_string())].into();
+    let saved = app::save_draft_portrait(&mut store, "ie-cork", p.clone(), None, &typed).unwrap();
+    assert_eq!(saved.draft.typed, typed);
+    assert!(saved.errors.iter().any(|e| e.path == "$.facts.population.value" && e.message.contains("lots")));
+    drop(store);
+    // Another process, later: the typed text is still there, and Submit is refused, by field.
+    let mut store = app::open(Some(&env.db()), false).unwrap();
+    let d = app::draft(&store, "ie-cork").unwrap().unwrap();
+    assert_eq!(d.typed, typed);
+    let e = app::queue_submission(&mut store, "ie-cork").unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert_eq!(e.fields[0].path, "$.facts.population.value");
+    assert!(e.message.contains("\"lots\""), "{}", e.message);
+    assert!(store.outbox().unwrap().is_empty(), "nothing queued");
+    // Fixed: nothing typed is pending, and it can be submitted.
+    let rev = Some(d.revision);
+    let fixed = app::save_draft_portrait(&mut store, "ie-cork", p, rev, &Default::default()).unwrap();
+    assert!(fixed.draft.typed.is_empty() && fixed.errors.is_empty(), "{:?}", fixed.errors);
+    app::queue_submission(&mut store, "ie-cork").unwrap();
+    // Too much typed text is refused, and changes nothing.
+    let flood: std::collections::BTreeMap<String, String> = (0..101).map(|i| (format!("f{i}"), "x".into())).collect();
+    let d = app::draft(&store, "ie-cork").unwrap().unwrap();
+    let e = app::save_draft_portrait(&mut store, "ie-cork", d.portrait.clone(), Some(d.revision), &flood).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert_eq!(app::draft(&store, "ie-cork").unwrap().unwrap().revision, d.revision);
 }

@@ -149,8 +149,9 @@ async fn save_draft(
     city_id: String,
     portrait: Portrait,
     revision: Option<u64>,
+    typed: Option<std::collections::BTreeMap<String, String>>,
 ) -> Res<app::SavedDraft> {
-    db(&state, move |s| app::save_draft_portrait(s, &city_id, portrait, revision)).await
+    db(&state, move |s| app::save_draft_portrait(s, &city_id, portrait, revision, &typed.unwrap_or_default())).await
 }
 
 #[tauri::command]

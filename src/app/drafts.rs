@@ -19,7 +19,10 @@ pub fn draft(store: &Store, city_id: &str) -> Result<Option<Draft>> {
 /// for a new draft). Invalid JSON changes nothing.
 pub fn set_draft(store: &mut Store, city_id: &str, bytes: &[u8], origin: &str) -> Result<Draft> {
     let portrait = parse_draft_file(city_id, bytes, origin)?;
-    store_draft(store, city_id, portrait, None)
+    let draft = store_draft(store, city_id, portrait, None)?;
+    // A whole new draft: nothing typed in the form is pending any more.
+    store.set_draft_typed(city_id, &Default::default())?;
+    Ok(Draft { typed: Default::default(), ..draft })
 }
 
 fn parse_draft_file(city_id: &str, bytes: &[u8], origin: &str) -> Result<Portrait> {
@@ -125,9 +128,18 @@ pub fn save_draft_portrait(
     city_id: &str,
     portrait: Portrait,
     based_on: Option<u64>,
+    typed: &std::collections::BTreeMap<String, String>,
 ) -> Result<SavedDraft> {
-    let (draft, merged) = save_draft_merging(store, city_id, portrait, based_on)?;
-    let errors = model::validate_portrait(&draft.portrait);
+    if typed.len() > 100 || typed.iter().any(|(k, v)| k.len() > 200 || v.len() > 10_000) {
+        return Err(ApiError::invalid("too much typed text to keep with the draft", vec![]));
+    }
+    let (mut draft, merged) = save_draft_merging(store, city_id, portrait, based_on)?;
+    store.set_draft_typed(city_id, typed)?;
+    draft.typed = typed.clone();
+    let mut errors = model::validate_portrait(&draft.portrait);
+    for (path, text) in typed {
+        errors.push(FieldError::new(format!("$.{path}"), format!("{text:?} is not a value yet")));
+    }
     Ok(SavedDraft { draft, errors, merged })
 }
 

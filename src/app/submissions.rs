@@ -39,6 +39,17 @@ pub fn queue_submission(store: &mut Store, city_id: &str) -> Result<OutboxEntry>
             fields,
         ));
     }
+    if let Some((path, text)) = d.typed.iter().next() {
+        let fields: Vec<FieldError> = d
+            .typed
+            .iter()
+            .map(|(p, t)| FieldError::new(format!("$.{p}"), format!("{t:?} is not a value yet")))
+            .collect();
+        return Err(ApiError::invalid(
+            format!("the draft of {city_id} has {} field(s) typed but not valid yet, such as {path}: {text:?}: fix them first", fields.len()),
+            fields,
+        ));
+    }
     let errs = model::validate_portrait(&d.portrait);
     if !errs.is_empty() {
         return Err(ApiError::invalid(format!("the draft of {city_id} is invalid: {}", errs[0]), errs));

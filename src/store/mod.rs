@@ -136,6 +136,10 @@ pub struct Draft {
     /// based on, so it never overwrites a rebase it did not see.
     #[ts(type = "number")]
     pub revision: u64,
+    /// What the user typed that is not a value yet, by field path (`facts.population.value` →
+    /// "lots"): kept with the draft until fixed; the draft cannot be submitted meanwhile.
+    #[serde(default)]
+    pub typed: std::collections::BTreeMap<String, String>,
 }
 
 /// A stored booklet definition: its id, template, front matter (JSON) and pinned entries.
@@ -441,17 +445,17 @@ impl Store {
 
     pub fn draft(&self, city_id: &str) -> Result<Option<Draft>> {
         let city = self.city(city_id)?;
-        let row: Option<(u32, String, String, String, i64)> = self
+        let row: Option<(u32, String, String, String, i64, String)> = self
             .conn
             .query_row(
-                "SELECT base_version, body, updated_at, conflicts, revision FROM drafts WHERE city_id = ?1",
+                "SELECT base_version, body, updated_at, conflicts, revision, typed FROM drafts WHERE city_id = ?1",
                 [city_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
             )
             .optional()?;
         match row {
             None => Ok(None),
-            Some((base_version, body, updated_at, conflicts, revision)) => {
+            Some((base_version, body, updated_at, conflicts, revision, typed)) => {
                 let mut portrait: Portrait =
                     serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("draft of {city_id}: {e}")))?;
                 if portrait.city.id != city.id {
@@ -466,9 +470,18 @@ impl Store {
                     updated_at,
                     conflicts,
                     revision: revision as u64,
+                    // Unreadable (written by a future version): the form shows the values.
+                    typed: serde_json::from_str(&typed).unwrap_or_default(),
                 }))
             }
         }
+    }
+
+    /// Keeps what the user typed that is not a value yet (see [`Draft::typed`]) with the draft.
+    pub fn set_draft_typed(&mut self, city_id: &str, typed: &std::collections::BTreeMap<String, String>) -> Result<()> {
+        let text = serde_json::to_string(typed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn.execute("UPDATE drafts SET typed = ?2 WHERE city_id = ?1", params![city_id, text])?;
+        Ok(())
     }
 
     /// The draft as it was just before the last rebase, with its revision: the merge base of a
@@ -524,6 +537,7 @@ impl Store {
              before_rebase = NULL, before_rebase_revision = NULL",
             params![city_id, base_version, body, now, conf, revision],
         )?;
+        let typed: String = tx.query_row("SELECT typed FROM drafts WHERE city_id = ?1", [city_id], |r| r.get(0))?;
         tx.commit()?;
         Ok(Draft {
             city_id: city_id.into(),
@@ -532,6 +546,7 @@ impl Store {
             updated_at: now,
             conflicts: conflicts.to_vec(),
             revision: revision as u64,
+            typed: serde_json::from_str(&typed).unwrap_or_default(),
         })
     }
 

@@ -325,6 +325,10 @@ UPDATE submissions AS s SET status = 'superseded', superseded_by = (
                    ORDER BY n.created_at DESC, n.id DESC LIMIT 1);
 "#,
         ),
+        // Issue 10, client side. What a user typed that is not a value yet ("lots" for a
+        // population) stays in the draft, by field path, until it is fixed; a submission waits
+        // for it.
+        M::up("ALTER TABLE drafts ADD COLUMN typed TEXT NOT NULL DEFAULT '{}';"),
     ])
 }
 

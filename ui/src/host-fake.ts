@@ -245,9 +245,9 @@ export class FakeHost implements Host {
 
   async renderMarkdown(text: string) { return parseMarkdown(text); }
 
-  async getDraft(cityId: string) { await this.ready; return this.drafts.get(cityId) ?? null; }
+  async getDraft(cityId: string) { await this.ready; const d = this.drafts.get(cityId); return d ? structuredClone(d) : null; }
 
-  async saveDraft(cityId: string, portrait: Portrait, revision: number | null) {
+  async saveDraft(cityId: string, portrait: Portrait, revision: number | null, typed: Record<string, string> = {}) {
     await this.ready;
     const latest = this.latest(cityId);
     const existing = this.drafts.get(cityId);
@@ -256,9 +256,10 @@ export class FakeHost implements Host {
     }
     const base = existing?.base_version ?? latest.version;
     const p = { ...portrait, city: latest.city, version: base + 1, source: { booklet: null, published: new Date().toISOString().slice(0, 10) } };
-    const draft: Draft = { city_id: cityId, base_version: base, portrait: p, updated_at: new Date().toISOString(), conflicts: existing?.conflicts ?? [], revision: (existing?.revision ?? 0) + 1 };
+    const draft: Draft = { city_id: cityId, base_version: base, portrait: p, updated_at: new Date().toISOString(), conflicts: existing?.conflicts ?? [], revision: (existing?.revision ?? 0) + 1, typed: { ...typed } };
     this.drafts.set(cityId, draft);
-    return { draft, errors: validatePortrait(p), merged: false };
+    const pending = Object.entries(typed).map(([path, text]) => ({ path: `$.${path}`, message: `"${text}" is not a value yet` }));
+    return { draft: structuredClone(draft), errors: [...validatePortrait(p), ...pending], merged: false };
   }
 
   async resolveConflict(cityId: string, field: string, _choice: Choice) {
@@ -273,6 +274,8 @@ export class FakeHost implements Host {
 
   async submit(cityId: string) {
     const d = this.drafts.get(cityId) ?? fail('invalid_input', `${cityId} has no draft`);
+    const pending = Object.entries(d.typed ?? {});
+    if (pending.length) fail('invalid_input', `the draft of ${cityId} has ${pending.length} field(s) typed but not valid yet, such as ${pending[0][0]}: "${pending[0][1]}": fix them first`, pending.map(([p, t]) => ({ path: `$.${p}`, message: `"${t}" is not a value yet` })));
     const errors = validatePortrait(d.portrait);
     if (errors.length) fail('invalid_input', `the draft of ${cityId} is invalid: ${errors[0].path}: ${errors[0].message}`, errors);
     // Like the real host: queued (no network), sent by the next sync.

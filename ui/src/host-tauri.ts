@@ -18,7 +18,7 @@ export class TauriHost implements Host {
   versionDiff(cityId: string, from: number, to: number) { return invoke<FieldDiff[]>('version_diff', { cityId, from, to }); }
   renderMarkdown(text: string) { return invoke<Block[]>('render_markdown', { text }); }
   getDraft(cityId: string) { return invoke<Draft | null>('get_draft', { cityId }); }
-  saveDraft(cityId: string, portrait: Portrait, revision: number | null) { return invoke<SavedDraft>('save_draft', { cityId, portrait, revision }); }
+  saveDraft(cityId: string, portrait: Portrait, revision: number | null, typed: Record<string, string> = {}) { return invoke<SavedDraft>('save_draft', { cityId, portrait, revision, typed }); }
   resolveConflict(cityId: string, field: string, choice: Choice) { return invoke<Draft>('resolve_conflict', { cityId, field, choice }); }
   discardDraft(cityId: string) { return invoke<boolean>('discard_draft', { cityId }); }
   async pickPhoto() {

@@ -7,6 +7,7 @@ import type { Block } from './bindings/Block';
 import type { BookletDef } from './bindings/BookletDef';
 import type { BookletInfo } from './bindings/BookletInfo';
 import type { Choice } from './bindings/Choice';
+import type { Comment } from './bindings/Comment';
 import type { CityFilter } from './bindings/CityFilter';
 import type { CitySummary } from './bindings/CitySummary';
 import type { DecisionRequest } from './bindings/DecisionRequest';
@@ -33,7 +34,7 @@ import type { SyncRequest } from './bindings/SyncRequest';
 import type { SyncStatus } from './bindings/SyncStatus';
 
 export type {
-  ApiError, Block, BookletDef, BookletInfo, Choice, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
+  ApiError, Block, BookletDef, BookletInfo, Choice, Comment, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
   Identity, OutboxEntry, PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
   SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 };
@@ -65,7 +66,7 @@ export interface Host {
    * rebased the draft since, the edit is merged onto the rebase (`merged`: show `draft`), or
    * refused with code `conflict` when the form is older still (reload it).
    */
-  saveDraft(cityId: string, portrait: Portrait, revision: number | null): Promise<SavedDraft>;
+  saveDraft(cityId: string, portrait: Portrait, revision: number | null, typed?: Record<string, string>): Promise<SavedDraft>;
   resolveConflict(cityId: string, field: string, choice: Choice): Promise<Draft>;
   discardDraft(cityId: string): Promise<boolean>;
   /** Asks for a JPEG or PNG with the native dialog and stores it; null when cancelled. */

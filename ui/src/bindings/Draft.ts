@@ -14,4 +14,9 @@ conflicts: Array<FieldDiff>,
  * Bumped by every write (a save, a rebase, a resolution): a save names the revision it was
  * based on, so it never overwrites a rebase it did not see.
  */
-revision: number, };
+revision: number, 
+/**
+ * What the user typed that is not a value yet, by field path (`facts.population.value` →
+ * "lots"): kept with the draft until fixed; the draft cannot be submitted meanwhile.
+ */
+typed: { [key in string]: string }, };

@@ -1,0 +1,184 @@
+// The Edit screen as a coordinator meets it (issue 10, points 1, 6 and 9), in a real browser
+// (Chromium) against the built UI with the fake host: what is typed stays in the draft, the
+// reviewer's comments reach the editor, pasted bullets, quiet new items, the sticky Submit bar,
+// the preview following the field, Discard draft.
+// Run after `npm run build`: `node --test tests/browser-edit.test.mjs`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const shots = process.env.SCREENSHOTS_DIR;
+let server, base, browser;
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(dist, 'index.html')), 'build the UI first: npm run build');
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let file = path.join(dist, decodeURIComponent(url.pathname));
+    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(dist, 'index.html');
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const CORK = `gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`;
+const STAFF = `gnlc_${'f'.repeat(16)}_${'b'.repeat(64)}`;
+
+async function open() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  await page.goto(`${base}/#/settings`);
+  return page;
+}
+async function connect(page, token, who) {
+  await page.evaluate(() => { location.hash = '#/settings'; });
+  if (await page.getByTestId('sign-out').count()) await page.getByTestId('sign-out').click();
+  await page.getByTestId('token').fill(token);
+  await page.getByTestId('connect').click();
+  await page.getByTestId('identity').filter({ hasText: who }).waitFor();
+}
+async function shot(page, name) {
+  if (shots) {
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  }
+}
+/** Pastes text into the focused element as a person would (a paste event with the text). */
+async function paste(page, testid, text) {
+  await page.getByTestId(testid).focus();
+  await page.evaluate(({ testid, text }) => {
+    const el = document.querySelector(`[data-testid="${testid}"]`);
+    const dt = new DataTransfer();
+    dt.setData('text/plain', text);
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, { testid, text });
+}
+
+test('what a coordinator types stays in the draft, and Submit waits for it', async () => {
+  const page = await open();
+  await connect(page, CORK, 'coordinator of Cork');
+  await page.evaluate(() => { location.hash = '#/edit/ie-cork'; });
+  await page.getByTestId('fact-population-value').fill('lots');
+  await page.getByTestId('fact-population-year').fill('3000');
+  await page.getByText(/Draft saved/).waitFor();
+  assert.equal(await page.getByTestId('submit').isDisabled(), true);
+  // Away and back (the form is built again from the draft): the typed text is still there.
+  await page.evaluate(() => { location.hash = '#/cities'; });
+  await page.getByTestId('count').waitFor();
+  await page.evaluate(() => { location.hash = '#/edit/ie-cork'; });
+  await page.getByTestId('fact-population-value').waitFor();
+  assert.equal(await page.getByTestId('fact-population-value').inputValue(), 'lots');
+  assert.equal(await page.getByTestId('fact-population-year').inputValue(), '3000');
+  assert.match(await page.getByTestId('error-count').textContent(), /2 problems/);
+  assert.equal(await page.getByTestId('submit').isDisabled(), true);
+  // The host refuses to queue it too (the draft says what is pending).
+  const refused = await page.evaluate(async () => { try { await window.__fakeHost.submit('ie-cork'); return null; } catch (e) { return e.code; } });
+  assert.equal(refused, 'invalid_input');
+  // Fixed: the draft has nothing pending, Submit is enabled.
+  await page.getByTestId('fact-population-value').fill('224,004');
+  await page.getByTestId('fact-population-year').fill('2022');
+  await page.getByTestId('error-count').waitFor({ state: 'detached' });
+  await page.getByText(/Draft saved/).waitFor();
+  const typed = await page.evaluate(async () => (await window.__fakeHost.getDraft('ie-cork')).typed);
+  assert.deepEqual(typed, {});
+  assert.equal(await page.getByTestId('submit').isDisabled(), false);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the form: a new item is not an error yet, pasted bullets become items, Submit is always in reach, the preview follows, Discard asks', async () => {
+  const page = await open();
+  await connect(page, CORK, 'coordinator of Cork');
+  await page.evaluate(() => { location.hash = '#/edit/ie-cork'; });
+  await page.getByTestId('lead').waitFor();
+  // Submit is in the window without scrolling through the form (a sticky bar).
+  const box = await page.getByTestId('submit').boundingBox();
+  assert.ok(box && box.y + box.height <= 800, `Submit is visible at the top of the form: ${JSON.stringify(box)}`);
+  // A new initiative is not an error before anything is typed, and is left out if left empty.
+  const before = await page.evaluate(async () => (await window.__fakeHost.showCity('ie-cork')).portrait.highlights.length);
+  await page.getByTestId('add-highlight').click();
+  await page.getByTestId(`highlight-${before}`).waitFor();
+  assert.equal(await page.getByTestId('error-count').count(), 0, 'no error for an untouched new item');
+  assert.equal(await page.getByTestId('submit').isDisabled(), false);
+  // Pasted "•" lines become list items in a section.
+  await paste(page, 'section-vision', '• Learning for all\n• Learning everywhere');
+  assert.match(await page.getByTestId('section-vision').inputValue(), /- Learning for all\n- Learning everywhere/);
+  // The preview follows the field being edited.
+  await page.getByTestId('contact-0-email').focus();
+  await page.waitForFunction(() => document.querySelector('[data-testid=preview]').scrollTop > 100);
+  await shot(page, 'browser-edit-form');
+  // Submit leaves out the empty new item.
+  await page.getByTestId('submit').click();
+  await page.getByTestId('submit-summary').waitFor();
+  const draft = await page.evaluate(async () => (await window.__fakeHost.getDraft('ie-cork')).portrait);
+  assert.equal(draft.highlights.length, before, 'the empty new initiative is not submitted');
+  // Discard asks first; Keep it keeps; Discard draft goes back to the published version.
+  await page.getByTestId('discard-draft').click();
+  await page.getByTestId('confirm-discard').waitFor();
+  await page.getByRole('button', { name: 'Keep it' }).click();
+  assert.match(await page.getByTestId('section-vision').inputValue(), /Learning everywhere/);
+  await page.getByTestId('discard-draft').click();
+  await page.getByRole('button', { name: 'Discard draft', exact: true }).click();
+  await page.getByText('Draft discarded').waitFor();
+  assert.doesNotMatch(await page.getByTestId('section-vision').inputValue(), /Learning everywhere/);
+  assert.equal(await page.evaluate(async () => await window.__fakeHost.getDraft('ie-cork')), null);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("the reviewer's comments reach the editor: a count on the tab, a banner, each next to its field", async () => {
+  const page = await open();
+  await connect(page, CORK, 'coordinator of Cork');
+  await page.evaluate(() => { location.hash = '#/edit/ie-cork'; });
+  await page.getByTestId('lead').fill('Cork, a city of learning by the Lee, for the reviewer.');
+  await page.getByText(/Draft saved/).waitFor();
+  await page.getByTestId('submit').click();
+  await page.getByTestId('confirm-submit').click();
+  await page.getByTestId('submit-status').waitFor();
+  await page.getByTestId('sync-now').click();
+  // The reviewer sends it back with a general comment and one on the lead.
+  await connect(page, STAFF, 'UIL staff');
+  await page.evaluate(() => { location.hash = '#/submissions'; });
+  await page.getByTestId('inbox-ie-cork').click();
+  await page.getByTestId('review').waitFor();
+  await page.getByLabel('Comment on Lead paragraph').fill('Say what the Lee is.');
+  await page.locator('#general-comment').fill('Thank you: one small change.');
+  await page.getByTestId('request-changes').click();
+  await page.getByTestId('decision').waitFor();
+  // Cork: the tab counts the comments; the editor shows them.
+  await connect(page, CORK, 'coordinator of Cork');
+  await page.getByTestId('nav-submissions').filter({ hasText: '2' }).waitFor();
+  await page.evaluate(() => { location.hash = '#/submissions'; });
+  await page.getByTestId('open-in-editor').click();
+  const banner = page.getByTestId('review-banner');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /UIL asked for changes/);
+  assert.match(await banner.textContent(), /Thank you: one small change\./);
+  const onLead = page.getByTestId('comment-lead');
+  await onLead.waitFor();
+  assert.match(await onLead.textContent(), /Say what the Lee is\./);
+  // Next to the lead: between the lead field and the next fieldset.
+  const [lead, comment] = [await page.getByTestId('lead').boundingBox(), await onLead.boundingBox()];
+  assert.ok(comment.y > lead.y && comment.y - (lead.y + lead.height) < 120, `${JSON.stringify({ lead, comment })}`);
+  await onLead.scrollIntoViewIfNeeded();
+  await shot(page, 'browser-edit-comments');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
