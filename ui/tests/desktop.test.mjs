@@ -130,9 +130,9 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.click('[data-testid=submit]');
   await s.waitText('[data-testid=submit-summary]', /Lead paragraph: .* → Cork, a learning city of festivals/);
   await s.click('[data-testid=confirm-submit]');
-  await s.waitText('[data-testid=submit-status]', /Submitted: status “submitted”/);
+  await s.waitText('[data-testid=submit-status]', /Submitted for review/);
   await s.go('#/submissions');
-  await s.waitText('[data-testid=my-submission]', /submitted/);
+  await s.waitText('[data-testid=my-submission]', /^\s*Submitted\s*·\s*sent \d+ \w{3} \d{4}, \d\d:\d\d/);
   await s.shot('desktop-submissions');
 
   // UIL staff review it in the window: the inbox, the per-field diff, accept; the next sync
@@ -149,10 +149,13 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.waitText('[data-testid=identity]', /UIL staff/);
   await s.go('#/submissions');
   await s.click('[data-testid=inbox-ie-cork]');
-  await s.waitText('[data-testid=review]', /lead/);
+  await s.waitText('[data-testid=review]', /Lead paragraph/);
+  await s.waitText('[data-testid=review-status]', /^In review$/);
   await s.shot('desktop-review');
-  await s.js(`[...document.querySelectorAll('[data-testid=review] button')].find((b) => b.textContent.startsWith('Accept')).click();`);
-  await s.waitText('[data-testid=review]', /published as version 2/);
+  await s.click('[data-testid=accept]');
+  await s.waitText('[data-testid=decision]', /published as version 2/);
+  await s.waitText('[data-testid=decided]', /Accepted .*published as version 2/);
+  assert.equal(await s.js(`return document.querySelectorAll('[data-testid=accept]').length;`), 0, 'decided: no decision buttons');
   await s.js(`[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Sync now').click();`);
   await s.go('#/city/ie-cork');
   for (let i = 0; i < 50; i++) {
@@ -257,6 +260,7 @@ async function signInAsCork(s) {
   await s.type('[data-testid=token]', cityToken);
   await s.click('[data-testid=connect]');
   await s.waitText('[data-testid=identity]', /coordinator of Cork/);
+  await s.waitText('[data-testid=connect-message]', /^Connecting and syncing…$|^Connected to/);
 }
 
 const corkDraft = () => {
@@ -308,7 +312,7 @@ test('a server that never answers: Submit queues at once, every screen answers w
     times.syncNow = await answerMs(s, `document.querySelector('[data-testid=sync-now]').click();`,
       '[data-testid=sync-note]', /Already syncing with http:\/\/127\.0\.0\.1:\d+ — started \d+ s ago \(downloading the catalogue from /);
     await s.shot('desktop-silent-sync-now');
-    times.outbox = await answerMs(s, `location.hash = '#/submissions';`, '[data-testid=outbox]', /ie-cork.*based on v\d+.*pending/s);
+    times.outbox = await answerMs(s, `location.hash = '#/submissions';`, '[data-testid=outbox]', /Cork.*Waiting to send/s);
     console.log(`answers while the sync hangs (ms): ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])))}`);
     for (const [what, ms] of Object.entries(times)) {
       assert.ok(ms >= 0 && ms < 1000, `${what} answered in ${ms} ms while the sync hangs (at most 1000)`);
