@@ -157,6 +157,9 @@ pub enum Command {
     /// Queue the city's draft for review and send it when online.
     Submit {
         city: String,
+        /// Words to the reviewer sent with it (a reply to their comments).
+        #[arg(long)]
+        note: Option<String>,
         #[arg(long)]
         token_file: Option<PathBuf>,
         #[arg(long)]
@@ -502,7 +505,9 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Token { command } => token(&ctx, command),
         Command::Sync { feed, token_file } => sync(&ctx, feed.as_deref(), token_file.as_deref()),
         Command::Draft { command } => draft(&ctx, command),
-        Command::Submit { city, token_file, feed } => submit(&ctx, &city, feed.as_deref(), token_file.as_deref()),
+        Command::Submit { city, note, token_file, feed } => {
+            submit(&ctx, &city, note.as_deref(), feed.as_deref(), token_file.as_deref())
+        }
         Command::Outbox => outbox(&ctx),
         Command::Submissions { city, token_file, feed } => {
             submissions(&ctx, &city, feed.as_deref(), token_file.as_deref())
@@ -903,9 +908,15 @@ fn render_draft(city: &str, d: Option<&crate::store::Draft>) -> String {
     s
 }
 
-fn submit(ctx: &Ctx, city: &str, feed: Option<&str>, token_file: Option<&std::path::Path>) -> Result<(), ApiError> {
+fn submit(
+    ctx: &Ctx,
+    city: &str,
+    note: Option<&str>,
+    feed: Option<&str>,
+    token_file: Option<&std::path::Path>,
+) -> Result<(), ApiError> {
     let (base, token) = ctx.feed_and_token(feed, token_file, "no token for this feed: pass --token-file")?;
-    let r = app::submit(&mut ctx.open()?, city, &base, &token, &sync_options())?;
+    let r = app::submit(&mut ctx.open()?, city, note, &base, &token, &sync_options())?;
     if ctx.json {
         return print_json(&r);
     }

@@ -294,7 +294,15 @@ pub struct SubmissionRequest {
     /// The published version the portrait was edited from.
     pub base_version: u32,
     pub portrait: Portrait,
+    /// The coordinator's words to the reviewer (a reply to their comments), at most
+    /// [`MAX_NOTE`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub note: Option<String>,
 }
+
+/// The longest note a submission may carry, in characters.
+pub const MAX_NOTE: usize = 5000;
 
 /// A reviewer's comment: on the whole submission (`field` null) or on one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -327,6 +335,9 @@ pub struct SubmissionSummary {
     /// The submission that replaced it (status `superseded`), if any.
     #[serde(default)]
     pub superseded_by: Option<String>,
+    /// What the coordinator wrote to the reviewer with it (a reply to their comments).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 fn first_round() -> u32 {

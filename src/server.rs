@@ -828,6 +828,7 @@ fn summary(s: &SubmissionRow) -> SubmissionSummary {
         round: s.round,
         supersedes: s.supersedes.clone(),
         superseded_by: s.superseded_by.clone(),
+        note: s.note.clone(),
     }
 }
 
@@ -873,8 +874,8 @@ async fn post_submission(
     if let Some(previous) = state.db.read_quick(move |store| Ok(store.submission_by_key(&t, &k)?)).await? {
         return replay(&previous, &parsed.request_sha, &city_id);
     }
-    let (base_version, mut portrait, request_sha) = match parsed.outcome {
-        Ok((b, p)) => (b, p, parsed.request_sha),
+    let (base_version, mut portrait, note, request_sha) = match parsed.outcome {
+        Ok((b, p, n)) => (b, p, n, parsed.request_sha),
         Err(e) => return Err(e),
     };
     let city = city_id.clone();
@@ -939,6 +940,7 @@ async fn post_submission(
         round: 1,
         supersedes: None,
         superseded_by: None,
+        note,
     };
     let quota = state.limits.submissions_per_day;
     let (city, sha) = (city_id.clone(), request_sha.clone());
@@ -976,7 +978,7 @@ async fn post_submission(
 /// they were refused.
 struct ParsedSubmission {
     request_sha: String,
-    outcome: ApiResult<(u32, Portrait)>,
+    outcome: ApiResult<(u32, Portrait, Option<String>)>,
 }
 
 /// Parses and validates a submission body, a [`crate::protocol::SubmissionRequest`]: read as
@@ -1021,7 +1023,22 @@ fn parse_submission(body: &[u8], city_id: &str) -> ApiResult<ParsedSubmission> {
                 vec![FieldError::new("$.portrait.city.id", format!("must be {city_id}"))],
             ));
         }
-        Ok((base_version, portrait))
+        let note = match value.get("note") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(n)) if n.chars().count() <= crate::protocol::MAX_NOTE => {
+                Some(n.trim().to_string()).filter(|n| !n.is_empty())
+            }
+            Some(_) => {
+                return Err(ApiErr::invalid(
+                    format!("note: a text of at most {} characters", crate::protocol::MAX_NOTE),
+                    vec![FieldError::new(
+                        "$.note",
+                        format!("a text of at most {} characters", crate::protocol::MAX_NOTE),
+                    )],
+                ))
+            }
+        };
+        Ok((base_version, portrait, note))
     })();
     Ok(ParsedSubmission { request_sha, outcome })
 }

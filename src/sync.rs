@@ -987,8 +987,11 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
                 continue;
             }
         }
-        let request =
-            crate::protocol::SubmissionRequest { base_version: entry.base_version, portrait: entry.portrait.clone() };
+        let request = crate::protocol::SubmissionRequest {
+            base_version: entry.base_version,
+            portrait: entry.portrait.clone(),
+            note: entry.note.clone(),
+        };
         let body = serde_json::to_string(&request).map_err(|e| SyncError::Invalid(e.to_string()))?;
         let outcome = http.send(&url, &|c| {
             c.post(&url)

@@ -82,11 +82,24 @@ fn a_new_submission_replaces_the_open_one_and_keeps_the_rounds() {
     );
     assert_eq!(status, 200, "{v}");
 
+    // A reply to the reviewer travels with a round; a note that is too long or not text is
+    // refused, at $.note, and stores nothing.
+    for bad in [json!("x".repeat(5001)), json!(42)] {
+        let mut b = body(&env, |p| p["tagline"] = json!("Cork learns"));
+        b["note"] = bad;
+        let (status, v) = post(&url, &cork, "/v1/cities/ie-cork/submissions", Some("bad-note"), &b);
+        assert_eq!((status, v["fields"][0]["path"].as_str()), (422, Some("$.note")), "{v}");
+    }
+    assert_eq!(get(&url, &staff, "/v1/submissions")["submissions"].as_array().unwrap().len(), 1);
     // Round 2 and round 3: each replaces the open one.
     let two = submit("k2", "Cork learns");
     assert_eq!((two["round"].as_u64(), two["supersedes"].as_str()), (Some(2), Some(one_id.as_str())));
     let two_id = two["id"].as_str().unwrap().to_string();
-    let three = submit("k3", "Cork learns by the Lee");
+    let mut with_note = body(&env, |p| p["tagline"] = json!("Cork learns by the Lee"));
+    with_note["note"] = json!("  Shorter now, as you asked.  ");
+    let (status, three) = post(&url, &cork, "/v1/cities/ie-cork/submissions", Some("k3"), &with_note);
+    assert_eq!(status, 201, "{three}");
+    assert_eq!(three["note"], "Shorter now, as you asked.");
     assert_eq!((three["round"].as_u64(), three["supersedes"].as_str()), (Some(3), Some(two_id.as_str())));
     let three_id = three["id"].as_str().unwrap().to_string();
     assert_eq!(ids(&get(&url, &staff, OPEN)), std::slice::from_ref(&three_id), "one open submission for Cork");
@@ -105,6 +118,8 @@ fn a_new_submission_replaces_the_open_one_and_keeps_the_rounds() {
     // the last one reviewed.
     let detail = get(&url, &staff, &format!("/v1/submissions/{three_id}"));
     assert_eq!(detail["round"], 3);
+    assert_eq!(detail["note"], "Shorter now, as you asked.");
+    assert!(detail["history"][1]["note"].is_null());
     let history = detail["history"].as_array().unwrap();
     assert_eq!(history.iter().map(|h| h["round"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(history[0]["comments"][1]["comment"], "Shorter, please");

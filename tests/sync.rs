@@ -169,8 +169,14 @@ fn staff_review_with_a_conflict_needs_a_resolution() {
     b.run(&["review", "accept", sb["submission_id"].as_str().unwrap(), "--token-file", st]).ok();
     // Alice, not synced since, submits her draft (base 1): it conflicts with version 2 on the
     // tagline. (Submitted before Bob's was accepted, it would have replaced Bob's open one.)
-    let sa = a.run(&["submit", "ie-cork", "--token-file", cork.to_str().unwrap(), "--json"]).ok().json();
+    let sa = a
+        .run(&["submit", "ie-cork", "--note", "Alice's reply", "--token-file", cork.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
     let ida = sa["submission_id"].as_str().unwrap();
+    // The note went with it, through the outbox.
+    let shown = a.run(&["review", "show", ida, "--token-file", st, "--json"]).ok().json();
+    assert_eq!(shown["note"], "Alice's reply");
     let r = a.run(&["review", "accept", ida, "--token-file", st]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("409") && r.stderr.contains("resolve"), "{}", r.stderr);

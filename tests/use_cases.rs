@@ -81,7 +81,7 @@ fn sign_in_review_and_tokens_through_the_use_cases() {
     let mut p = client.portrait("ie-cork", None).unwrap();
     p.tagline = Some("A learning city by the Lee".into());
     app::save_draft_portrait(&mut client, "ie-cork", p, None, &Default::default()).unwrap();
-    let sent = app::submit(&mut client, "ie-cork", &url, &city.token, &opts()).unwrap();
+    let sent = app::submit(&mut client, "ie-cork", None, &url, &city.token, &opts()).unwrap();
     assert_eq!(sent.status, portraits::store::OutboxStatus::Sent, "{sent:?}");
 
     // Staff review it, through the typed protocol.
@@ -205,7 +205,7 @@ fn typed_text_that_is_not_a_value_stays_in_the_draft_and_blocks_submitting() {
     let mut store = app::open(Some(&env.db()), false).unwrap();
     let d = app::draft(&store, "ie-cork").unwrap().unwrap();
     assert_eq!(d.typed, typed);
-    let e = app::queue_submission(&mut store, "ie-cork").unwrap_err();
+    let e = app::queue_submission(&mut store, "ie-cork", None).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
     assert_eq!(e.fields[0].path, "$.facts.population.value");
     assert!(e.message.contains("\"lots\""), "{}", e.message);
@@ -214,7 +214,11 @@ fn typed_text_that_is_not_a_value_stays_in_the_draft_and_blocks_submitting() {
     let rev = Some(d.revision);
     let fixed = app::save_draft_portrait(&mut store, "ie-cork", p, rev, &Default::default()).unwrap();
     assert!(fixed.draft.typed.is_empty() && fixed.errors.is_empty(), "{:?}", fixed.errors);
-    app::queue_submission(&mut store, "ie-cork").unwrap();
+    let long = "x".repeat(5001);
+    let e = app::queue_submission(&mut store, "ie-cork", Some(&long)).unwrap_err();
+    assert_eq!((e.code, e.fields[0].path.as_str()), (ErrorCode::InvalidInput, "$.note"));
+    let queued = app::queue_submission(&mut store, "ie-cork", Some("  A reply to the reviewer.  ")).unwrap();
+    assert_eq!(queued.note.as_deref(), Some("A reply to the reviewer."));
     // Too much typed text is refused, and changes nothing.
     let flood: std::collections::BTreeMap<String, String> = (0..101).map(|i| (format!("f{i}"), "x".into())).collect();
     let d = app::draft(&store, "ie-cork").unwrap().unwrap();

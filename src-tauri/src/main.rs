@@ -189,13 +189,18 @@ fn feed_and_token(shared: &Shared) -> Res<(String, String)> {
 /// Queues the draft for review and returns at once (`pending`): no network here. The
 /// background sync, woken now, sends the outbox.
 #[tauri::command]
-async fn submit(app_handle: AppHandle, state: State<'_, Arc<Shared>>, city_id: String) -> Res<app::Submitted> {
+async fn submit(
+    app_handle: AppHandle,
+    state: State<'_, Arc<Shared>>,
+    city_id: String,
+    note: Option<String>,
+) -> Res<app::Submitted> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
         // A token is needed to send it later: say so now rather than queue it for nobody.
         feed_and_token(&shared)?;
         let (entry, pending) = with_store(&shared, |s| {
-            let entry = app::queue_submission(s, &city_id)?;
+            let entry = app::queue_submission(s, &city_id, note.as_deref())?;
             Ok((entry, pending_count(s)?))
         })?;
         set_status(&app_handle, &shared, |st| st.pending = pending);

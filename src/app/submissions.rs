@@ -27,7 +27,17 @@ pub struct Submitted {
 /// (no open conflicts, valid), an idempotency key is minted and stored with it in the outbox
 /// (one transaction). Returns the outbox entry, `pending`. The desktop calls this and lets its
 /// background sync send the outbox, so a Submit never waits on the network.
-pub fn queue_submission(store: &mut Store, city_id: &str) -> Result<OutboxEntry> {
+pub fn queue_submission(store: &mut Store, city_id: &str, note: Option<&str>) -> Result<OutboxEntry> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = note {
+        let chars = n.chars().count();
+        if chars > crate::protocol::MAX_NOTE {
+            return Err(ApiError::invalid(
+                format!("the note to the reviewer is {chars} characters long: at most {}", crate::protocol::MAX_NOTE),
+                vec![FieldError::new("$.note", format!("at most {} characters", crate::protocol::MAX_NOTE))],
+            ));
+        }
+    }
     let d = store.draft(city_id)?.ok_or_else(|| {
         ApiError::invalid(format!("{city_id} has no draft: set one with `portraits draft set` or `draft edit`"), vec![])
     })?;
@@ -55,7 +65,7 @@ pub fn queue_submission(store: &mut Store, city_id: &str) -> Result<OutboxEntry>
         return Err(ApiError::invalid(format!("the draft of {city_id} is invalid: {}", errs[0]), errs));
     }
     let key = uuid::Uuid::new_v4().to_string();
-    let outbox_id = store.outbox_add(city_id, &key, d.base_version, &d.portrait)?;
+    let outbox_id = store.outbox_add(city_id, &key, d.base_version, &d.portrait, note)?;
     outbox_entry(store, outbox_id)
 }
 
@@ -70,8 +80,15 @@ fn outbox_entry(store: &Store, id: i64) -> Result<OutboxEntry> {
 /// Queues the city's draft for review ([`queue_submission`]), then sends the outbox if the
 /// server can be reached. A crash or a lost answer after the queueing never creates a
 /// duplicate: the resend carries the same key.
-pub fn submit(store: &mut Store, city_id: &str, feed: &str, token: &str, opts: &sync::Options) -> Result<Submitted> {
-    let queued = queue_submission(store, city_id)?;
+pub fn submit(
+    store: &mut Store,
+    city_id: &str,
+    note: Option<&str>,
+    feed: &str,
+    token: &str,
+    opts: &sync::Options,
+) -> Result<Submitted> {
+    let queued = queue_submission(store, city_id, note)?;
     let _ = sync::send_outbox(store, feed, token, opts);
     let entry = outbox_entry(store, queued.id)?;
     Ok(Submitted {

@@ -71,6 +71,9 @@ pub struct OutboxEntry {
     pub submission_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The coordinator's words to the reviewer, sent with it.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// A remote item held back by the client, with why: refused (invalid), a photo that could not
@@ -445,20 +448,27 @@ impl Store {
     // ---- outbox --------------------------------------------------------------------------
 
     /// Queues a submission with its idempotency key, in one transaction with nothing else.
-    pub fn outbox_add(&mut self, city_id: &str, key: &str, base_version: u32, portrait: &Portrait) -> Result<i64> {
+    pub fn outbox_add(
+        &mut self,
+        city_id: &str,
+        key: &str,
+        base_version: u32,
+        portrait: &Portrait,
+        note: Option<&str>,
+    ) -> Result<i64> {
         let body = serde_json::to_string(portrait).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let now = now_rfc3339();
         self.conn.execute(
-            "INSERT INTO outbox(city_id, idempotency_key, base_version, body, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
-            params![city_id, key, base_version, body, now],
+            "INSERT INTO outbox(city_id, idempotency_key, base_version, body, status, created_at, updated_at, note)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?6)",
+            params![city_id, key, base_version, body, now, note],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
 
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, city_id, idempotency_key, base_version, body, status, attempts, last_error, submission_id, created_at, updated_at
+            "SELECT id, city_id, idempotency_key, base_version, body, status, attempts, last_error, submission_id, created_at, updated_at, note
              FROM outbox ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -474,12 +484,25 @@ impl Store {
                 r.get::<_, Option<String>>(8)?,
                 r.get::<_, String>(9)?,
                 r.get::<_, String>(10)?,
+                r.get::<_, Option<String>>(11)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, city_id, key, base, body, status, attempts, last_error, submission_id, created_at, updated_at) =
-                row?;
+            let (
+                id,
+                city_id,
+                key,
+                base,
+                body,
+                status,
+                attempts,
+                last_error,
+                submission_id,
+                created_at,
+                updated_at,
+                note,
+            ) = row?;
             let portrait = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("outbox {id}: {e}")))?;
             let status = OutboxStatus::parse(&status)
                 .ok_or_else(|| StoreError::Corrupt(format!("outbox {id}: status {status:?}")))?;
@@ -495,6 +518,7 @@ impl Store {
                 submission_id,
                 created_at,
                 updated_at,
+                note,
             });
         }
         Ok(out)

@@ -329,6 +329,9 @@ UPDATE submissions AS s SET status = 'superseded', superseded_by = (
         // population) stays in the draft, by field path, until it is fixed; a submission waits
         // for it.
         M::up("ALTER TABLE drafts ADD COLUMN typed TEXT NOT NULL DEFAULT '{}';"),
+        // Issue 10: a coordinator's reply to the reviewer travels with the submission (client
+        // outbox) and is kept with it (server).
+        M::up("ALTER TABLE outbox ADD COLUMN note TEXT; ALTER TABLE submissions ADD COLUMN note TEXT;"),
     ])
 }
 

@@ -41,6 +41,8 @@ pub struct SubmissionRow {
     pub supersedes: Option<String>,
     /// The submission that replaced it.
     pub superseded_by: Option<String>,
+    /// The coordinator's words to the reviewer.
+    pub note: Option<String>,
 }
 
 /// What [`Store::insert_submission_once`] did.
@@ -73,6 +75,7 @@ struct RawSubmission {
     round: u32,
     supersedes: Option<String>,
     superseded_by: Option<String>,
+    note: Option<String>,
 }
 
 fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSubmission> {
@@ -93,6 +96,7 @@ fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSubmission>
         round: r.get("round")?,
         supersedes: r.get("supersedes")?,
         superseded_by: r.get("superseded_by")?,
+        note: r.get("note")?,
     })
 }
 
@@ -117,6 +121,7 @@ fn finish(raw: RawSubmission) -> Result<SubmissionRow> {
         round: raw.round,
         supersedes: raw.supersedes,
         superseded_by: raw.superseded_by,
+        note: raw.note,
     })
 }
 
@@ -347,9 +352,22 @@ impl Store {
         )?;
         tx.execute(
             "INSERT INTO submissions(id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
-             response, created_at, updated_at, round, supersedes)
-             VALUES (?1, ?2, ?3, ?4, 'submitted', ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
-            params![id, city_id, base_version, body, token_id, key, request_sha256, response, now, answer.round, answer.supersedes],
+             response, created_at, updated_at, round, supersedes, note)
+             VALUES (?1, ?2, ?3, ?4, 'submitted', ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
+            params![
+                id,
+                city_id,
+                base_version,
+                body,
+                token_id,
+                key,
+                request_sha256,
+                response,
+                now,
+                answer.round,
+                answer.supersedes,
+                answer.note
+            ],
         )?;
         tx.commit()?;
         Ok(Inserted::New(answer))

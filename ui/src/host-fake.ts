@@ -272,7 +272,7 @@ export class FakeHost implements Host {
 
   async pickPhoto() { return this.nextPhoto; }
 
-  async submit(cityId: string) {
+  async submit(cityId: string, note: string | null = null) {
     const d = this.drafts.get(cityId) ?? fail('invalid_input', `${cityId} has no draft`);
     const pending = Object.entries(d.typed ?? {});
     if (pending.length) fail('invalid_input', `the draft of ${cityId} has ${pending.length} field(s) typed but not valid yet, such as ${pending[0][0]}: "${pending[0][1]}": fix them first`, pending.map(([p, t]) => ({ path: `$.${p}`, message: `"${t}" is not a value yet` })));
@@ -282,6 +282,7 @@ export class FakeHost implements Host {
     const entry: OutboxEntry = {
       id: this.box.length + 1, city_id: cityId, idempotency_key: crypto.randomUUID(), base_version: d.base_version, portrait: d.portrait,
       status: 'pending', attempts: 0, last_error: null, submission_id: null, created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
+      note: note?.trim() || null,
     };
     this.box.push(entry);
     return { outbox_id: entry.id, idempotency_key: entry.idempotency_key, status: entry.status, submission_id: entry.submission_id, error: entry.last_error };
@@ -478,7 +479,7 @@ export class FakeHost implements Host {
         this.subs.push({
           id: e.submission_id, cityId: e.city_id, status: 'submitted', baseVersion: e.base_version, comments: [],
           publishedVersion: null, createdAt: e.created_at, updatedAt: e.created_at, portrait: structuredClone(e.portrait),
-          round: open ? open.round + 1 : 1, supersedes: open?.id ?? null, supersededBy: null,
+          round: open ? open.round + 1 : 1, supersedes: open?.id ?? null, supersededBy: null, note: e.note,
         });
       }
     }

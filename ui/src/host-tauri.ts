@@ -26,7 +26,7 @@ export class TauriHost implements Host {
     if (!path || Array.isArray(path)) return null;
     return invoke<{ sha256: string; mime: string }>('add_photo', { path });
   }
-  submit(cityId: string) { return invoke<Submitted>('submit', { cityId }); }
+  submit(cityId: string, note: string | null = null) { return invoke<Submitted>('submit', { cityId, note }); }
   outbox() { return invoke<OutboxEntry[]>('outbox'); }
   heldBack() { return invoke<QuarantineEntry[]>('held_back'); }
   submissions(cityId: string) { return invoke<CitySubmissions>('submissions', { cityId }); }

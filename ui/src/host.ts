@@ -71,7 +71,8 @@ export interface Host {
   discardDraft(cityId: string): Promise<boolean>;
   /** Asks for a JPEG or PNG with the native dialog and stores it; null when cancelled. */
   pickPhoto(): Promise<{ sha256: string; mime: string } | null>;
-  submit(cityId: string): Promise<Submitted>;
+  /** Queues the draft for review, with the coordinator's words to the reviewer (optional). */
+  submit(cityId: string, note?: string | null): Promise<Submitted>;
   outbox(): Promise<OutboxEntry[]>;
   /** Remote updates the sync holds back (refused, a photo missing, behind a gap), with why. */
   heldBack(): Promise<QuarantineEntry[]>;

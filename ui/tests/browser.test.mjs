@@ -283,13 +283,14 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
     await page.getByTestId('connect').click();
     await page.getByTestId('identity').filter({ hasText: 'coordinator of Cork' }).waitFor();
   };
-  const submitLead = async (lead) => {
+  const submitLead = async (lead, note) => {
     await page.goto(`${base}/#/edit/ie-cork`);
     await page.getByTestId('lead').waitFor();
     await page.getByTestId('lead').fill(lead);
     await page.getByText(/Draft saved/).waitFor();
     await page.getByTestId('submit').click();
     await page.getByTestId('submit-summary').waitFor();
+    if (note) await page.getByTestId('submit-note').fill(note);
     await page.getByTestId('confirm-submit').click();
     await page.getByTestId('submit-status').waitFor();
     await page.getByTestId('sync-now').click();
@@ -349,7 +350,7 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
   await mine.filter({ hasText: 'Changes requested' }).waitFor();
   assert.match(await mine.textContent(), /Lead paragraph: Please name the river once only\./);
   await page.getByTestId('open-in-editor').waitFor();
-  await submitLead('Cork, a city of learning by the Lee, again.');
+  await submitLead('Cork, a city of learning by the Lee, again.', 'Named it once, as you asked.');
   await asStaff();
   await page.goto(`${base}/#/submissions`);
   await page.getByTestId('inbox-ie-cork').click();
@@ -358,6 +359,8 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
   assert.match(await since.textContent(), /Changes since your review of round 2/);
   assert.match(await since.textContent(), /Lead paragraph/);
   assert.match(await since.textContent(), /Please name the river once only/);
+  // Cork's reply, with the round it came with.
+  assert.match(await page.getByTestId('review-note').textContent(), /Cork writes: Named it once, as you asked\./);
   await shot(page, 'browser-review');
   // Reject asks first; Cancel keeps it open.
   await page.getByTestId('reject').click();

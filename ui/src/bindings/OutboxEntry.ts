@@ -5,4 +5,8 @@ import type { Portrait } from "./Portrait";
 /**
  * A submission waiting in the client's outbox.
  */
-export type OutboxEntry = { id: number, city_id: string, idempotency_key: string, base_version: number, portrait: Portrait, status: OutboxStatus, attempts: number, last_error: string | null, submission_id: string | null, created_at: string, updated_at: string, };
+export type OutboxEntry = { id: number, city_id: string, idempotency_key: string, base_version: number, portrait: Portrait, status: OutboxStatus, attempts: number, last_error: string | null, submission_id: string | null, created_at: string, updated_at: string, 
+/**
+ * The coordinator's words to the reviewer, sent with it.
+ */
+note: string | null, };

@@ -8,4 +8,9 @@ export type SubmissionRequest = {
 /**
  * The published version the portrait was edited from.
  */
-baseVersion: number, portrait: Portrait, };
+baseVersion: number, portrait: Portrait, 
+/**
+ * The coordinator's words to the reviewer (a reply to their comments), at most
+ * [`MAX_NOTE`] characters.
+ */
+note?: string, };

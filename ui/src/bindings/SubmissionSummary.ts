@@ -22,4 +22,8 @@ supersedes: string | null,
 /**
  * The submission that replaced it (status `superseded`), if any.
  */
-supersededBy: string | null, };
+supersededBy: string | null, 
+/**
+ * What the coordinator wrote to the reviewer with it (a reply to their comments).
+ */
+note: string | null, };
