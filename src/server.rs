@@ -967,7 +967,7 @@ async fn post_submission(
         .await?;
     let response = match outcome {
         Inserted::Replay(previous) => return replay(&previous, &request_sha, &city_id),
-        Inserted::New(answer) => answer,
+        Inserted::New(answer) => *answer,
     };
     tracing::info!(submission = %response.id, city = %city_id, base_version, round = response.round,
         supersedes = ?response.supersedes, "submission received");

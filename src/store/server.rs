@@ -49,7 +49,7 @@ pub struct SubmissionRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inserted {
     /// Stored: the answer, with its round and the submission it replaced.
-    New(SubmissionSummary),
+    New(Box<SubmissionSummary>),
     /// The token already sent this key: the earlier submission.
     Replay(Box<SubmissionRow>),
 }
@@ -370,7 +370,7 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        Ok(Inserted::New(answer))
+        Ok(Inserted::New(Box::new(answer)))
     }
 
     pub fn set_submission_status(&mut self, id: &str, status: SubmissionStatus) -> Result<()> {
