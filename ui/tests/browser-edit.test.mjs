@@ -119,7 +119,9 @@ test('the form: a new item is not an error yet, pasted bullets become items, Sub
   assert.equal(await page.getByTestId('submit').isDisabled(), false);
   // Pasted "•" lines become list items in a section.
   await paste(page, 'section-vision', '• Learning for all\n• Learning everywhere');
-  assert.match(await page.getByTestId('section-vision').inputValue(), /- Learning for all\n- Learning everywhere/);
+  assert.match(await page.getByTestId('section-vision').inputValue(), /\n\n- Learning for all\n- Learning everywhere/);
+  // … and the preview shows them as a list.
+  await page.getByTestId('preview').locator('li', { hasText: 'Learning everywhere' }).waitFor();
   // The preview follows the field being edited.
   await page.getByTestId('contact-0-email').focus();
   await page.waitForFunction(() => document.querySelector('[data-testid=preview]').scrollTop > 100);
