@@ -18,9 +18,14 @@ fn fts_expression(text: &str) -> String {
     if text.starts_with('"') {
         return text.to_string();
     }
-    text.split_whitespace()
-        .map(|w| match w.strip_suffix('*') {
+    // As the store reads a query: the last word typed is a prefix.
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| match w.strip_suffix('*') {
             Some(p) => format!("\"{}\"*", portraits::model::fold(p).to_lowercase()),
+            None if i + 1 == words.len() => format!("\"{}\"*", portraits::model::fold(w).to_lowercase()),
             None => format!("\"{}\"", portraits::model::fold(w).to_lowercase()),
         })
         .collect::<Vec<_>>()
@@ -45,6 +50,8 @@ fn main() {
         ("two words + prefix", "lifelong learn*", CityFilter::default()),
         ("phrase", "\"learning city\"", CityFilter::default()),
         ("word + region filter", "learning", region(portraits::model::Region::Africa)),
+        ("as you type: 3 letters", "cor", CityFilter::default()),
+        ("as you type: 4 letters", "eski", CityFilter::default()),
         ("no match", "xylophonequartz", CityFilter::default()),
     ];
     println!("Search over {n} portraits, {iters} runs per query, 20 hits with snippets:\n");
