@@ -1025,7 +1025,7 @@ fn parse_submission(body: &[u8], city_id: &str) -> ApiResult<ParsedSubmission> {
         }
         let note = match value.get("note") {
             None | Some(Value::Null) => None,
-            Some(Value::String(n)) if n.chars().count() <= crate::protocol::MAX_NOTE => {
+            Some(Value::String(n)) if n.trim().chars().count() <= crate::protocol::MAX_NOTE => {
                 Some(n.trim().to_string()).filter(|n| !n.is_empty())
             }
             Some(_) => {
@@ -1218,6 +1218,14 @@ async fn post_decision(
         .db
         .write(move |store| {
             let s = store.submission(&id)?;
+            // Said before any merge: a replaced round is never decided, conflicts or not.
+            if s.status == SubmissionStatus::Superseded {
+                return Err(ApiErr::new(
+                    StatusCode::CONFLICT,
+                    ErrorCode::Conflict,
+                    format!("submission {id}: the city has sent a newer version since: review that one"),
+                ));
+            }
             let publish = if status == SubmissionStatus::Accepted {
                 let (m, published) = review_merge(store, &s)?;
                 let mut merged = m.merged.clone();

@@ -961,12 +961,22 @@ enum UploadError {
 
 /// Sends every pending submission of the outbox, each after the photos it names. Each keeps
 /// the idempotency key minted when the user submitted, so a resend after a crash or a lost
-/// answer never creates a second submission. Returns (sent, failed, still pending).
+/// answer never creates a second submission. A city's submissions are sent in the order they
+/// were made: once one stays pending, the later ones of its city wait too (sent after it, a
+/// later one would be replaced on the server by the earlier). Returns (sent, failed, still
+/// pending).
 pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -> Result<(u32, u32, u32), SyncError> {
     let base = normalise_base(base)?;
     let mut http = Http::new(opts.clone())?;
     let (mut sent, mut failed, mut pending) = (0, 0, 0);
+    let mut waiting: std::collections::HashSet<String> = std::collections::HashSet::new();
     for entry in store.outbox()?.into_iter().filter(|e| e.status == OutboxStatus::Pending) {
+        if waiting.contains(&entry.city_id) {
+            pending += 1;
+            continue;
+        }
+        // Until it is sent or refused, the city's later submissions wait behind it.
+        waiting.insert(entry.city_id.clone());
         let url = format!("{base}/v1/cities/{}/submissions", entry.city_id);
         if let Err(e) = check_token_transport(&url) {
             store.outbox_update(entry.id, OutboxStatus::Pending, Some(&e.to_string()), None)?;
@@ -983,6 +993,7 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
             }
             Err(UploadError::Refused(reason)) => {
                 store.outbox_update(entry.id, OutboxStatus::Failed, Some(&reason), None)?;
+                waiting.remove(&entry.city_id);
                 failed += 1;
                 continue;
             }
@@ -1008,12 +1019,14 @@ pub fn send_outbox(store: &mut Store, base: &str, token: &str, opts: &Options) -
                 if let Some(a) = answer.filter(|a| a.city_id == entry.city_id) {
                     store.put_submission_status(&a.id, &entry.city_id, &a)?;
                 }
+                waiting.remove(&entry.city_id);
                 sent += 1;
             }
             Ok(got) => {
                 // The server refused it (auth, validation): retrying will not help.
                 let reason = status_error(&url, got.status, &got.body).to_string();
                 store.outbox_update(entry.id, OutboxStatus::Failed, Some(&reason), None)?;
+                waiting.remove(&entry.city_id);
                 failed += 1;
             }
             Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),

@@ -130,14 +130,19 @@ pub fn save_draft_portrait(
     based_on: Option<u64>,
     typed: &std::collections::BTreeMap<String, String>,
 ) -> Result<SavedDraft> {
-    if typed.len() > 100 || typed.iter().any(|(k, v)| k.len() > 200 || v.len() > 10_000) {
-        return Err(ApiError::invalid("too much typed text to keep with the draft", vec![]));
-    }
+    // Kept within bounds rather than refused (a refusal would stop every autosave of the form):
+    // at most 100 fields, 200-byte paths, 10,000 characters each.
+    let typed: std::collections::BTreeMap<String, String> = typed
+        .iter()
+        .filter(|(k, _)| k.len() <= 200)
+        .take(100)
+        .map(|(k, v)| (k.clone(), v.chars().take(10_000).collect()))
+        .collect();
     let (mut draft, merged) = save_draft_merging(store, city_id, portrait, based_on)?;
-    store.set_draft_typed(city_id, typed)?;
+    store.set_draft_typed(city_id, &typed)?;
     draft.typed = typed.clone();
     let mut errors = model::validate_portrait(&draft.portrait);
-    for (path, text) in typed {
+    for (path, text) in &typed {
         errors.push(FieldError::new(format!("$.{path}"), format!("{text:?} is not a value yet")));
     }
     Ok(SavedDraft { draft, errors, merged })

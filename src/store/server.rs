@@ -54,6 +54,9 @@ pub enum Inserted {
     Replay(Box<SubmissionRow>),
 }
 
+/// The most earlier rounds a review shows.
+pub const HISTORY_ROUNDS: usize = 50;
+
 /// A position in a list of submissions: the `(created_at, id)` of the row it follows.
 type SubmissionPosition = (String, String);
 
@@ -215,15 +218,24 @@ impl Store {
         Ok(self.submissions_page(city_id, statuses, None, usize::MAX / 2)?.0)
     }
 
-    /// The earlier rounds of a submission, oldest first (following `supersedes`).
+    /// The earlier rounds of a submission, oldest first (following `supersedes`): at most the
+    /// [`HISTORY_ROUNDS`] latest. A link to a missing round, or a loop, ends the history there
+    /// rather than failing the review of the current round.
     pub fn submission_history(&self, id: &str) -> Result<Vec<SubmissionRow>> {
-        let mut out = Vec::new();
+        let mut out: Vec<SubmissionRow> = Vec::new();
         let mut next = self.submission(id)?.supersedes;
         while let Some(prev) = next {
-            if out.len() >= 1000 || out.iter().any(|s: &SubmissionRow| s.id == prev) {
-                return Err(StoreError::Corrupt(format!("submission {id}: its rounds loop or never end")));
+            if out.len() >= HISTORY_ROUNDS || prev == id || out.iter().any(|s| s.id == prev) {
+                break;
             }
-            let row = self.submission(&prev)?;
+            let Some(raw) = self
+                .conn
+                .query_row("SELECT * FROM submissions WHERE id = ?1", [&prev], submission_from_row)
+                .optional()?
+            else {
+                break;
+            };
+            let row = finish(raw)?;
             next = row.supersedes.clone();
             out.push(row);
         }
