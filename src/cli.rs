@@ -72,6 +72,16 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Cities worth calling: ranked by the themes, Key Feature areas and facts they share with
+    /// CITY, each with its reasons.
+    Partners {
+        city: String,
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// Only cities of this region, e.g. "Latin America and the Caribbean".
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// Check portrait files: schema and domain errors with JSON paths, quality warnings.
     Validate {
         #[arg(required = true)]
@@ -491,6 +501,7 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Show { city, version } => show(&ctx, &city, version),
         Command::Search { query, filter, limit } => search(&ctx, query, &filter, limit),
         Command::Validate { files } => validate(&ctx, &files),
+        Command::Partners { city, limit, region } => partners(&ctx, &city, limit, region),
         Command::Import { paths } => import(&ctx, &paths),
         Command::ExportJson { out_dir } => export_json(&ctx, &out_dir),
         Command::Backup { file } => backup(&ctx, &file),
@@ -560,6 +571,22 @@ fn search(ctx: &Ctx, text: String, f: &FilterArgs, limit: u32) -> Result<(), Api
             s.push_str(&format!("{:>2}. {}, {} ({})\n    {snippet}\n", i + 1, h.name, h.country, h.city_id));
         }
         s.push_str(&format!("{} result(s)\n", hits.len()));
+        s
+    })
+}
+
+fn partners(ctx: &Ctx, city: &str, limit: usize, region: Option<String>) -> Result<(), ApiError> {
+    let store = ctx.open()?;
+    let region = filter(&FilterArgs { region, country: None, award: None, feature: None })?.region;
+    let list = app::partners(&store, city, limit, region)?;
+    ctx.emit(&list, |list| {
+        let mut s = String::new();
+        for (i, p) in list.iter().enumerate() {
+            s.push_str(&format!("{:>2}. {}, {} ({}) score {:.3}\n", i + 1, p.name, p.country, p.city, p.score));
+            for r in &p.reasons {
+                s.push_str(&format!("    {}: {}\n", r.kind, r.detail));
+            }
+        }
         s
     })
 }

@@ -54,6 +54,23 @@ pub fn search(store: &Store, query: &SearchQuery) -> Result<Vec<SearchHit>> {
     Ok(store.search(query)?)
 }
 
+/// The cities most like `city_id` (latest versions), best first, with the reasons
+/// ([`crate::model::similar`]); `region` keeps only that region's cities. `limit` 1 to 100.
+pub fn partners(
+    store: &Store,
+    city_id: &str,
+    limit: usize,
+    region: Option<crate::model::Region>,
+) -> Result<Vec<crate::model::similar::Partner>> {
+    store.city(city_id)?;
+    let all = store.latest_portraits()?;
+    let model = crate::model::similar::Model::new(&all);
+    let keep = |p: &crate::model::Portrait| region.is_none_or(|r| p.city.region == r);
+    model
+        .partners(city_id, limit.clamp(1, 100), &keep)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no city with id {city_id:?}")))
+}
+
 /// What changed between two versions of a city, field by field.
 pub fn version_diff(store: &Store, city_id: &str, from: u32, to: u32) -> Result<Vec<merge::FieldDiff>> {
     let a = store.portrait(city_id, Some(from))?;

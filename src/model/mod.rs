@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod merge;
 pub mod quality;
 pub mod rules;
+pub mod similar;
 pub mod validate;
 
 use schemars::JsonSchema;
