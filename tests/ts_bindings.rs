@@ -20,6 +20,8 @@ fn export_all(dir: &Path) {
         model::markdown::Block,
         model::merge::FieldDiff,
         model::booklet::BookletDef,
+        model::similar::Partner,
+        model::similar::Reason,
         store::CitySummary,
         store::CityFilter,
         store::SortBy,

@@ -112,6 +112,17 @@ async fn search(state: State<'_, Arc<Shared>>, query: SearchQuery) -> Res<Vec<Se
     db(&state, move |s| app::search(s, &query)).await
 }
 
+/// The cities most like this one, with the reasons (the partner finder).
+#[tauri::command]
+async fn partners(
+    state: State<'_, Arc<Shared>>,
+    city_id: String,
+    limit: usize,
+    region: Option<portraits::model::Region>,
+) -> Res<Vec<portraits::model::similar::Partner>> {
+    db(&state, move |s| app::partners(s, &city_id, limit, region)).await
+}
+
 #[tauri::command]
 async fn show_city(state: State<'_, Arc<Shared>>, city_id: String, version: Option<u32>) -> Res<app::PortraitView> {
     db(&state, move |s| app::show(s, &city_id, version)).await
@@ -762,6 +773,7 @@ fn main() {
             review_decide,
             booklets,
             save_booklet,
+            partners,
             duplicate_booklet,
             delete_booklet,
             preview_booklet,

@@ -3,12 +3,13 @@
 // test the screens: errors are ApiError objects, drafts keep their base, search folds diacritics.
 
 import type {
-  BookletDef, Choice, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, OutboxEntry, Portrait,
+  BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, OutboxEntry, Portrait,
   PortraitView, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
   SubmissionSummary, SyncRequest, SyncStatus,
 } from './host';
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
+import { RULES } from './rules';
 import { FACTS, slugify } from './util';
 
 const files = import.meta.glob('../../data/portraits/*/*.json', { import: 'default' });
@@ -260,6 +261,31 @@ export class FakeHost implements Host {
     this.drafts.set(cityId, draft);
     const pending = Object.entries(typed).map(([path, text]) => ({ path: `$.${path}`, message: `"${text}" is not a value yet` }));
     return { draft: structuredClone(draft), errors: [...validatePortrait(p), ...pending], merged: false };
+  }
+
+  /** Like the real partner finder, simply: shared Key Feature areas and comparable population,
+   * with their reasons (no text model). */
+  async partners(cityId: string, limit: number): Promise<Partner[]> {
+    await this.ready;
+    const me = this.latest(cityId);
+    const out: Partner[] = [];
+    for (const [id] of this.versions) {
+      if (id === cityId) continue;
+      const p = this.latest(id);
+      const both = me.key_feature_areas.filter((k) => p.key_feature_areas.includes(k));
+      const union = new Set([...me.key_feature_areas, ...p.key_feature_areas]).size;
+      const reasons: Partner['reasons'] = [];
+      if (both.length) reasons.push({ kind: 'key_features', detail: `both work on ${both.map((k) => `${k}. ${RULES.key_features[k - 1]}`).join('; ')}` });
+      const [a, b] = [me.facts.population.value, p.facts.population.value];
+      let ratio = 0;
+      if (typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0) {
+        ratio = Math.min(a, b) / Math.max(a, b);
+        if (ratio >= 0.5) reasons.push({ kind: 'facts', detail: `comparable population: ${a.toLocaleString('en')} and ${b.toLocaleString('en')}` });
+      }
+      const score = Math.round((0.25 * (union ? both.length / union : 0) + 0.15 * ratio) * 1000) / 1000;
+      out.push({ city: id, name: p.city.name, country: p.city.country.name, score, reasons });
+    }
+    return out.sort((x, y) => y.score - x.score || x.city.localeCompare(y.city)).slice(0, limit);
   }
 
   async resolveConflict(cityId: string, field: string, _choice: Choice) {

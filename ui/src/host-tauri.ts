@@ -5,7 +5,7 @@ import { listen } from '@tauri-apps/api/event';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
 import type {
-  Block, BookletDef, BookletInfo, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry,
+  Block, BookletDef, BookletInfo, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry, Partner,
   PdfExport, Portrait, PortraitView, Preview, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
   SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 } from './host';
@@ -16,6 +16,7 @@ export class TauriHost implements Host {
   search(query: SearchQuery) { return invoke<SearchHit[]>('search', { query }); }
   showCity(cityId: string, version?: number) { return invoke<PortraitView>('show_city', { cityId, version: version ?? null }); }
   versionDiff(cityId: string, from: number, to: number) { return invoke<FieldDiff[]>('version_diff', { cityId, from, to }); }
+  partners(cityId: string, limit: number) { return invoke<Partner[]>('partners', { cityId, limit, region: null }); }
   renderMarkdown(text: string) { return invoke<Block[]>('render_markdown', { text }); }
   getDraft(cityId: string) { return invoke<Draft | null>('get_draft', { cityId }); }
   saveDraft(cityId: string, portrait: Portrait, revision: number | null, typed: Record<string, string> = {}) { return invoke<SavedDraft>('save_draft', { cityId, portrait, revision, typed }); }

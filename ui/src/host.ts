@@ -17,6 +17,7 @@ import type { FieldDiff } from './bindings/FieldDiff';
 import type { FieldError } from './bindings/FieldError';
 import type { Identity } from './bindings/Identity';
 import type { OutboxEntry } from './bindings/OutboxEntry';
+import type { Partner } from './bindings/Partner';
 import type { PdfExport } from './bindings/PdfExport';
 import type { Portrait } from './bindings/Portrait';
 import type { PortraitView } from './bindings/PortraitView';
@@ -35,7 +36,7 @@ import type { SyncStatus } from './bindings/SyncStatus';
 
 export type {
   ApiError, Block, BookletDef, BookletInfo, Choice, Comment, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
-  Identity, OutboxEntry, PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
+  Identity, OutboxEntry, Partner, PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
   SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 };
 
@@ -59,6 +60,8 @@ export interface Host {
   search(query: SearchQuery): Promise<SearchHit[]>;
   showCity(cityId: string, version?: number): Promise<PortraitView>;
   versionDiff(cityId: string, from: number, to: number): Promise<FieldDiff[]>;
+  /** The cities most like this one, best first, each with its reasons (the partner finder). */
+  partners(cityId: string, limit: number): Promise<Partner[]>;
   renderMarkdown(text: string): Promise<Block[]>;
   getDraft(cityId: string): Promise<Draft | null>;
   /**

@@ -221,6 +221,11 @@ export const en = {
   // The city screen.
   'city.all_cities': '← All cities',
   'city.back_to_results': '← Back to the results for “{query}”',
+  'partners.title': 'Partner cities',
+  'partners.intro': 'Cities that share this city\'s themes, Key Feature areas and size, each with the reasons.',
+  'partners.find': 'Find partners',
+  'partners.none': 'No other city to compare with.',
+  'partners.score': 'Shares {score} % by the partner finder\'s measure',
   'city.actions': 'Actions',
   'city.edit': 'Edit',
   'city.sign_in_to_edit': "Sign in as this city's coordinator (Settings) to edit.",

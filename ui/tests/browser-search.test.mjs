@@ -326,3 +326,26 @@ test('the count reads "1 city" and "3 cities"', async () => {
   await page.getByTestId('count').filter({ hasText: /^44 cities$/ }).waitFor();
   await page.close();
 });
+
+test('the City screen finds partners, each with its reasons, and opens one', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/#/city/hn-cantarranas`);
+  await page.getByTestId('find-partners').click();
+  const list = page.getByTestId('partners');
+  await list.waitFor();
+  const items = list.locator(':scope > li');
+  assert.equal(await items.count(), 5);
+  for (let i = 0; i < 5; i++) {
+    assert.ok((await items.nth(i).locator('.reasons li').count()) >= 1, `partner ${i + 1} has a reason`);
+  }
+  const first = await items.first().locator('a').textContent();
+  await shot(page, 'city-partners');
+  await items.first().locator('a').click();
+  await page.getByTestId('portrait').filter({ hasText: first }).waitFor();
+  // Another city: the panel starts again.
+  assert.equal(await page.getByTestId('partners').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -107,6 +107,12 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.go('#/city/ie-cork');
   await s.waitText('[data-testid=portrait]', /A firm commitment/);
   await s.shot('desktop-city');
+  // The partner finder in the real window: Cantarranas's partners, with reasons from the core.
+  await s.go('#/city/hn-cantarranas');
+  await s.click('[data-testid=find-partners]');
+  await s.waitText('[data-testid=partners]', /both write about: .*both work on/s);
+  assert.equal(await s.js(`return document.querySelectorAll('[data-testid=partners] > li').length;`), 5);
+  await s.shot('desktop-partners');
   await s.go('#/edit/ie-cork');
   await s.find('[data-testid=lead]');
   await s.type('[data-testid=lead]', 'Cork, a learning city of festivals: edited in the desktop window.');
