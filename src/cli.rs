@@ -82,6 +82,12 @@ pub enum Command {
         #[arg(long)]
         region: Option<String>,
     },
+    /// Two to four cities side by side: facts with their years, density, awards, Key Feature
+    /// areas, and their sections.
+    Compare {
+        #[arg(required = true, num_args = 1..)]
+        cities: Vec<String>,
+    },
     /// Check portrait files: schema and domain errors with JSON paths, quality warnings.
     Validate {
         #[arg(required = true)]
@@ -502,6 +508,7 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Search { query, filter, limit } => search(&ctx, query, &filter, limit),
         Command::Validate { files } => validate(&ctx, &files),
         Command::Partners { city, limit, region } => partners(&ctx, &city, limit, region),
+        Command::Compare { cities } => compare(&ctx, &cities),
         Command::Import { paths } => import(&ctx, &paths),
         Command::ExportJson { out_dir } => export_json(&ctx, &out_dir),
         Command::Backup { file } => backup(&ctx, &file),
@@ -587,6 +594,50 @@ fn partners(ctx: &Ctx, city: &str, limit: usize, region: Option<String>) -> Resu
                 s.push_str(&format!("    {}: {}\n", r.kind, r.detail));
             }
         }
+        s
+    })
+}
+
+fn compare(ctx: &Ctx, cities: &[String]) -> Result<(), ApiError> {
+    let store = ctx.open()?;
+    let list = app::compare(&store, cities)?;
+    ctx.emit(&list, |list| {
+        let cell = |s: String| format!("{s:>22}");
+        let mut s = format!("{:<28}", "");
+        for c in list {
+            s.push_str(&cell(c.name.clone()));
+        }
+        s.push('\n');
+        for (i, (_, label)) in model::rules::FACTS.iter().enumerate() {
+            s.push_str(&format!("{label:<28}"));
+            for c in list {
+                let f = c.facts.rows()[i].2;
+                let year = f.year.get().map(|y| y.to_string()).unwrap_or_else(|| "n/a".into());
+                let text = match f.value.as_f64() {
+                    Some(v) => format!("{} ({year})", model::format_number(v)),
+                    None => "n/a".to_string(),
+                };
+                s.push_str(&cell(text));
+            }
+            s.push('\n');
+        }
+        s.push_str(&format!("{:<28}", "Density (per km²)"));
+        for c in list {
+            s.push_str(&cell(c.density_per_km2.map(model::format_number).unwrap_or_else(|| "n/a".into())));
+        }
+        s.push('\n');
+        s.push_str(&format!("{:<28}", "Awards"));
+        for c in list {
+            let a: Vec<String> = c.awards.iter().map(|y| y.to_string()).collect();
+            s.push_str(&cell(if a.is_empty() { "—".into() } else { a.join(", ") }));
+        }
+        s.push('\n');
+        s.push_str(&format!("{:<28}", "Key Feature areas"));
+        for c in list {
+            let a: Vec<String> = c.key_feature_areas.iter().map(|y| y.to_string()).collect();
+            s.push_str(&cell(a.join(", ")));
+        }
+        s.push('\n');
         s
     })
 }

@@ -124,3 +124,28 @@ fn a_copy_is_the_first_partner_the_region_filter_holds_and_bad_input_is_refused(
         assert!(r.stdout.is_empty());
     }
 }
+
+#[test]
+fn compare_sets_two_to_four_cities_side_by_side() {
+    let env = Env::new();
+    let list = env.run(&["compare", "ie-cork", "ie-limerick", "--json"]).ok().json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.iter().map(|c| c["city"].as_str().unwrap()).collect::<Vec<_>>(), ["ie-cork", "ie-limerick"]);
+    // Cork: 289,739 people on 833 km² → 347.8 per km²; facts keep their years.
+    assert_eq!(list[0]["density_per_km2"], 347.8);
+    assert_eq!(list[0]["facts"]["population"]["year"], 2015);
+    assert!(list[0]["vision"].as_str().unwrap().len() > 50);
+    let text = env.run(&["compare", "ie-cork", "ie-limerick"]).ok().stdout;
+    assert!(text.contains("289,739 (2015)") && text.contains("Limerick") && text.contains("347.8"), "{text}");
+    // Bad input: named, exit 2.
+    for (args, want) in [
+        (vec!["compare", "ie-cork"], "2 to 4"),
+        (vec!["compare", "ie-cork", "ie-cork"], "twice"),
+        (vec!["compare", "ie-cork", "xx-atlantis"], "xx-atlantis"),
+        (vec!["compare", "ie-cork", "fi-espoo", "dk-sonderborg", "tr-eskisehir", "kr-osan"], "5 given"),
+    ] {
+        let r = env.run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(want), "{args:?}: {}", r.stderr);
+    }
+}

@@ -71,6 +71,70 @@ pub fn partners(
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no city with id {city_id:?}")))
 }
 
+/// One city as `compare` sets it beside others: facts with their years, the density they
+/// give, awards, Key Feature areas and the three sections.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Compared {
+    pub city: String,
+    pub name: String,
+    pub country: String,
+    pub region: crate::model::Region,
+    pub version: u32,
+    pub awards: Vec<u16>,
+    pub key_feature_areas: Vec<u8>,
+    pub facts: crate::model::Facts,
+    /// Inhabitants per km², when population and area are both given.
+    pub density_per_km2: Option<f64>,
+    pub vision: Option<String>,
+    pub challenges: Option<String>,
+    pub plan: Option<String>,
+}
+
+/// Two to four cities side by side (latest versions), in the order given.
+pub fn compare(store: &Store, ids: &[String]) -> Result<Vec<Compared>> {
+    if !(2..=4).contains(&ids.len()) {
+        return Err(ApiError::invalid(
+            format!("compare 2 to 4 cities ({} given)", ids.len()),
+            vec![FieldError::new("$.cities", "2 to 4 city ids")],
+        ));
+    }
+    let mut out: Vec<Compared> = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            return Err(ApiError::invalid(
+                format!("{id:?} is given twice"),
+                vec![FieldError::new(format!("$.cities[{i}]"), "given twice")],
+            ));
+        }
+        let p = store.portrait(id, None).map_err(|e| match e {
+            crate::store::StoreError::NotFound(_) => ApiError {
+                fields: vec![FieldError::new(format!("$.cities[{i}]"), format!("no city {id:?}"))],
+                ..ApiError::new(ErrorCode::NotFound, format!("no city with id {id:?}"))
+            },
+            other => other.into(),
+        })?;
+        let density = match (p.facts.population.value.as_f64(), p.facts.area_km2.value.as_f64()) {
+            (Some(pop), Some(area)) if area > 0.0 => Some((pop / area * 10.0).round() / 10.0),
+            _ => None,
+        };
+        out.push(Compared {
+            city: p.city.id.clone(),
+            name: p.city.name.clone(),
+            country: p.city.country.name.clone(),
+            region: p.city.region,
+            version: p.version,
+            awards: p.city.awards.clone(),
+            key_feature_areas: p.key_feature_areas.clone(),
+            facts: p.facts.clone(),
+            density_per_km2: density,
+            vision: p.vision.clone(),
+            challenges: p.challenges.clone(),
+            plan: p.plan.clone(),
+        });
+    }
+    Ok(out)
+}
+
 /// What changed between two versions of a city, field by field.
 pub fn version_diff(store: &Store, city_id: &str, from: u32, to: u32) -> Result<Vec<merge::FieldDiff>> {
     let a = store.portrait(city_id, Some(from))?;

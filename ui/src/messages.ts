@@ -224,6 +224,7 @@ export const en = {
   'partners.title': 'Partner cities',
   'partners.intro': 'Cities that share this city\'s themes, Key Feature areas and size, each with the reasons.',
   'partners.find': 'Find partners',
+  'partners.compare': 'Compare with {name}',
   'partners.none': 'No other city to compare with.',
   'partners.score': 'Shares {score} % by the partner finder\'s measure',
   'city.actions': 'Actions',

@@ -340,12 +340,38 @@ test('the City screen finds partners, each with its reasons, and opens one', asy
   for (let i = 0; i < 5; i++) {
     assert.ok((await items.nth(i).locator('.reasons li').count()) >= 1, `partner ${i + 1} has a reason`);
   }
-  const first = await items.first().locator('a').textContent();
+  const first = await items.first().locator('a.pname').textContent();
   await shot(page, 'city-partners');
-  await items.first().locator('a').click();
+  await items.first().locator('a.pname').click();
   await page.getByTestId('portrait').filter({ hasText: first }).waitFor();
   // Another city: the panel starts again.
   assert.equal(await page.getByTestId('partners').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Compare sets cities side by side: facts with years and bars, shared areas, sections; from the partner panel', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/#/city/ie-cork`);
+  await page.getByTestId('find-partners').click();
+  await page.getByTestId('compare-link').first().click();
+  const table = page.getByTestId('compare');
+  await table.waitFor();
+  assert.equal(await table.locator('thead th').count(), 3, 'Cork and its first partner');
+  // Add Limerick from the picker: three columns.
+  await page.getByTestId('compare-add').selectOption('ie-limerick');
+  await table.locator('thead th', { hasText: 'Limerick' }).waitFor();
+  const population = table.getByTestId('compare-fact').first();
+  assert.match(await population.textContent(), /289,739 \(2015\)/);
+  assert.equal(await population.locator('.bar').count(), 3);
+  assert.match(await table.getByTestId('compare-fact').nth(5).textContent(), /347\.8/, 'density');
+  assert.match(await table.textContent(), /Vision and motivation/);
+  await shot(page, 'compare');
+  // Remove a city: two left.
+  await table.getByRole('button', { name: /Remove Limerick/ }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=compare] thead th').length === 3);
   assert.deepEqual(errors, []);
   await page.close();
 });
