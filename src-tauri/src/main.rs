@@ -738,6 +738,48 @@ fn setup(app: &mut tauri::App, shared: Arc<Shared>, stop: Arc<AtomicBool>) -> ta
     Ok(())
 }
 
+/// Every command the window may call.
+fn commands() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        list_cities,
+        search,
+        show_city,
+        version_diff,
+        render_markdown,
+        validate_portrait,
+        get_draft,
+        save_draft,
+        resolve_conflict,
+        discard_draft,
+        add_photo,
+        submit,
+        outbox,
+        held_back,
+        submissions,
+        review_list,
+        review_show,
+        review_decide,
+        booklets,
+        save_booklet,
+        partners,
+        duplicate_booklet,
+        delete_booklet,
+        preview_booklet,
+        export_booklet,
+        open_export,
+        get_settings,
+        set_settings,
+        sign_in,
+        sign_out,
+        sync_status,
+        sync_now,
+        backup,
+        restore,
+        uptime_ms,
+        dialog_dir,
+    ]
+}
+
 fn main() {
     let started = Instant::now();
     // Blank windows on some Linux GPUs otherwise.
@@ -752,44 +794,7 @@ fn main() {
         .plugin(tauri_plugin_opener::init())
         .manage(shared.clone())
         .setup(move |app| Ok(setup(app, setup_shared, setup_stop)?))
-        .invoke_handler(tauri::generate_handler![
-            list_cities,
-            search,
-            show_city,
-            version_diff,
-            render_markdown,
-            validate_portrait,
-            get_draft,
-            save_draft,
-            resolve_conflict,
-            discard_draft,
-            add_photo,
-            submit,
-            outbox,
-            held_back,
-            submissions,
-            review_list,
-            review_show,
-            review_decide,
-            booklets,
-            save_booklet,
-            partners,
-            duplicate_booklet,
-            delete_booklet,
-            preview_booklet,
-            export_booklet,
-            open_export,
-            get_settings,
-            set_settings,
-            sign_in,
-            sign_out,
-            sync_status,
-            sync_now,
-            backup,
-            restore,
-            uptime_ms,
-            dialog_dir,
-        ])
+        .invoke_handler(commands())
         .run(tauri::generate_context!());
     stop.store(true, Ordering::Relaxed);
     shared.cancel.store(true, Ordering::SeqCst);
