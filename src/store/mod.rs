@@ -587,14 +587,7 @@ impl Store {
         definition: &serde_json::Value,
         entries: &[(String, u32)],
     ) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let taken = tx.query_row("SELECT 1 FROM booklets WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some();
-        if taken {
-            return Err(StoreError::Exists(format!("booklet {id:?}")));
-        }
-        put_booklet_tx(&tx, id, template, definition, entries)?;
-        tx.commit()?;
-        Ok(())
+        self.put_booklet_if(false, id, template, definition, entries)
     }
 
     /// Replaces a booklet that exists ([`StoreError::NotFound`] otherwise).
@@ -605,10 +598,25 @@ impl Store {
         definition: &serde_json::Value,
         entries: &[(String, u32)],
     ) -> Result<()> {
+        self.put_booklet_if(true, id, template, definition, entries)
+    }
+
+    /// Writes a booklet only if one with its id exists (`exists`) or not, checked and written in
+    /// one write transaction.
+    fn put_booklet_if(
+        &mut self,
+        exists: bool,
+        id: &str,
+        template: &str,
+        definition: &serde_json::Value,
+        entries: &[(String, u32)],
+    ) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let held = tx.query_row("SELECT 1 FROM booklets WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some();
-        if !held {
-            return Err(StoreError::NotFound(format!("no booklet with id {id:?}")));
+        match (exists, held) {
+            (false, true) => return Err(StoreError::Exists(format!("booklet {id:?}"))),
+            (true, false) => return Err(StoreError::NotFound(format!("no booklet with id {id:?}"))),
+            _ => {}
         }
         put_booklet_tx(&tx, id, template, definition, entries)?;
         tx.commit()?;

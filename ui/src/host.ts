@@ -125,3 +125,18 @@ export function asApiError(e: unknown): ApiError {
   const code: ErrorCode = 'internal';
   return { code, message: e instanceof Error ? e.message : String(e), fields: [] };
 }
+
+/** Every city's name by id, for saying a city by its name (never its id); empty on failure. */
+export async function cityNames(host: Host): Promise<Map<string, string>> {
+  try {
+    const rows = await host.listCities({ region: null, country: null, award: null, key_feature: null }, 'name');
+    return new Map(rows.map((r) => [r.id, r.name]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** A city's current submission: its latest that was not replaced by a newer round. */
+export function currentSubmission(list: SubmissionSummary[]): SubmissionSummary | null {
+  return [...list].reverse().find((s) => s.status !== 'superseded') ?? null;
+}

@@ -5,36 +5,16 @@
 // Run after `npm run build`: `node --test tests/browser-edit.test.mjs`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { startUi, shot } from './harness.mjs';
 
-const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
-const shots = process.env.SCREENSHOTS_DIR;
-let server, base, browser;
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
+let ui, base, browser;
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(dist, 'index.html')), 'build the UI first: npm run build');
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    let file = path.join(dist, decodeURIComponent(url.pathname));
-    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(dist, 'index.html');
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ui = await startUi();
+  ({ base, browser } = ui);
 });
 after(async () => {
-  await browser?.close();
-  server?.close();
+  await ui?.close();
 });
 
 const CORK = `gnlc_${'a'.repeat(16)}_${'b'.repeat(64)}`;
@@ -53,12 +33,6 @@ async function connect(page, token, who) {
   await page.getByTestId('token').fill(token);
   await page.getByTestId('connect').click();
   await page.getByTestId('identity').filter({ hasText: who }).waitFor();
-}
-async function shot(page, name) {
-  if (shots) {
-    fs.mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: path.join(shots, `${name}.png`) });
-  }
 }
 /** Pastes text into the focused element as a person would (a paste event with the text). */
 async function paste(page, testid, text) {

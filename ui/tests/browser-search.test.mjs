@@ -4,38 +4,18 @@
 // Run after `npm run build`: `node --test tests/browser-search.test.mjs`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { startUi, shot } from './harness.mjs';
 
-const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
-const shots = process.env.SCREENSHOTS_DIR;
-let server, base, browser;
+let ui, base, browser;
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json' };
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(dist, 'index.html')), 'build the UI first: npm run build');
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    let file = path.join(dist, decodeURIComponent(url.pathname));
-    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(dist, 'index.html');
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ui = await startUi();
+  ({ base, browser } = ui);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.close();
+  await ui?.close();
 });
 
 async function open(hash) {
@@ -46,13 +26,6 @@ async function open(hash) {
   await page.getByTestId('count').first().waitFor({ timeout: 10_000 }).catch(() => {});
   page.errors = errors;
   return page;
-}
-
-async function shot(page, name) {
-  if (shots) {
-    fs.mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-  }
 }
 
 /** Types into the search box one key at a time, as a person does, and waits for its answer. */
