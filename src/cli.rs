@@ -1247,7 +1247,7 @@ fn portrait_head(view: &app::PortraitView) -> String {
     if !p.city.awards.is_empty() {
         s.push_str(&format!(" · UNESCO Learning City Award {}", awards(&p.city.awards)));
     }
-    if let Some(j) = p.city.joined {
+    if let Some(j) = p.city.member_since {
         s.push_str(&format!(" · joined the GNLC in {j}"));
     }
     s.push('\n');

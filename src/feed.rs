@@ -495,10 +495,11 @@ pub fn check_item(raw: &Value) -> Result<RemoteItem, String> {
         }
     }
     let g = &item.gnlc;
-    if g.schema_version != model::SCHEMA_VERSION {
+    if !(model::OLDEST_READABLE_SCHEMA..=model::SCHEMA_VERSION).contains(&g.schema_version) {
         return Err(format!(
-            "schema version {} is not supported (this build reads {})",
+            "schema version {} is not supported (this build reads {} to {})",
             g.schema_version,
+            model::OLDEST_READABLE_SCHEMA,
             model::SCHEMA_VERSION
         ));
     }
@@ -536,8 +537,13 @@ pub fn check_item(raw: &Value) -> Result<RemoteItem, String> {
         return Err(format!("portrait is version {} but the item says {}", portrait.version, g.version));
     }
     let sha = portrait.content_sha256();
+    // A version 1 portrait (from a server not yet upgraded) was hashed as it was sent; this
+    // build keeps it upgraded, under the hash of its upgraded form.
+    let sent_as_v1 = raw_portrait.get("schema_version").and_then(Value::as_u64) == Some(1);
+    let sha_as_sent = || hex::encode(sha2::Sha256::digest(model::to_canonical_json(raw_portrait).as_bytes()));
     match &g.content_sha256 {
         Some(s) if *s == sha => {}
+        Some(s) if sent_as_v1 && *s == sha_as_sent() => {}
         Some(s) => return Err(format!("contentSha256 {} does not match the portrait ({sha})", short(s, 70))),
         None => return Err("contentSha256 missing".into()),
     }
@@ -610,7 +616,7 @@ pub fn parse_feed(bytes: &[u8], limits: &Limits) -> Result<Page, FeedError> {
     if raw.version != JSON_FEED_VERSION && raw.version != "https://jsonfeed.org/version/1" {
         return Err(FeedError::Envelope(format!("version {:?} is not JSON Feed 1.x", short(&raw.version, 80))));
     }
-    if raw.gnlc.schema_version != model::SCHEMA_VERSION {
+    if !(model::OLDEST_READABLE_SCHEMA..=model::SCHEMA_VERSION).contains(&raw.gnlc.schema_version) {
         return Err(FeedError::Envelope(format!("_gnlc.schemaVersion {} is not supported", raw.gnlc.schema_version)));
     }
     if raw.gnlc.catalog_version > i64::MAX as u64 {

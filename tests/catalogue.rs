@@ -6,12 +6,14 @@ mod common;
 use common::{repo, Env};
 
 #[test]
-fn seeded_catalogue_has_44_cities_47_versions_and_two_booklets() {
+fn seeded_catalogue_has_44_cities_91_versions_and_two_booklets() {
     let env = Env::new();
     let cities = env.run(&["list", "--json"]).ok().json();
     assert_eq!(cities.as_array().unwrap().len(), 44);
     let versions: u64 = cities.as_array().unwrap().iter().map(|c| c["latest_version"].as_u64().unwrap()).sum();
-    assert_eq!(versions, 47, "three cities have a second version");
+    // 47 from the two booklets (three cities are in both), and one more per city: its member
+    // record (location, mayor, focal point) as a version of its own (data/CURATION.md).
+    assert_eq!(versions, 91, "47 booklet versions and 44 member-record versions");
     let booklets = env.run(&["booklet", "list", "--json"]).ok().json();
     let by_id = |id: &str| booklets.as_array().unwrap().iter().find(|b| b["id"] == id).cloned().unwrap();
     assert_eq!(by_id("members-meeting-2016")["cities"].as_array().unwrap().len(), 37);
@@ -78,18 +80,18 @@ fn show_latest_and_pinned_versions() {
     let env = Env::new();
     let text = env.run(&["show", "dk-sonderborg"]).ok().stdout;
     assert!(text.starts_with("Sønderborg, Denmark (dk-sonderborg)"), "{text}");
-    assert!(text.contains("Version 2 of 2"));
+    assert!(text.contains("Version 3 of 3"), "{text}");
     assert!(text.contains("74,737 (n/a)"), "{text}");
     assert!(text.contains("Vision and motivation") && text.contains("Plan and implementation"));
     assert!(text.contains("CO₂"));
     assert!(text.contains("Erik Lauritzen"));
     let v1 = env.run(&["show", "dk-sonderborg", "--version", "1", "--json"]).ok().json();
     assert_eq!(v1["portrait"]["version"], 1);
-    assert_eq!(v1["latest_version"], 2);
+    assert_eq!(v1["latest_version"], 3);
     assert_eq!(v1["portrait"]["source"]["booklet"], "members-meeting-2016");
     assert_eq!(v1["portrait"]["facts"]["population"], serde_json::json!({"value": 74737, "year": 2016}));
     assert_eq!(v1["portrait"]["tagline"], "Sustainable development and the 4-17-42 way of thinking");
-    assert_eq!(v1["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(v1["versions"].as_array().unwrap().len(), 3);
     // Unknown city / version: exit 2, one line naming it.
     let r = env.run(&["show", "xx-nowhere"]);
     assert_eq!(r.code, 2);
@@ -262,7 +264,7 @@ fn data_files_are_canonical_exports_of_the_seeded_database() {
         assert_eq!(&exported, bundled, "data/{name} is not in canonical form (diff it with `portraits export-json`)");
         count += 1;
     }
-    assert_eq!(count, 47);
+    assert_eq!(count, 91);
 }
 
 #[test]

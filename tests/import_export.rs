@@ -11,9 +11,14 @@ fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
-fn cork_v2(env: &Env) -> serde_json::Value {
+/// The number of versions in the seeded catalogue: 47 from the two booklets (three cities are
+/// in both) and one more per city, its member record (location, mayor, focal point).
+const SEEDED_VERSIONS: usize = 91;
+
+/// Cork's next version (the latest + 1, from the catalogue), with a new tagline.
+fn cork_next(env: &Env) -> serde_json::Value {
     let mut v = env.run(&["show", "ie-cork", "--json"]).ok().json()["portrait"].clone();
-    v["version"] = 2.into();
+    v["version"] = (v["version"].as_u64().unwrap() + 1).into();
     v["source"] = serde_json::json!({"booklet": null, "published": "2024-06-01"});
     v["tagline"] = "A city of learning festivals".into();
     v
@@ -27,7 +32,7 @@ fn export_import_export_round_trips_exactly() {
     // Into an empty database (not seeded): everything comes from the exported files.
     let empty = env.path("empty.sqlite3");
     let r = env.run_db(&empty, &["--no-seed", "import", a.to_str().unwrap(), "--json"]).ok().json();
-    assert_eq!(r["added"].as_array().unwrap().len(), 47);
+    assert_eq!(r["added"].as_array().unwrap().len(), SEEDED_VERSIONS);
     assert_eq!(r["new_cities"].as_array().unwrap().len(), 44);
     let b = env.path("b");
     env.run_db(&empty, &["--no-seed", "export-json", b.to_str().unwrap()]).ok();
@@ -37,12 +42,12 @@ fn export_import_export_round_trips_exactly() {
         assert_eq!(std::fs::read(&entry).unwrap(), std::fs::read(b.join(rel)).unwrap(), "{}", rel.display());
         n += 1;
     }
-    assert_eq!(n, 47);
-    assert_eq!(walk(&b).len(), 47);
+    assert_eq!(n, SEEDED_VERSIONS);
+    assert_eq!(walk(&b).len(), SEEDED_VERSIONS);
     // Importing the same files again changes nothing and says so.
     let again = env.run_db(&empty, &["--no-seed", "import", a.to_str().unwrap(), "--json"]).ok().json();
     assert_eq!(again["added"].as_array().unwrap().len(), 0);
-    assert_eq!(again["unchanged"].as_array().unwrap().len(), 47);
+    assert_eq!(again["unchanged"].as_array().unwrap().len(), SEEDED_VERSIONS);
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -62,13 +67,17 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_new_version_is_imported_and_becomes_the_latest() {
     let env = Env::new();
-    let file = env.path("in/cork-v2.json");
-    write(&file, serde_json::to_string_pretty(&cork_v2(&env)).unwrap().as_bytes());
+    let next = cork_next(&env);
+    let n = next["version"].as_u64().unwrap();
+    let file = env.path("in/cork-next.json");
+    write(&file, serde_json::to_string_pretty(&next).unwrap().as_bytes());
     let text = env.run(&["import", file.to_str().unwrap()]).ok().stdout;
-    assert!(text.contains("added ie-cork version 2"), "{text}");
+    assert!(text.contains(&format!("added ie-cork version {n}")), "{text}");
     let v = env.run(&["show", "ie-cork", "--json"]).ok().json();
+    assert_eq!(v["portrait"]["version"], n);
+    assert_eq!(v["latest_version"], n);
     assert_eq!(v["portrait"]["tagline"], "A city of learning festivals");
-    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(v["versions"].as_array().unwrap().len() as u64, n);
     // The 2016 version is still there, unchanged: the booklet stays reproducible.
     let v1 = env.run(&["show", "ie-cork", "--version", "1", "--json"]).ok().json();
     assert_eq!(v1["portrait"]["tagline"], "A firm commitment to create learning opportunities for all");
@@ -104,7 +113,7 @@ fn refused(env: &Env, files: &[(&str, Vec<u8>)], expect: &[&str]) {
 #[test]
 fn bad_imports_are_refused_and_change_nothing() {
     let env = Env::new();
-    let good = serde_json::to_vec_pretty(&cork_v2(&env)).unwrap();
+    let good = serde_json::to_vec_pretty(&cork_next(&env)).unwrap();
     // Broken JSON.
     refused(
         &env,
@@ -112,21 +121,21 @@ fn bad_imports_are_refused_and_change_nothing() {
         &["broken.json", "not valid JSON"],
     );
     // A missing required field.
-    let mut v = cork_v2(&env);
+    let mut v = cork_next(&env);
     v.as_object_mut().unwrap().remove("lead");
     refused(&env, &[("missing.json", serde_json::to_vec(&v).unwrap())], &["missing.json", "lead"]);
     // A wrong type, with its JSON path.
-    let mut v = cork_v2(&env);
+    let mut v = cork_next(&env);
     v["facts"]["population"]["year"] = "last year".into();
     refused(&env, &[("type.json", serde_json::to_vec(&v).unwrap())], &["type.json", "$.facts.population.year"]);
     // A 50 MB string.
-    let mut v = cork_v2(&env);
+    let mut v = cork_next(&env);
     v["lead"] = "x".repeat(50 * 1024 * 1024).into();
     refused(&env, &[("huge.json", serde_json::to_vec(&v).unwrap())], &["huge.json", "at most"]);
     // A duplicate city id (the same city and version twice), among good files.
     refused(&env, &[("a/cork.json", good.clone()), ("b/cork-again.json", good.clone())], &["duplicate", "ie-cork"]);
     // A good file and a bad one: nothing of the good one lands.
-    let mut bad = cork_v2(&env);
+    let mut bad = cork_next(&env);
     bad["city"]["id"] = "ie-Cork!".into();
     bad["version"] = 1.into();
     refused(
@@ -135,15 +144,15 @@ fn bad_imports_are_refused_and_change_nothing() {
         &["2-bad.json", "$.city.id"],
     );
     // Rewriting a published version is refused (versions are immutable), inside the transaction.
-    let mut v1 = cork_v2(&env);
+    let mut v1 = cork_next(&env);
     v1["version"] = 1.into();
     refused(&env, &[("rewrite.json", serde_json::to_vec(&v1).unwrap())], &["rewrite.json", "immutable"]);
-    // A gap in the versions.
-    let mut v3 = cork_v2(&env);
-    v3["version"] = 3.into();
-    refused(&env, &[("gap.json", serde_json::to_vec(&v3).unwrap())], &["gap.json", "gap"]);
+    // A gap in the versions (one past the next version).
+    let mut gap = cork_next(&env);
+    gap["version"] = (gap["version"].as_u64().unwrap() + 1).into();
+    refused(&env, &[("gap.json", serde_json::to_vec(&gap).unwrap())], &["gap.json", "gap"]);
     // Unknown fields are refused, not dropped silently.
-    let mut extra = cork_v2(&env);
+    let mut extra = cork_next(&env);
     extra["colour"] = "blue".into();
     refused(&env, &[("extra.json", serde_json::to_vec(&extra).unwrap())], &["extra.json", "colour"]);
 }
@@ -152,6 +161,10 @@ fn bad_imports_are_refused_and_change_nothing() {
 fn killing_an_import_leaves_the_old_or_the_new_catalogue_intact() {
     let env = Env::new();
     env.run(&["list"]).ok();
+    let (store, _) = portraits::store::Store::open(&env.db()).unwrap();
+    // The seeded catalogue: 44 cities, 91 versions (SEEDED_VERSIONS).
+    assert_eq!(store.counts().unwrap(), (44, SEEDED_VERSIONS as _));
+    drop(store);
     let dir = env.path("synthetic");
     let items = portraits::synth::portraits(1000);
     for it in &items {
@@ -160,8 +173,10 @@ fn killing_an_import_leaves_the_old_or_the_new_catalogue_intact() {
             portraits::model::to_canonical_json(&it.portrait).as_bytes(),
         );
     }
-    // How long does a whole import take here? Kill at points spread over that time.
+    // How long does a whole import take here? Kill at points spread over that time. (The probe
+    // is seeded first, as the database under test is, so that only the import is timed.)
     let probe = env.path("probe.sqlite3");
+    env.run_db(&probe, &["list"]).ok();
     let t0 = std::time::Instant::now();
     env.run_db(&probe, &["import", dir.to_str().unwrap()]).ok();
     let full = t0.elapsed();
@@ -187,12 +202,13 @@ fn killing_an_import_leaves_the_old_or_the_new_catalogue_intact() {
         let (store, _) = portraits::store::Store::open(&env.db()).unwrap();
         assert_eq!(store.integrity_check().unwrap(), "ok", "run {i} (killed after {delay:?})");
         let (cities, versions) = store.counts().unwrap();
-        match versions {
-            47 => {
+        // The seeded catalogue (44 cities, SEEDED_VERSIONS) or it plus the 1000 new cities.
+        match versions as usize {
+            SEEDED_VERSIONS => {
                 assert_eq!(cities, 44);
                 outcomes.0 += 1;
             }
-            1047 => {
+            n if n == SEEDED_VERSIONS + 1000 => {
                 assert_eq!(cities, 1044);
                 outcomes.1 += 1;
                 // Completed: undo for the next run by starting from a fresh database.
@@ -211,18 +227,21 @@ fn killing_an_import_leaves_the_old_or_the_new_catalogue_intact() {
 #[test]
 fn backup_is_a_consistent_standalone_copy() {
     let env = Env::new();
-    let file = env.path("in/cork-v2.json");
-    write(&file, serde_json::to_string_pretty(&cork_v2(&env)).unwrap().as_bytes());
+    let next = cork_next(&env);
+    let file = env.path("in/cork-next.json");
+    write(&file, serde_json::to_string_pretty(&next).unwrap().as_bytes());
     env.run(&["import", file.to_str().unwrap()]).ok();
     let backup = env.path("backups/portraits-backup.sqlite3");
     std::fs::create_dir_all(backup.parent().unwrap()).unwrap();
     env.run(&["backup", backup.to_str().unwrap()]).ok();
     assert!(!backup.with_extension("sqlite3-wal").exists());
     let r = env.run_db(&backup, &["show", "ie-cork", "--json"]).ok().json();
-    assert_eq!(r["portrait"]["version"], 2);
+    assert_eq!(r["portrait"]["version"], next["version"]);
+    assert_eq!(r["portrait"]["tagline"], "A city of learning festivals");
     let (store, _) = portraits::store::Store::open(&backup).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
-    assert_eq!(store.counts().unwrap(), (44, 48));
+    // The seeded catalogue and the one imported version.
+    assert_eq!(store.counts().unwrap(), (44, SEEDED_VERSIONS as u32 + 1));
     // Refusals: the database itself, a directory.
     let r = env.run(&["backup", env.db().to_str().unwrap()]);
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -236,7 +255,7 @@ fn backup_is_a_consistent_standalone_copy() {
 #[test]
 fn validate_reports_every_error_with_its_path_and_warnings() {
     let env = Env::new();
-    let mut v = cork_v2(&env);
+    let mut v = cork_next(&env);
     v["facts"]["area_km2"]["value"] = "big".into();
     v["contacts"][0]["email"] = "learningfestival at corkcity.ie".into();
     v["key_feature_areas"] = serde_json::json!([14]);
@@ -249,7 +268,7 @@ fn validate_reports_every_error_with_its_path_and_warnings() {
         report[0]["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
     assert!(paths.contains(&"$.facts.area_km2.value"), "{paths:?}");
     // Domain rules run once the structure is right.
-    let mut v = cork_v2(&env);
+    let mut v = cork_next(&env);
     v["contacts"][0]["email"] = "learningfestival at corkcity.ie".into();
     v["key_feature_areas"] = serde_json::json!([14]);
     write(&bad, &serde_json::to_vec(&v).unwrap());
@@ -279,17 +298,19 @@ fn restore_brings_back_a_backup_and_a_bad_one_changes_nothing() {
     env.run(&["backup", backup.to_str().unwrap()]).ok();
     let backup_sha = file_sha(&backup);
     // After the backup, a new version is imported; restoring takes the database back.
-    let file = env.path("in/cork-v2.json");
-    write(&file, serde_json::to_string_pretty(&cork_v2(&env)).unwrap().as_bytes());
+    let next = cork_next(&env);
+    let latest = next["version"].as_u64().unwrap() - 1;
+    let file = env.path("in/cork-next.json");
+    write(&file, serde_json::to_string_pretty(&next).unwrap().as_bytes());
     env.run(&["import", file.to_str().unwrap()]).ok();
     env.run(&["restore", backup.to_str().unwrap()]).ok();
     let r = env.run(&["show", "ie-cork", "--json"]).ok().json();
-    assert_eq!(r["portrait"]["version"], 1);
+    assert_eq!(r["portrait"]["version"], latest);
     assert_eq!(file_sha(&backup), backup_sha, "the backup file was written to");
     // The replaced database is kept beside it, with the imported version.
     let kept = env.db().with_extension("before-restore");
     let r = env.run_db(&kept, &["show", "ie-cork", "--json"]).ok().json();
-    assert_eq!(r["portrait"]["version"], 2);
+    assert_eq!(r["portrait"]["version"], next["version"]);
 
     // Bad backups: refused with the file named, exit 2, the database unchanged, nothing left.
     let garbage = env.path("garbage.sqlite3");

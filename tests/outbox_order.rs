@@ -73,7 +73,7 @@ fn a_citys_later_submission_waits_behind_one_that_could_not_be_sent() {
                     let id = format!("sub_{}", list.len());
                     let now = "2026-11-30T12:00:00Z";
                     let summary = serde_json::json!({
-                        "id": id, "cityId": "ie-cork", "status": "submitted", "baseVersion": 1, "comments": [],
+                        "id": id, "cityId": "ie-cork", "status": "submitted", "baseVersion": v["baseVersion"], "comments": [],
                         "publishedVersion": null, "createdAt": now, "updatedAt": now
                     });
                     ("201 Created", summary.to_string())

@@ -79,8 +79,9 @@ fn photos_travel_with_the_submission() {
     draft_from(&a, "ie-cork", |p| with_photo(p, &sha));
 
     // A raw submission naming the photo before it is uploaded: 422, naming the photo.
-    let body =
-        json!({ "baseVersion": 1, "portrait": a.run(&["draft", "show", "ie-cork", "--json"]).ok().json()["portrait"] });
+    let latest = a.version("ie-cork");
+    let body = json!({ "baseVersion": latest,
+        "portrait": a.run(&["draft", "show", "ie-cork", "--json"]).ok().json()["portrait"] });
     let raw = common::http::client()
         .post(format!("{}/v1/cities/ie-cork/submissions", server.url))
         .bearer_auth(std::fs::read_to_string(&cork).unwrap().trim())
@@ -100,11 +101,11 @@ fn photos_travel_with_the_submission() {
     let id = sub["submission_id"].as_str().unwrap().to_string();
     a.run(&["review", "accept", &id, "--token-file", staff.to_str().unwrap()]).ok();
 
-    // Another laptop syncs: version 2 with its photo, nothing held back.
+    // Another laptop syncs: the next version with its photo, nothing held back.
     let b = Client::new(&env, "espoo");
     let r = b.run(&["sync", "--feed", &server.url, "--json"]).ok().json();
     assert_eq!(r["pull"]["held"], 0, "{r}");
-    assert_eq!(b.version("ie-cork"), 2);
+    assert_eq!(b.version("ie-cork"), latest + 1);
     let out = env.path("cork.pdf");
     b.run(&["export-pdf", "--template", "members-meeting", "--city", "ie-cork", "-o", out.to_str().unwrap()]).ok();
     assert!(b.held().is_empty());
@@ -130,28 +131,30 @@ fn a_passing_fault_never_freezes_a_city() {
 
     let c = Client::new(&env, "laptop");
     c.run(&["sync", "--feed", &proxy.url]).ok();
-    // The server publishes Cork v2 with a photo, then v3.
+    let latest = c.version("ie-cork");
+    // The server publishes Cork's next version (n1) with a photo, then the one after (n2).
     let (file, sha) = photo_file(&env);
     env.run_db(&server_db, &["media", "add", file.to_str().unwrap()]).ok();
-    publish(&env, &server_db, "ie-cork", |p| with_photo(p, &sha));
+    let n1 = publish(&env, &server_db, "ie-cork", |p| with_photo(p, &sha));
+    assert_eq!(n1, latest + 1);
     std::thread::sleep(Duration::from_millis(1100)); // the server's feed cache
     let r = c.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["held"], 1, "{r}");
-    assert_eq!(c.version("ie-cork"), 1, "the last good version stays");
+    assert_eq!(c.version("ie-cork"), latest, "the last good version stays");
     let held = c.held();
-    assert_eq!(held[0]["item_id"], "ie-cork/v2");
+    assert_eq!(held[0]["item_id"], format!("ie-cork/v{n1}"));
     assert!(held[0]["reason"].as_str().unwrap().contains("HTTP 404"), "{held:?}");
     let text = c.run(&["quarantine"]).ok().stdout;
     assert!(text.contains("ie-cork") && text.contains("404"), "{text}");
 
-    publish(&env, &server_db, "ie-cork", |p| p["tagline"] = json!("Version three"));
+    let n2 = publish(&env, &server_db, "ie-cork", |p| p["tagline"] = json!("The version after"));
     std::thread::sleep(Duration::from_millis(1100));
     let r = c.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["held"], 2, "{r}");
     let held = c.held();
-    let v3 = held.iter().find(|h| h["item_id"] == "ie-cork/v3").expect("v3 held");
-    let why = v3["reason"].as_str().unwrap();
-    assert!(why.contains("gap") || why.contains("behind an earlier version of ie-cork"), "{v3}");
+    let after = held.iter().find(|h| h["item_id"] == format!("ie-cork/v{n2}")).expect("the version after held");
+    let why = after["reason"].as_str().unwrap();
+    assert!(why.contains("gap") || why.contains("behind an earlier version of ie-cork"), "{after}");
     // Re-syncing while it stays broken never grows the list.
     c.run(&["sync"]).ok();
     assert_eq!(c.held().len(), 2);
@@ -161,14 +164,14 @@ fn a_passing_fault_never_freezes_a_city() {
     media_down.store(false, Ordering::SeqCst);
     let r = c.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["held"], 0, "{r}");
-    assert_eq!(r["pull"]["released"], json!(["ie-cork/v2", "ie-cork/v3"]), "{r}");
-    assert_eq!(c.version("ie-cork"), 3);
+    assert_eq!(r["pull"]["released"], json!([format!("ie-cork/v{n1}"), format!("ie-cork/v{n2}")]), "{r}");
+    assert_eq!(c.version("ie-cork"), n2);
     assert!(c.held().is_empty());
     // And a later change still comes through.
-    publish(&env, &server_db, "ie-cork", |p| p["tagline"] = json!("Version four"));
+    let n3 = publish(&env, &server_db, "ie-cork", |p| p["tagline"] = json!("A later version"));
     std::thread::sleep(Duration::from_millis(1100));
     c.run(&["sync"]).ok();
-    assert_eq!(c.version("ie-cork"), 4);
+    assert_eq!(c.version("ie-cork"), n3);
 }
 
 /// Point 3: a conflict stays open through a second rebase that does not touch its field, and
@@ -188,14 +191,14 @@ fn conflicts_survive_every_rebase() {
     let r = c.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["rebased"], json!([["ie-cork", ["tagline"]]]), "{r}");
 
-    publish(&env, &server_db, "ie-cork", |p| p["lead"] = json!("A new lead, published as version 3."));
+    let second = publish(&env, &server_db, "ie-cork", |p| p["lead"] = json!("A new lead, published second."));
     std::thread::sleep(Duration::from_millis(1100));
     let r = c.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["rebased"], json!([["ie-cork", ["tagline"]]]), "the conflict is still open: {r}");
     let d = c.run(&["draft", "show", "ie-cork", "--json"]).ok().json();
-    assert_eq!(d["base_version"], 3);
+    assert_eq!(d["base_version"], second);
     assert_eq!(d["portrait"]["tagline"], "Mine", "mine kept while the user has not chosen");
-    assert_eq!(d["portrait"]["lead"], "A new lead, published as version 3.", "theirs taken where only they changed");
+    assert_eq!(d["portrait"]["lead"], "A new lead, published second.", "theirs taken where only they changed");
     assert_eq!(d["conflicts"][0]["field"], "tagline");
     assert_eq!(d["conflicts"][0]["theirs"], "Theirs");
 
@@ -228,25 +231,25 @@ fn an_autosave_never_undoes_a_rebase() {
     let saved = app::save_draft_portrait(&mut store, "ie-cork", form.clone(), None, &Default::default()).unwrap();
     let rev = saved.draft.revision;
 
-    // A background sync rebases the draft onto version 2 (their lead).
-    publish(&env, &server_db, "ie-cork", |p| p["lead"] = json!("Published meanwhile."));
+    // A background sync rebases the draft onto the next version (their lead).
+    let next = publish(&env, &server_db, "ie-cork", |p| p["lead"] = json!("Published meanwhile.")) as u32;
     std::thread::sleep(Duration::from_millis(1100));
     let r = app::sync_now(&mut store, &server.url, None, &opts, &mut |_| {}).unwrap();
     assert_eq!(r.pull.rebased, vec![("ie-cork".to_string(), vec![])]);
     let rebased = store.draft("ie-cork").unwrap().unwrap();
     assert!(rebased.revision > rev);
-    assert_eq!(rebased.base_version, 2);
+    assert_eq!(rebased.base_version, next);
 
     // The window, which has not seen the rebase, autosaves its next keystroke.
     form.facts.population.note = Some("census 2022".into());
     let saved = app::save_draft_portrait(&mut store, "ie-cork", form.clone(), Some(rev), &Default::default()).unwrap();
     assert!(saved.merged, "the window is told to show the merged draft");
     let d = saved.draft;
-    assert_eq!(d.base_version, 2, "the rebase stands");
+    assert_eq!(d.base_version, next, "the rebase stands");
     assert_eq!(d.portrait.lead, "Published meanwhile.", "their change is kept");
     assert_eq!(d.portrait.tagline.as_deref(), Some("Typed in the window"));
     assert_eq!(d.portrait.facts.population.note.as_deref(), Some("census 2022"), "the keystroke is kept");
-    assert_eq!(d.portrait.version, 3);
+    assert_eq!(d.portrait.version, next + 1);
 
     // A save against a revision older still is refused and writes nothing.
     let err = app::save_draft_portrait(&mut store, "ie-cork", form, Some(rev), &Default::default()).unwrap_err();
@@ -331,6 +334,9 @@ fn the_feed_limits_bound_everything_that_costs_memory() {
     let server_db = env.path("uil.sqlite3");
     let server = Server::start(&server_db);
     let upstream = server.url.clone();
+    // The seeded catalogue's version, which is where a laptop's cursor stands after its first
+    // sync (one change per bundled version file); the scripted pages answer from there.
+    let seeded = portraits::bundled::portrait_files().len() as u64;
     // 10 million zeros: 20 MB of JSON, about 20 KB of gzip.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(b"{\"items\": [").unwrap();
@@ -338,13 +344,14 @@ fn the_feed_limits_bound_everything_that_costs_memory() {
     for _ in 0..10 {
         gz.write_all(zeros.as_bytes()).unwrap();
     }
-    gz.write_all(b"0], \"lastVersion\": 48, \"hasMore\": false}").unwrap();
+    gz.write_all(format!("0], \"lastVersion\": {}, \"hasMore\": false}}", seeded + 1).as_bytes()).unwrap();
     let bomb = gz.finish().unwrap();
     let bomb_len = bomb.len();
     assert!(bomb_len < 100 * 1024, "{bomb_len} bytes");
     let bad_item = |i: usize| json!({ "id": format!("junk-{i}"), "_gnlc": { "schemaVersion": 1 } });
     let page = move |n: usize| {
-        json!({ "items": (0..n).map(bad_item).collect::<Vec<_>>(), "lastVersion": 47, "hasMore": false }).to_string()
+        json!({ "items": (0..n).map(bad_item).collect::<Vec<_>>(), "lastVersion": seeded, "hasMore": false })
+            .to_string()
     };
     let mode = Arc::new(std::sync::Mutex::new("bomb"));
     let m2 = mode.clone();
@@ -366,7 +373,8 @@ fn the_feed_limits_bound_everything_that_costs_memory() {
         }
     });
     let c = Client::new(&env, "laptop");
-    c.run(&["sync", "--feed", &proxy.url]).ok();
+    let r = c.run(&["sync", "--feed", &proxy.url, "--json"]).ok().json();
+    assert_eq!(r["pull"]["cursor"], seeded, "{r}");
     let before = common::file_sha(&c.db);
 
     let (r, peak_kb) = run_measured(&c, &["sync"]);
@@ -444,7 +452,7 @@ fn images_have_a_pixel_budget() {
         let mut s = portraits::app::open(Some(&server_db), true).unwrap();
         s.put_media(&bomb, "image/png").unwrap();
     }
-    publish(&env, &server_db, "ie-cork", |p| {
+    let bombed = publish(&env, &server_db, "ie-cork", |p| {
         p["photos"] =
             json!([{ "sha256": sha, "mime": "image/png", "caption": "A bomb", "credit": null, "licence": null }])
     });
@@ -455,7 +463,7 @@ fn images_have_a_pixel_budget() {
     assert_eq!(held.len(), 1, "{held:?}");
     assert!(held[0]["reason"].as_str().unwrap().contains(&sha), "{held:?}");
     assert!(held[0]["reason"].as_str().unwrap().contains("pixels"), "{held:?}");
-    assert_eq!(c.version("ie-cork"), 1);
+    assert_eq!(c.version("ie-cork"), bombed - 1, "Cork stays at the version before");
 
     // At export, from a database that holds it anyway.
     let out = env.path("cork.pdf");
@@ -545,12 +553,14 @@ fn deleted_cities_stay_deleted_and_catalogues_never_mix() {
     let up = upstream.clone();
     let front = Scripted::start(move |_, _| Action::Proxy(up.lock().unwrap().clone()));
     let old = Client::new(&env, "old");
-    old.run(&["sync", "--feed", &front.url]).ok();
+    let cursor = old.run(&["sync", "--feed", &front.url, "--json"]).ok().json()["pull"]["cursor"].as_u64().unwrap();
     drop(server);
 
+    // Two changes after the old laptop's cursor (the deletion, Espoo's next version); the floor
+    // is raised past both.
     env.run_db(&server_db, &["delete-city", "ie-cork"]).ok();
-    publish(&env, &server_db, "fi-espoo", |p| p["tagline"] = json!("Espoo v2"));
-    env.run_db(&server_db, &["feed", "prune-tombstones", "--up-to", "49"]).ok();
+    let espoo = publish(&env, &server_db, "fi-espoo", |p| p["tagline"] = json!("Espoo's next version"));
+    env.run_db(&server_db, &["feed", "prune-tombstones", "--up-to", &(cursor + 2).to_string()]).ok();
     let server = Server::start(&server_db); // restarted
     *upstream.lock().unwrap() = server.url.clone();
     let fresh = Client::new(&env, "fresh");
@@ -570,11 +580,11 @@ fn deleted_cities_stay_deleted_and_catalogues_never_mix() {
     let r = old.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["mode"], "snapshot", "410 Gone, then the snapshot: {r}");
     assert!(!ids(&old).contains(&"ie-cork".to_string()), "the old laptop deletes it too: {r}");
-    assert_eq!(old.version("fi-espoo"), 2);
+    assert_eq!(old.version("fi-espoo"), espoo);
 
     // Another server (another catalogue) behind a new feed URL: refused, nothing changes.
     let other_db = env.path("other.sqlite3");
-    publish(&env, &other_db, "ie-cork", |p| p["tagline"] = json!("Another catalogue's Cork v2"));
+    publish(&env, &other_db, "ie-cork", |p| p["tagline"] = json!("Another catalogue's Cork"));
     let other = Server::start(&other_db);
     let before = common::file_sha(&old.db);
     let r = old.run(&["sync", "--feed", &other.url]);
@@ -582,7 +592,7 @@ fn deleted_cities_stay_deleted_and_catalogues_never_mix() {
     assert!(r.stderr.contains("mix two catalogues"), "{}", r.stderr);
     drop(other);
     let _ = before;
-    assert_eq!(old.version("fi-espoo"), 2);
+    assert_eq!(old.version("fi-espoo"), espoo);
     assert!(!ids(&old).contains(&"ie-cork".to_string()));
     // The same catalogue under another URL is the same authority.
     old.run(&["sync", "--feed", &server.url]).ok();

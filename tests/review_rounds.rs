@@ -20,7 +20,7 @@ fn token(env: &Env, db: &std::path::Path, args: &[&str]) -> String {
 fn body(env: &Env, f: impl Fn(&mut Value)) -> Value {
     let mut p = env.run_db(&env.path("client.sqlite3"), &["show", "ie-cork", "--json"]).ok().json()["portrait"].clone();
     f(&mut p);
-    json!({ "baseVersion": 1, "portrait": p })
+    json!({ "baseVersion": p["version"], "portrait": p })
 }
 
 fn post(url: &str, token: &str, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {

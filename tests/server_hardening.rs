@@ -42,7 +42,7 @@ fn http() -> reqwest::blocking::Client {
 fn submission(env: &Env, city: &str, f: impl Fn(&mut Value)) -> Value {
     let mut p = env.run_db(&env.path("client.sqlite3"), &["show", city, "--json"]).ok().json()["portrait"].clone();
     f(&mut p);
-    json!({ "baseVersion": 1, "portrait": p })
+    json!({ "baseVersion": p["version"], "portrait": p })
 }
 
 struct Answer {

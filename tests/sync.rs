@@ -8,6 +8,15 @@ use common::{run_with, token, Client, Env};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
+/// The seeded catalogue: 44 cities and 91 versions (47 from the two booklets, three cities
+/// being in both, and one member-record version per city), so a feed's catalogue version is 91.
+const SEEDED_VERSIONS: u64 = 91;
+
+/// The latest version of `city` in the client's database.
+fn latest(client: &Client<'_>, city: &str) -> u64 {
+    client.run(&["show", city, "--json"]).ok().json()["portrait"]["version"].as_u64().unwrap()
+}
+
 fn edited(client: &Client<'_>, city: &str, f: impl Fn(&mut Value)) -> PathBuf {
     let mut p = client.run(&["show", city, "--json"]).ok().json()["portrait"].clone();
     f(&mut p);
@@ -29,8 +38,9 @@ fn serve_submit_review_and_a_second_client_sees_it() {
     let a = Client::new(&env, "alice");
     let r = a.run(&["sync", "--feed", &url, "--json"]).ok().json();
     assert_eq!(r["pull"]["mode"], "snapshot");
-    assert_eq!(r["pull"]["cursor"], 47);
+    assert_eq!(r["pull"]["cursor"], SEEDED_VERSIONS);
     assert_eq!(a.run(&["list", "--json"]).ok().json().as_array().unwrap().len(), 44);
+    let next = latest(&a, "ie-cork") + 1;
     // Nothing changed: the next sync reads an empty change page.
     let r = a.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["mode"], "changes");
@@ -54,22 +64,22 @@ fn serve_submit_review_and_a_second_client_sees_it() {
     assert_eq!(tagline["state"], "mine");
     let acc = a.run(&["review", "accept", &id, "--token-file", staff.to_str().unwrap(), "--json"]).ok().json();
     assert_eq!(acc["status"], "accepted");
-    assert_eq!(acc["publishedVersion"], 2);
+    assert_eq!(acc["publishedVersion"], next);
 
-    // A second client syncs from scratch and sees version 2.
+    // A second client syncs from scratch and sees the new version.
     let b = Client::new(&env, "bob");
     b.run(&["sync", "--feed", &url]).ok();
     let v = b.run(&["show", "ie-cork", "--json"]).ok().json();
-    assert_eq!(v["portrait"]["version"], 2);
+    assert_eq!(v["portrait"]["version"], next);
     assert_eq!(v["portrait"]["tagline"], "Cork, city of learning festivals");
     // The first client gets it as a change; its draft, now published, is dropped; the
     // coordinator sees the status.
     let r = a.run(&["sync", "--json"]).ok().json();
-    assert_eq!(r["pull"]["added"], json!([["ie-cork", 2]]));
+    assert_eq!(r["pull"]["added"], json!([["ie-cork", next]]));
     assert_eq!(r["pull"]["published_drafts"], json!(["ie-cork"]));
     let subs = a.run(&["submissions", "ie-cork", "--json"]).ok().json();
     assert_eq!(subs["submissions"][0]["status"], "accepted");
-    assert_eq!(subs["submissions"][0]["publishedVersion"], 2);
+    assert_eq!(subs["submissions"][0]["publishedVersion"], next);
     // The server's log names requests but never carries a token.
     let log = server.log();
     assert!(log.contains("/v1/feed.json"));
@@ -96,6 +106,7 @@ fn a_draft_whose_base_moved_is_rebased_and_conflicts_are_surfaced() {
     let b = Client::new(&env, "bob");
     a.run(&["sync", "--feed", &server.url]).ok();
     b.run(&["sync", "--feed", &server.url]).ok();
+    let next = latest(&a, "ie-cork") + 1;
     // Alice drafts changes to the tagline and the lead; Bob's change to the tagline and the
     // challenges is published first.
     let fa = edited(&a, "ie-cork", |p| {
@@ -110,12 +121,12 @@ fn a_draft_whose_base_moved_is_rebased_and_conflicts_are_surfaced() {
     b.run(&["draft", "set", "ie-cork", "--from", fb.to_str().unwrap()]).ok();
     let sub = b.run(&["submit", "ie-cork", "--token-file", cork.to_str().unwrap(), "--json"]).ok().json();
     b.run(&["review", "accept", sub["submission_id"].as_str().unwrap(), "--token-file", staff.to_str().unwrap()]).ok();
-    // Alice syncs: her draft is rebased on version 2; the tagline is a conflict, the lead
-    // (hers) and the challenges (Bob's) merge.
+    // Alice syncs: her draft is rebased on Bob's version (the next); the tagline is a conflict,
+    // the lead (hers) and the challenges (Bob's) merge.
     let r = a.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["rebased"], json!([["ie-cork", ["tagline"]]]));
     let d = a.run(&["draft", "show", "ie-cork", "--json"]).ok().json();
-    assert_eq!(d["base_version"], 2);
+    assert_eq!(d["base_version"], next);
     assert_eq!(d["portrait"]["lead"], "Alice rewrote the lead.");
     assert_eq!(d["portrait"]["challenges"], "- Bob's challenge");
     assert_eq!(d["portrait"]["tagline"], "Alice's tagline", "nothing is overwritten silently");
@@ -144,7 +155,7 @@ fn a_draft_whose_base_moved_is_rebased_and_conflicts_are_surfaced() {
         ])
         .ok()
         .json();
-    assert_eq!(shown["baseVersion"], 2);
+    assert_eq!(shown["baseVersion"], next);
     assert_eq!(shown["conflicts"], json!([]));
 }
 
@@ -160,6 +171,8 @@ fn staff_review_with_a_conflict_needs_a_resolution() {
     for c in [&a, &b] {
         c.run(&["sync", "--feed", &server.url]).ok();
     }
+    let base = latest(&a, "ie-cork");
+    let bobs = base + 1;
     let fa = edited(&a, "ie-cork", |p| p["tagline"] = json!("A"));
     a.run(&["draft", "set", "ie-cork", "--from", fa.to_str().unwrap()]).ok();
     let fb = edited(&b, "ie-cork", |p| p["tagline"] = json!("B"));
@@ -167,8 +180,8 @@ fn staff_review_with_a_conflict_needs_a_resolution() {
     let sb = b.run(&["submit", "ie-cork", "--token-file", cork.to_str().unwrap(), "--json"]).ok().json();
     let st = staff.to_str().unwrap();
     b.run(&["review", "accept", sb["submission_id"].as_str().unwrap(), "--token-file", st]).ok();
-    // Alice, not synced since, submits her draft (base 1): it conflicts with version 2 on the
-    // tagline. (Submitted before Bob's was accepted, it would have replaced Bob's open one.)
+    // Alice, not synced since, submits her draft (on `base`): it conflicts with Bob's version
+    // (`bobs`) on the tagline. (Submitted before Bob's was accepted, it would have replaced Bob's open one.)
     let sa = a
         .run(&["submit", "ie-cork", "--note", "Alice's reply", "--token-file", cork.to_str().unwrap(), "--json"])
         .ok()
@@ -177,16 +190,18 @@ fn staff_review_with_a_conflict_needs_a_resolution() {
     // The note went with it, through the outbox.
     let shown = a.run(&["review", "show", ida, "--token-file", st, "--json"]).ok().json();
     assert_eq!(shown["note"], "Alice's reply");
+    assert_eq!(shown["baseVersion"], base);
     let r = a.run(&["review", "accept", ida, "--token-file", st]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("409") && r.stderr.contains("resolve"), "{}", r.stderr);
     // Request changes with a field comment; the coordinator sees it.
+    let comment = format!("Please rebase on version {bobs}");
     a.run(&[
         "review",
         "request-changes",
         ida,
         "--comment",
-        "Please rebase on version 2",
+        &comment,
         "--field",
         "tagline=Bob's wording was approved",
         "--token-file",
@@ -197,13 +212,10 @@ fn staff_review_with_a_conflict_needs_a_resolution() {
     let mine = subs["submissions"].as_array().unwrap().iter().find(|s| s["id"] == ida).unwrap().clone();
     assert_eq!(mine["status"], "changes_requested");
     let text = a.run(&["submissions", "ie-cork"]).ok().stdout;
-    assert!(
-        text.contains("Please rebase on version 2") && text.contains("tagline: Bob's wording was approved"),
-        "{text}"
-    );
-    // Accepting with a resolution publishes version 3.
+    assert!(text.contains(&comment) && text.contains("tagline: Bob's wording was approved"), "{text}");
+    // Accepting with a resolution publishes the version after Bob's.
     let r = a.run(&["review", "accept", ida, "--resolve", "tagline=mine", "--token-file", st, "--json"]).ok().json();
-    assert_eq!(r["publishedVersion"], 3);
+    assert_eq!(r["publishedVersion"], bobs + 1);
     // Decisions are final.
     let r = a.run(&["review", "reject", ida, "--comment", "too late", "--token-file", st]);
     assert_eq!(r.code, 2);
@@ -216,7 +228,7 @@ fn http() -> reqwest::blocking::Client {
 
 fn submission_body(env: &Env, city: &str) -> Value {
     let p = env.run(&["show", city, "--json"]).ok().json()["portrait"].clone();
-    json!({ "baseVersion": 1, "portrait": p })
+    json!({ "baseVersion": p["version"], "portrait": p })
 }
 
 #[test]
@@ -305,8 +317,8 @@ fn feed_protocol_etag_304_gzip_changes_and_410() {
     assert!(r.headers().contains_key("last-modified"));
     let feed: Value = r.json().unwrap();
     assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
-    assert_eq!(feed["items"].as_array().unwrap().len(), 47);
-    assert_eq!(feed["_gnlc"]["catalogVersion"], 47);
+    assert_eq!(feed["items"].as_array().unwrap().len() as u64, SEEDED_VERSIONS);
+    assert_eq!(feed["_gnlc"]["catalogVersion"], SEEDED_VERSIONS);
     let item = &feed["items"][0];
     for k in ["id", "url", "title", "summary", "content_text", "date_modified", "tags"] {
         assert!(!item[k].is_null(), "item has {k}");
@@ -334,13 +346,15 @@ fn feed_protocol_etag_304_gzip_changes_and_410() {
     c.run(&["sync", "--feed", &server.url]).ok();
     env.run_db(&server_db, &["delete-city", "gr-serres"]).ok();
     std::thread::sleep(std::time::Duration::from_millis(1100)); // the feed cache re-reads the catalogue each second
-    let page: Value = raw.get(u("/v1/changes?since=47")).send().unwrap().json().unwrap();
+    let page: Value = raw.get(u(&format!("/v1/changes?since={SEEDED_VERSIONS}"))).send().unwrap().json().unwrap();
     assert_eq!(page["items"][0]["_gnlc"]["deleted"], true);
+    assert_eq!(page["items"][0]["_gnlc"]["seq"], SEEDED_VERSIONS + 1);
     let r = c.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["deleted"], json!(["gr-serres"]));
     assert_eq!(c.run(&["list", "--json"]).ok().json().as_array().unwrap().len(), 43);
     // After the tombstones are pruned, an old cursor gets 410 and the client takes the snapshot.
-    env.run_db(&server_db, &["feed", "prune-tombstones", "--up-to", "48"]).ok();
+    let tombstone = (SEEDED_VERSIONS + 1).to_string();
+    env.run_db(&server_db, &["feed", "prune-tombstones", "--up-to", &tombstone]).ok();
     assert_eq!(raw.get(u("/v1/changes?since=10")).send().unwrap().status().as_u16(), 410);
     let d = Client::new(&env, "dave");
     d.run(&["sync", "--feed", &server.url]).ok();
@@ -359,7 +373,7 @@ fn feed_protocol_etag_304_gzip_changes_and_410() {
     assert_eq!(raw.get(u("/v1/changes?since=1000000")).send().unwrap().status().as_u16(), 410);
     let r = d.run(&["sync", "--json"]).ok().json();
     assert_eq!(r["pull"]["mode"], "snapshot");
-    assert_eq!(r["pull"]["cursor"], 48);
+    assert_eq!(r["pull"]["cursor"], SEEDED_VERSIONS + 1);
 }
 
 #[test]
@@ -446,7 +460,7 @@ fn network_faults_are_retried_and_never_half_applied() {
     assert_eq!(broken.count(), 5, "five attempts");
     let _ = before;
     let (store, _) = portraits::store::Store::open(&fresh.db).unwrap();
-    assert_eq!(store.counts().unwrap(), (44, 47));
+    assert_eq!(store.counts().unwrap(), (44, SEEDED_VERSIONS as u32));
     assert_eq!(store.meta(&format!("feed:{}:cursor", broken.url)).unwrap(), None, "no cursor recorded");
     // A mid-body reset on a changes page is retried too.
     let up2 = upstream.clone();
@@ -590,8 +604,8 @@ fn killing_a_large_sync_leaves_the_old_or_the_new_catalogue() {
         let (store, _) = portraits::store::Store::open(&client_db).unwrap();
         assert_eq!(store.integrity_check().unwrap(), "ok", "run {i}");
         match store.counts().unwrap() {
-            (44, 47) => seen.0 += 1,
-            (1044, 1047) => seen.1 += 1,
+            (44, v) if v as u64 == SEEDED_VERSIONS => seen.0 += 1,
+            (1044, v) if v as u64 == SEEDED_VERSIONS + 1000 => seen.1 += 1,
             other => panic!("run {i} (killed after {delay:?}): half-applied sync: {other:?}"),
         }
         let d = store.draft("ie-cork").unwrap().expect("the draft survives");

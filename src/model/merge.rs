@@ -14,7 +14,7 @@ use super::{markdown, Portrait};
 
 /// The fields a merge compares, in portrait order. `city`, `schema_version`, `version` and
 /// `source` belong to the publisher and are not merged.
-pub const FIELDS: [&str; 15] = [
+pub const FIELDS: [&str; 20] = [
     "tagline",
     "lead",
     "facts.population",
@@ -30,6 +30,11 @@ pub const FIELDS: [&str; 15] = [
     "highlights",
     "photos",
     "key_feature_areas",
+    "location",
+    "mayor",
+    "focal_point",
+    "clusters",
+    "interests",
 ];
 
 /// Fields merged paragraph by paragraph.

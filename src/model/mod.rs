@@ -20,16 +20,22 @@ use serde::{Deserialize, Serialize};
 pub use quality::{catalogue_warnings, warnings, Warning};
 pub use validate::{parse_portrait, validate_portrait, FieldError};
 
-/// The one schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build writes. It reads version 1 too: a version 1 portrait is
+/// upgraded as it is read ([`upgrade_value`], and `schema_version` deserialises 1 as 2).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema version this build reads.
+pub const OLDEST_READABLE_SCHEMA: u32 = 1;
 
 /// One immutable, numbered version of a city's portrait, together with the city it describes.
 /// This is exactly the content of one file `data/portraits/<city-id>/v<N>.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Portrait", description = "One version of a learning city's portrait (schema v1).")]
+#[schemars(title = "Portrait", description = "One version of a learning city's portrait (schema v2).")]
 pub struct Portrait {
-    /// Always 1.
+    /// 2 (a file of version 1 is read and upgraded).
+    #[serde(deserialize_with = "read_schema_version")]
+    #[schemars(range(min = 1, max = 2))]
     pub schema_version: u32,
     pub city: City,
     /// Integer version, 1, 2, 3 … set by the publisher, never a timestamp.
@@ -53,9 +59,144 @@ pub struct Portrait {
     pub photos: Vec<Photo>,
     /// Key Features of Learning Cities, 1–12, ascending.
     pub key_feature_areas: Vec<u8>,
+    /// Where the city is; null where not known (schema v2).
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// Who is the city's mayor: the quote's speaker or one of the contacts (a person is stored
+    /// once); null where the portrait does not say (schema v2).
+    #[serde(default)]
+    pub mayor: Option<PersonRef>,
+    /// The city's focal point for the network: one of the contacts, or the quote's speaker
+    /// (schema v2).
+    #[serde(default)]
+    pub focal_point: Option<PersonRef>,
+    /// The GNLC thematic clusters the city works in, in [`Cluster::ALL`] order (schema v2).
+    #[serde(default)]
+    pub clusters: Vec<Cluster>,
+    /// The city's interest and expertise per theme, 1–5, as rated on the membership
+    /// application form; one entry per theme at most, in [`Cluster::ALL`] order (schema v2).
+    #[serde(default)]
+    pub interests: Vec<Interest>,
+}
+
+/// Reads `schema_version`: 1 and 2 are read (1 is upgraded to 2 as it is read: the fields
+/// version 2 adds are all optional); anything else is kept for validation to refuse.
+fn read_schema_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    Ok(if v == 1 { SCHEMA_VERSION } else { v })
+}
+
+/// Upgrades a portrait's JSON of an older schema version to this build's, in place: version 1
+/// → 2 renames `city.joined` to `city.member_since`; the fields version 2 adds are optional.
+/// Anything that is not a version 1 portrait is left alone for validation to judge.
+pub fn upgrade_value(value: &mut serde_json::Value) {
+    let Some(obj) = value.as_object_mut() else { return };
+    if obj.get("schema_version").and_then(serde_json::Value::as_u64) != Some(1) {
+        return;
+    }
+    obj.insert("schema_version".into(), SCHEMA_VERSION.into());
+    if let Some(city) = obj.get_mut("city").and_then(serde_json::Value::as_object_mut) {
+        if let Some(joined) = city.shift_remove("joined") {
+            // Keep the key where it was (after region), as a version 2 file writes it.
+            let mut rebuilt = serde_json::Map::new();
+            for (k, v) in std::mem::take(city) {
+                let after_region = k == "region";
+                rebuilt.insert(k, v);
+                if after_region {
+                    rebuilt.insert("member_since".into(), joined.clone());
+                }
+            }
+            if !rebuilt.contains_key("member_since") {
+                rebuilt.insert("member_since".into(), joined);
+            }
+            *city = rebuilt;
+        }
+    }
+}
+
+/// Where a city is: WGS 84 degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    #[schemars(range(min = -90.0, max = 90.0))]
+    pub lat: f64,
+    #[schemars(range(min = -180.0, max = 180.0))]
+    pub lon: f64,
+}
+
+/// A person the portrait already names: the quote's speaker, or a contact (index into
+/// `contacts`). `"quote"` or `{"contact": 0}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PersonRef {
+    Quote,
+    Contact(u32),
+}
+
+/// The seven thematic clusters in which GNLC members work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Cluster {
+    EducationForSustainableDevelopment,
+    EquityAndInclusion,
+    EducationalPlanningMonitoringAndEvaluation,
+    GlobalCitizenshipEducation,
+    Entrepreneurship,
+    HealthAndWellbeing,
+    Literacy,
+}
+
+impl Cluster {
+    pub const ALL: [Cluster; 7] = [
+        Cluster::EducationForSustainableDevelopment,
+        Cluster::EquityAndInclusion,
+        Cluster::EducationalPlanningMonitoringAndEvaluation,
+        Cluster::GlobalCitizenshipEducation,
+        Cluster::Entrepreneurship,
+        Cluster::HealthAndWellbeing,
+        Cluster::Literacy,
+    ];
+
+    /// The cluster's name as UIL writes it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Cluster::EducationForSustainableDevelopment => "Education for sustainable development",
+            Cluster::EquityAndInclusion => "Equity and inclusion",
+            Cluster::EducationalPlanningMonitoringAndEvaluation => "Educational planning, monitoring and evaluation",
+            Cluster::GlobalCitizenshipEducation => "Global citizenship education",
+            Cluster::Entrepreneurship => "Entrepreneurship",
+            Cluster::HealthAndWellbeing => "Health and well-being",
+            Cluster::Literacy => "Literacy",
+        }
+    }
+
+    /// The snake_case id (`health_and_wellbeing`), as in JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            Cluster::EducationForSustainableDevelopment => "education_for_sustainable_development",
+            Cluster::EquityAndInclusion => "equity_and_inclusion",
+            Cluster::EducationalPlanningMonitoringAndEvaluation => "educational_planning_monitoring_and_evaluation",
+            Cluster::GlobalCitizenshipEducation => "global_citizenship_education",
+            Cluster::Entrepreneurship => "entrepreneurship",
+            Cluster::HealthAndWellbeing => "health_and_wellbeing",
+            Cluster::Literacy => "literacy",
+        }
+    }
+}
+
+/// A city's interest in a theme and its expertise in it, each 1 (low) to 5 (high).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Interest {
+    pub theme: Cluster,
+    #[schemars(range(min = 1, max = 5))]
+    pub interest: u8,
+    #[schemars(range(min = 1, max = 5))]
+    pub expertise: u8,
 }
 
 /// A member city of the network. The same block appears in every version file of a city.
+/// It belongs to the publisher (UIL): a submission cannot change it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct City {
@@ -67,9 +208,10 @@ pub struct City {
     pub name: String,
     pub country: Country,
     pub region: Region,
-    /// Year the city joined the GNLC, where known.
+    /// Year the city joined the GNLC, where known (`joined` in schema v1).
+    #[serde(alias = "joined")]
     #[schemars(range(min = 2013, max = 2100))]
-    pub joined: Option<u16>,
+    pub member_since: Option<u16>,
     /// Learning City Award years, ascending.
     pub awards: Vec<u16>,
 }

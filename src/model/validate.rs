@@ -84,6 +84,9 @@ pub fn parse_portrait(bytes: &[u8]) -> Result<Portrait, Vec<FieldError>> {
 
 /// As [`parse_portrait`], from an already parsed JSON value.
 pub fn parse_portrait_value(value: &serde_json::Value) -> Result<Portrait, Vec<FieldError>> {
+    let mut value = value.clone();
+    super::upgrade_value(&mut value);
+    let value = &value;
     let mut errors = structural_errors(value);
     if !errors.is_empty() {
         return Err(errors);
@@ -112,6 +115,53 @@ pub fn structural_errors(value: &serde_json::Value) -> Vec<FieldError> {
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     errors.dedup();
     errors
+}
+
+/// The member record of schema v2: location, mayor and focal point, clusters, interests.
+fn check_member_record(e: &mut Vec<FieldError>, p: &Portrait) {
+    if let Some(l) = &p.location {
+        if !(l.lat.is_finite() && (-90.0..=90.0).contains(&l.lat)) {
+            e.push(FieldError::new("$.location.lat", format!("{} is not a latitude (-90 to 90)", l.lat)));
+        }
+        if !(l.lon.is_finite() && (-180.0..=180.0).contains(&l.lon)) {
+            e.push(FieldError::new("$.location.lon", format!("{} is not a longitude (-180 to 180)", l.lon)));
+        }
+    }
+    for (key, who) in [("mayor", &p.mayor), ("focal_point", &p.focal_point)] {
+        match who {
+            Some(super::PersonRef::Quote) if p.quote.is_none() => {
+                e.push(FieldError::new(format!("$.{key}"), "names the quote's speaker, but the portrait has no quote"))
+            }
+            Some(super::PersonRef::Contact(i)) if *i as usize >= p.contacts.len() => e.push(FieldError::new(
+                format!("$.{key}"),
+                format!("names contact {} but the portrait has {} contact(s)", i + 1, p.contacts.len()),
+            )),
+            _ => {}
+        }
+    }
+    let order = |c: &super::Cluster| super::Cluster::ALL.iter().position(|x| x == c).unwrap_or(0);
+    for w in p.clusters.windows(2) {
+        if order(&w[0]) >= order(&w[1]) {
+            e.push(FieldError::new("$.clusters", "each cluster once, in the network's order"));
+            break;
+        }
+    }
+    for w in p.interests.windows(2) {
+        if order(&w[0].theme) >= order(&w[1].theme) {
+            e.push(FieldError::new("$.interests", "each theme once, in the network's order"));
+            break;
+        }
+    }
+    for (i, it) in p.interests.iter().enumerate() {
+        for (key, v) in [("interest", it.interest), ("expertise", it.expertise)] {
+            if !(1..=5).contains(&v) {
+                e.push(FieldError::new(
+                    format!("$.interests[{i}].{key}"),
+                    format!("{v} is not on the scale of 1 to 5"),
+                ));
+            }
+        }
+    }
 }
 
 fn check_text(errors: &mut Vec<FieldError>, path: &str, text: &str, max: usize, multiline: bool) {
@@ -154,7 +204,11 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
     if p.schema_version != SCHEMA_VERSION {
         e.push(FieldError::new(
             "$.schema_version",
-            format!("schema version {} is not supported; this build reads version {SCHEMA_VERSION}", p.schema_version),
+            format!(
+                "schema version {} is not supported; this build reads versions {} to {SCHEMA_VERSION}",
+                p.schema_version,
+                super::OLDEST_READABLE_SCHEMA
+            ),
         ));
     }
     // City.
@@ -204,10 +258,10 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
             ));
         }
     }
-    if let Some(j) = c.joined {
+    if let Some(j) = c.member_since {
         if !(2013..=2100).contains(&j) {
             e.push(FieldError::new(
-                "$.city.joined",
+                "$.city.member_since",
                 format!("{j} is not a plausible year to join the GNLC (founded 2013)"),
             ));
         }
@@ -285,6 +339,7 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
             }
         }
     }
+    check_member_record(&mut e, p);
     if p.highlights.len() > MAX_LIST_ITEMS {
         e.push(FieldError::new("$.highlights", format!("at most {MAX_LIST_ITEMS} highlights")));
     }

@@ -87,7 +87,10 @@ pub struct CitySummary {
     pub country: Country,
     pub region: Region,
     pub awards: Vec<u16>,
-    pub joined: Option<u16>,
+    /// Year the city joined the GNLC.
+    pub member_since: Option<u16>,
+    /// Where the city is, from its latest version.
+    pub location: Option<crate::model::Location>,
     pub latest_version: u32,
     pub tagline: Option<String>,
     pub population: Option<f64>,
@@ -161,7 +164,7 @@ pub struct Store {
     path: Option<PathBuf>,
 }
 
-fn body_json(p: &Portrait) -> Result<String> {
+pub(crate) fn body_json(p: &Portrait) -> Result<String> {
     let mut v = serde_json::to_value(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if let Some(obj) = v.as_object_mut() {
         obj.remove("city");
@@ -211,7 +214,7 @@ pub(crate) fn city_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(City, 
             name: row.get("name")?,
             country: Country { code: row.get("country_code")?, name: row.get("country_name")? },
             region: Region::parse(&region).unwrap_or(Region::EuropeNorthAmerica),
-            joined: row.get("joined")?,
+            member_since: row.get("joined")?,
             awards: serde_json::from_str(&awards).unwrap_or_default(),
         },
         row.get("latest_version")?,
@@ -375,7 +378,8 @@ impl Store {
     pub fn cities(&self, filter: &CityFilter, sort: SortBy) -> Result<Vec<CitySummary>> {
         let (cond, args) = filter_sql(filter)?;
         let sql = format!(
-            "SELECT c.*, json_extract(v.body, '$.tagline') AS tagline FROM cities c \
+            "SELECT c.*, json_extract(v.body, '$.tagline') AS tagline, json_extract(v.body, '$.location.lat') AS lat, \
+             json_extract(v.body, '$.location.lon') AS lon FROM cities c \
              JOIN versions v ON v.city_id = c.id AND v.version = c.latest_version \
              WHERE c.deleted = 0 AND {cond}"
         );
@@ -388,7 +392,11 @@ impl Store {
                 country: city.country,
                 region: city.region,
                 awards: city.awards,
-                joined: city.joined,
+                member_since: city.member_since,
+                location: match (r.get::<_, Option<f64>>("lat")?, r.get::<_, Option<f64>>("lon")?) {
+                    (Some(lat), Some(lon)) => Some(crate::model::Location { lat, lon }),
+                    _ => None,
+                },
                 latest_version: latest,
                 tagline: r.get("tagline")?,
                 population: r.get("population")?,
@@ -794,7 +802,7 @@ pub(crate) fn import_one(tx: &Transaction<'_>, item: &ImportItem, report: &mut I
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, country_code = excluded.country_code,
            country_name = excluded.country_name, region = excluded.region, joined = excluded.joined,
            awards = excluded.awards, latest_version = excluded.latest_version, deleted = 0",
-        params![c.id, c.name, c.country.code, c.country.name, c.region.as_str(), c.joined, awards, p.version],
+        params![c.id, c.name, c.country.code, c.country.name, c.region.as_str(), c.member_since, awards, p.version],
     )?;
     let seq = next_seq(tx)?;
     tx.execute(

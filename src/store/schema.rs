@@ -1,6 +1,7 @@
 //! Schema migrations. Append new migrations; never edit a released one.
 
-use rusqlite_migration::{Migrations, M};
+use rusqlite::Transaction;
+use rusqlite_migration::{HookError, Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -332,7 +333,42 @@ UPDATE submissions AS s SET status = 'superseded', superseded_by = (
         // Issue 10: a coordinator's reply to the reviewer travels with the submission (client
         // outbox) and is kept with it (server).
         M::up("ALTER TABLE outbox ADD COLUMN note TEXT; ALTER TABLE submissions ADD COLUMN note TEXT;"),
+        // Issue 11: portrait schema 2 (the member record). Stored versions of schema 1 are
+        // rewritten as schema 2 (the same content: `joined` is `member_since`, the new fields
+        // empty) under the hash of their new canonical form, so that this database, an upgraded
+        // server and the bundled files agree on every version's identity. The immutability
+        // trigger is lifted for this one rewrite and put back. Drafts, the outbox and
+        // submissions keep their text: a schema 1 portrait is upgraded as it is read.
+        M::up_with_hook("DROP TRIGGER IF EXISTS versions_are_immutable;", upgrade_versions_to_schema_2),
     ])
+}
+
+/// The hook of migration 9: every stored version of schema 1 becomes schema 2.
+fn upgrade_versions_to_schema_2(tx: &Transaction) -> Result<(), HookError> {
+    let rows: Vec<(String, u32, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT city_id, version, body FROM versions WHERE json_extract(body, '$.schema_version') = 1")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (city_id, version, body) in rows {
+        let (city, _) = tx.query_row("SELECT * FROM cities WHERE id = ?1", [&city_id], super::city_from_row)?;
+        let portrait = super::portrait_from_body(&city, &body)
+            .map_err(|e| HookError::Hook(format!("version {version} of {city_id}: {e}")))?;
+        let new_body =
+            super::body_json(&portrait).map_err(|e| HookError::Hook(format!("version {version} of {city_id}: {e}")))?;
+        tx.execute(
+            "UPDATE versions SET body = ?3, sha256 = ?4 WHERE city_id = ?1 AND version = ?2",
+            rusqlite::params![city_id, version, new_body, portrait.content_sha256()],
+        )?;
+    }
+    tx.execute_batch(
+        "CREATE TRIGGER versions_are_immutable BEFORE UPDATE ON versions
+         BEGIN
+             SELECT RAISE(ABORT, 'portrait versions are immutable');
+         END;",
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

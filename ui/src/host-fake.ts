@@ -181,7 +181,7 @@ export class FakeHost implements Host {
     await this.ready;
     const rows = [...this.versions.keys()].map((id) => this.latest(id)).filter((p) => this.matches(p, filter)).map((p) => ({
       id: p.city.id, name: p.city.name, country: p.city.country, region: p.city.region, awards: p.city.awards,
-      joined: p.city.joined, latest_version: p.version, tagline: p.tagline,
+      member_since: p.city.member_since, location: p.location ?? null, latest_version: p.version, tagline: p.tagline,
       population: typeof p.facts.population.value === 'number' ? p.facts.population.value : null,
     }));
     const key = (c: CitySummary) => fold(c.name);
@@ -238,9 +238,15 @@ export class FakeHost implements Host {
   async versionDiff(cityId: string, from: number, to: number) {
     const a = (await this.showCity(cityId, from)).portrait as any;
     const b = (await this.showCity(cityId, to)).portrait as any;
-    return ['tagline', 'lead', 'vision', 'challenges', 'plan', 'quote', 'contacts', 'highlights'].map((field) => {
-      const same = JSON.stringify(a[field]) === JSON.stringify(b[field]);
-      return { field, state: same ? 'unchanged' : 'theirs', base: a[field], theirs: b[field], mine: a[field], merged: b[field] } as any;
+    // Rust's merge::FIELDS, in order.
+    const fields = ['tagline', 'lead', 'facts.population', 'facts.area_km2', 'facts.gdp_city_usd', 'facts.gdp_country_usd',
+      'facts.schooling_years', 'vision', 'challenges', 'plan', 'quote', 'contacts', 'highlights', 'photos', 'key_feature_areas',
+      'location', 'mayor', 'focal_point', 'clusters', 'interests'];
+    const get = (p: any, path: string) => path.split('.').reduce((v, k) => (v == null ? null : v[k] ?? null), p);
+    return fields.map((field) => {
+      const [x, y] = [get(a, field), get(b, field)];
+      const same = JSON.stringify(x) === JSON.stringify(y);
+      return { field, state: same ? 'unchanged' : 'theirs', base: x, theirs: y, mine: x, merged: y } as any;
     });
   }
 

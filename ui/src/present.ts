@@ -9,6 +9,8 @@ import type { Identity } from './bindings/Identity';
 import type { OutboxStatus } from './bindings/OutboxStatus';
 import type { SubmissionStatus } from './bindings/SubmissionStatus';
 import type { Warning } from './bindings/Warning';
+import type { Portrait } from './bindings/Portrait';
+import type { PersonRef } from './bindings/PersonRef';
 import { DEFAULT_LOCALE, hasMessage, t } from './messages';
 import type { Locale, MessageKey, Params } from './messages';
 import { formatNumber } from './util';
@@ -252,6 +254,18 @@ export function sectionLabel(key: string, locale: Locale = DEFAULT_LOCALE): stri
   return maybe(`field.section.${key}`, {}, locale) ?? humanize(key);
 }
 
+/** A thematic cluster's name by its id ("health_and_wellbeing" → "Health and well-being"). */
+export function clusterName(id: string, locale: Locale = DEFAULT_LOCALE): string {
+  return maybe(`cluster.${id}`, {}, locale) ?? humanize(id);
+}
+
+/** The person a portrait's `mayor` or `focal_point` names, by name: "Erik Lauritzen". */
+export function personName(p: Pick<Portrait, 'quote' | 'contacts'>, ref: PersonRef | null | undefined): string | null {
+  if (ref == null) return null;
+  if (ref === 'quote') return p.quote?.speaker ?? null;
+  return p.contacts[ref.contact]?.name ?? null;
+}
+
 /** A Key Feature's name by its number (1–12). */
 export function keyFeatureName(n: number, locale: Locale = DEFAULT_LOCALE): string {
   return maybe(`key_feature.${n}`, {}, locale) ?? t('key_feature.unknown', { n }, locale);
@@ -272,6 +286,7 @@ const LISTS: Record<string, MessageKey> = {
   highlights: 'field.highlight',
   photos: 'field.photo',
   key_feature_areas: 'field.key_feature_area',
+  interests: 'field.interest',
   cities: 'field.booklet_city',
 };
 
@@ -355,7 +370,7 @@ function isEmpty(v: unknown): boolean {
 }
 
 /** Keys whose numbers are years or versions: written without digit grouping. */
-const PLAIN_NUMBER = /(^|\.)(year|joined|version|baseVersion|publishedVersion|schema_version|awards)$/;
+const PLAIN_NUMBER = /(^|\.)(year|member_since|version|baseVersion|publishedVersion|schema_version|awards|interest|expertise)$/;
 
 /** A value of any shape in words, never JSON: "name: Ann; email: ann@example.org". */
 function summarize(v: unknown, path: string, locale: Locale, depth = 0): string {
@@ -416,6 +431,25 @@ export function formatFieldValue(path: string, value: unknown, locale: Locale = 
     return Array.isArray(value) ? lines(value, name) : name(value);
   }
   if (head === 'quote' && second === undefined && obj(value)) return quoteText(obj(value)!, locale);
+  if (head === 'clusters' && Array.isArray(value)) return lines(value, (x) => (typeof x === 'string' ? clusterName(x, locale) : summarize(x, path, locale)));
+  if (head === 'interests' && third === undefined) {
+    const one = (x: unknown) => {
+      const o = obj(x);
+      return o && typeof o.theme === 'string'
+        ? t('value.interest', { theme: clusterName(o.theme, locale), interest: String(o.interest), expertise: String(o.expertise) }, locale)
+        : summarize(x, path, locale);
+    };
+    return Array.isArray(value) ? lines(value, one) : one(value);
+  }
+  if (head === 'location' && second === undefined && obj(value)) {
+    const o = obj(value)!;
+    return t('value.location', { lat: String(o.lat), lon: String(o.lon) }, locale);
+  }
+  if ((head === 'mayor' || head === 'focal_point') && second === undefined) {
+    if (value === 'quote') return t('value.ref_quote', {}, locale);
+    const o = obj(value);
+    if (o && typeof o.contact === 'number') return t('value.ref_contact', { n: o.contact + 1 }, locale);
+  }
   if (head === 'contacts' && third === undefined) {
     const one = (x: unknown) => (obj(x) ? contactText(obj(x)!, locale) : summarize(x, path, locale));
     return Array.isArray(value) ? lines(value, one) : one(value);

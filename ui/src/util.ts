@@ -79,7 +79,7 @@ export function bulletMarkdown(items: string[]): string | null {
 export const REGIONS: readonly string[] = RULES.regions;
 
 /** The award years the filters offer. */
-export const AWARD_YEARS = [2015, 2019, 2024];
+export const AWARD_YEARS = [2015, 2017, 2019, 2021, 2024];
 
 /** A CityFilter from the filter selects' values ('' for any). */
 export function cityFilter(v: { region: string; country: string; award: string; feature: string }): CityFilter {

@@ -158,3 +158,73 @@ test("the reviewer's comments reach the editor: a count on the tab, a banner, ea
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('the member record is edited in the form: people from the portrait, a location, clusters, interests', async () => {
+  const page = await open();
+  await connect(page, CORK, 'coordinator of Cork');
+  await page.evaluate(() => { location.hash = '#/edit/ie-cork'; });
+  const record = page.getByTestId('member-record');
+  await record.waitFor();
+  // The bundled member record: the Lord Mayor is the quote's speaker, the focal point contact 1.
+  assert.equal(await page.getByTestId('mayor').inputValue(), 'quote');
+  assert.equal(await page.getByTestId('focal-point').inputValue(), 'contact:0');
+  assert.match(await record.textContent(), /Learning City Award 2015, 2024/);
+  // A coordinate that is not one is said next to its field and blocks Submit; "51,9" is read.
+  await page.getByTestId('location-lat').fill('north');
+  await page.getByTestId('error-$.location.lat').waitFor();
+  assert.equal(await page.getByTestId('submit').isDisabled(), true);
+  await page.getByTestId('location-lat').fill('51,9');
+  await page.getByTestId('location-lon').fill('-8.47');
+  // Half an interest rating is a problem; both ratings make an entry.
+  await page.getByTestId('interest-literacy').selectOption('5');
+  await page.getByText(/Literacy: rate both/).waitFor();
+  await page.getByTestId('expertise-literacy').selectOption('2');
+  await page.getByTestId('cluster-health_and_wellbeing').check();
+  await page.getByTestId('cluster-equity_and_inclusion').check();
+  // Removing the only contact takes the focal point with it (it named that contact).
+  await page.getByRole('button', { name: 'Remove contact 1' }).click();
+  assert.equal(await page.getByTestId('focal-point').inputValue(), '');
+  await page.getByText(/Draft saved|All changes saved/).waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid="save-status"]')?.textContent?.match(/saved/i));
+  assert.equal(await page.getByTestId('submit').isDisabled(), false);
+  // Away and back: the draft kept every field.
+  await page.evaluate(() => { location.hash = '#/cities'; });
+  await page.getByTestId('count').waitFor();
+  await page.evaluate(() => { location.hash = '#/edit/ie-cork'; });
+  await page.getByTestId('member-record').waitFor();
+  assert.equal(await page.getByTestId('location-lat').inputValue(), '51.9');
+  assert.equal(await page.getByTestId('location-lon').inputValue(), '-8.47');
+  assert.equal(await page.getByTestId('interest-literacy').inputValue(), '5');
+  assert.equal(await page.getByTestId('expertise-literacy').inputValue(), '2');
+  assert.equal(await page.getByTestId('cluster-health_and_wellbeing').isChecked(), true);
+  // The submit step says what changed in words.
+  await page.getByTestId('submit').click();
+  const summary = page.getByTestId('submit-summary');
+  await summary.waitFor();
+  const said = await summary.textContent();
+  assert.match(said, /Location/);
+  assert.match(said, /Equity and inclusion; Health and well-being/);
+  assert.match(said, /Literacy: interest 5 of 5, expertise 2 of 5/);
+  await shot(page, 'edit-member-record');
+  assert.deepEqual(page.errors, []);
+  // Discard, so later tests see Cork as bundled.
+  await page.getByRole('button', { name: 'Keep editing' }).click();
+  await page.getByTestId('discard-draft').click();
+  await page.getByRole('button', { name: 'Discard draft', exact: true }).click();
+  await page.getByText('Draft discarded').waitFor();
+  assert.equal(await page.getByTestId('focal-point').inputValue(), 'contact:0');
+  await page.close();
+});
+
+test('the City screen shows the member record', async () => {
+  const page = await open();
+  await page.evaluate(() => { location.hash = '#/city/dk-sonderborg'; });
+  const record = page.getByTestId('member-record');
+  await record.waitFor();
+  const text = await record.textContent();
+  assert.match(text, /Member since\s*2016/);
+  assert.match(text, /Learning City Award\s*2019/);
+  assert.match(text, /Mayor\s*Erik Lauritzen/);
+  assert.match(text, /On the map/);
+  await page.close();
+});

@@ -342,8 +342,8 @@ test('a coordinator submits and a reviewer decides, through the typed review', a
   await page.getByRole('button', { name: 'Cancel' }).click();
   assert.equal(await page.getByTestId('confirm-reject').count(), 0);
   await page.getByTestId('accept').click();
-  await page.getByTestId('decision').filter({ hasText: /published as version 2/ }).waitFor();
-  await page.getByTestId('decided').filter({ hasText: /Accepted .*published as version 2/ }).waitFor();
+  await page.getByTestId('decision').filter({ hasText: /published as version 3/ }).waitFor();
+  await page.getByTestId('decided').filter({ hasText: /Accepted .*published as version 3/ }).waitFor();
   // The replaced rounds are listed as such, and cannot be decided.
   await page.getByTestId('inbox-filter').selectOption('replaced');
   await page.getByTestId('inbox-ie-cork').first().click();

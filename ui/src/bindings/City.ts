@@ -4,6 +4,7 @@ import type { Region } from "./Region";
 
 /**
  * A member city of the network. The same block appears in every version file of a city.
+ * It belongs to the publisher (UIL): a submission cannot change it.
  */
 export type City = { 
 /**
@@ -15,9 +16,9 @@ id: string,
  */
 name: string, country: Country, region: Region, 
 /**
- * Year the city joined the GNLC, where known.
+ * Year the city joined the GNLC, where known (`joined` in schema v1).
  */
-joined: number | null, 
+member_since: number | null, 
 /**
  * Learning City Award years, ascending.
  */

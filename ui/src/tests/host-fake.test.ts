@@ -25,7 +25,7 @@ describe('the fake host behaves like the real one for the screens', () => {
     const h = new FakeHost();
     const p = (await h.showCity('ie-cork')).portrait;
     const r = await h.saveDraft('ie-cork', { ...p, lead: '' });
-    expect(r.draft.base_version).toBe(1);
+    expect(r.draft.base_version).toBe(p.version);
     expect(r.errors.map((e) => e.path)).toContain('$.lead');
     expect((await h.getDraft('ie-cork'))?.portrait.lead).toBe('');
   });
