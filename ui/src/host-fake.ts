@@ -3,7 +3,7 @@
 // test the screens: errors are ApiError objects, drafts keep their base, search folds diacritics.
 
 import type {
-  BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, OutboxEntry, Portrait,
+  BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, Location, OutboxEntry, Portrait,
   PortraitView, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
   SubmissionSummary, SyncRequest, SyncStatus,
 } from './host';
@@ -113,6 +113,18 @@ function bestSnippet(terms: Term[], texts: string[], width: number): { text: str
   return out;
 }
 
+/** The year a city joined: `member_since`, or `joined` in portrait files written before the rename. */
+function memberSince(p: Portrait): number | null {
+  const c = p.city as Portrait['city'] & { member_since?: number | null; joined?: number | null };
+  return c.member_since ?? c.joined ?? null;
+}
+
+/** Where a city is (its portrait's `location`), or null when the file has none. */
+function locationOf(p: Portrait): Location | null {
+  const l = (p as Portrait & { location?: Location | null }).location;
+  return l && Number.isFinite(l.lat) && Number.isFinite(l.lon) ? { lat: l.lat, lon: l.lon } : null;
+}
+
 function fail(code: ErrorCode, message: string, fields: FieldError[] = []): never {
   throw { code, message, fields };
 }
@@ -181,8 +193,9 @@ export class FakeHost implements Host {
     await this.ready;
     const rows = [...this.versions.keys()].map((id) => this.latest(id)).filter((p) => this.matches(p, filter)).map((p) => ({
       id: p.city.id, name: p.city.name, country: p.city.country, region: p.city.region, awards: p.city.awards,
-      joined: p.city.joined, latest_version: p.version, tagline: p.tagline,
+      member_since: memberSince(p), latest_version: p.version, tagline: p.tagline,
       population: typeof p.facts.population.value === 'number' ? p.facts.population.value : null,
+      location: locationOf(p),
     }));
     const key = (c: CitySummary) => fold(c.name);
     if (sort === 'population') rows.sort((a, b) => (b.population ?? -1) - (a.population ?? -1));

@@ -142,7 +142,7 @@ export const en = {
   'field.city.country.name': 'Country',
   'field.city.country.code': 'Country code',
   'field.city.region': 'Region',
-  'field.city.joined': 'Year joined',
+  'field.city.member_since': 'Member since',
   'field.city.awards': 'Award years',
   'field.city.award': 'Award year {n}',
   'field.source': 'Source',

@@ -355,7 +355,7 @@ function isEmpty(v: unknown): boolean {
 }
 
 /** Keys whose numbers are years or versions: written without digit grouping. */
-const PLAIN_NUMBER = /(^|\.)(year|joined|version|baseVersion|publishedVersion|schema_version|awards)$/;
+const PLAIN_NUMBER = /(^|\.)(year|member_since|version|baseVersion|publishedVersion|schema_version|awards)$/;
 
 /** A value of any shape in words, never JSON: "name: Ann; email: ann@example.org". */
 function summarize(v: unknown, path: string, locale: Locale, depth = 0): string {
