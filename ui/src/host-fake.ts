@@ -10,16 +10,9 @@ import type {
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
 import { RULES } from './rules';
-import { FACTS, slugify } from './util';
+import { FACTS, fold, slugify } from './util';
 
 const files = import.meta.glob('../../data/portraits/*/*.json', { import: 'default' });
-
-// Letters that Unicode does not decompose, folded as Rust's model::fold does (ø → o, ı → i …).
-const EXTRA_FOLDS: Record<string, string> = { ø: 'o', Ø: 'O', ı: 'i', ł: 'l', Ł: 'L', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ß: 'ss', đ: 'd', Đ: 'D' };
-
-function fold(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/[øØıłŁæÆœŒßđĐ]/g, (c) => EXTRA_FOLDS[c]).toLowerCase();
-}
 
 function wordsOf(s: string): string[] {
   return fold(s).split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
