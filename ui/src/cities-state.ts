@@ -59,6 +59,25 @@ export function citiesHash(s: CitiesState): string {
   return query ? `#/cities?${query}` : '#/cities';
 }
 
+/** Whether a hash shows the Map screen (#/map, #/map?region=Africa). */
+export function isMapHash(hash: string): boolean {
+  return splitHash(hash).path === 'map';
+}
+
+/** Whether a hash carries any parameters (#/map?region=… rather than #/map). */
+export function hasParams(hash: string): boolean {
+  return [...splitHash(hash).params.keys()].length > 0;
+}
+
+/**
+ * The Map screen's hash for the Cities filters (the map shows what the list shows; it has no
+ * search or order): "#/map" when nothing is filtered. parseCitiesHash reads it back.
+ */
+export function mapHash(s: Pick<CitiesState, 'region' | 'country' | 'award' | 'feature'>): string {
+  const h = citiesHash({ ...EMPTY_CITIES, region: s.region, country: s.country, award: s.award, feature: s.feature });
+  return h.replace(/^#\/cities/, '#/map');
+}
+
 const KEY = 'portraits.cities';
 let last = '#/cities';
 try {

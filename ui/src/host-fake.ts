@@ -3,23 +3,16 @@
 // test the screens: errors are ApiError objects, drafts keep their base, search folds diacritics.
 
 import type {
-  BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, OutboxEntry, Portrait,
+  BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, Location, OutboxEntry, Portrait,
   PortraitView, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
   SubmissionSummary, SyncRequest, SyncStatus,
 } from './host';
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
 import { RULES } from './rules';
-import { FACTS, slugify } from './util';
+import { FACTS, fold, slugify } from './util';
 
 const files = import.meta.glob('../../data/portraits/*/*.json', { import: 'default' });
-
-// Letters that Unicode does not decompose, folded as Rust's model::fold does (ø → o, ı → i …).
-const EXTRA_FOLDS: Record<string, string> = { ø: 'o', Ø: 'O', ı: 'i', ł: 'l', Ł: 'L', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ß: 'ss', đ: 'd', Đ: 'D' };
-
-function fold(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/[øØıłŁæÆœŒßđĐ]/g, (c) => EXTRA_FOLDS[c]).toLowerCase();
-}
 
 function wordsOf(s: string): string[] {
   return fold(s).split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
@@ -113,6 +106,12 @@ function bestSnippet(terms: Term[], texts: string[], width: number): { text: str
   return out;
 }
 
+/** Where a city is (its portrait's `location`), or null. */
+function locationOf(p: Portrait): Location | null {
+  const l = p.location;
+  return l && Number.isFinite(l.lat) && Number.isFinite(l.lon) ? { lat: l.lat, lon: l.lon } : null;
+}
+
 function fail(code: ErrorCode, message: string, fields: FieldError[] = []): never {
   throw { code, message, fields };
 }
@@ -181,8 +180,9 @@ export class FakeHost implements Host {
     await this.ready;
     const rows = [...this.versions.keys()].map((id) => this.latest(id)).filter((p) => this.matches(p, filter)).map((p) => ({
       id: p.city.id, name: p.city.name, country: p.city.country, region: p.city.region, awards: p.city.awards,
-      member_since: p.city.member_since, location: p.location ?? null, latest_version: p.version, tagline: p.tagline,
+      member_since: p.city.member_since, latest_version: p.version, tagline: p.tagline,
       population: typeof p.facts.population.value === 'number' ? p.facts.population.value : null,
+      location: locationOf(p),
     }));
     const key = (c: CitySummary) => fold(c.name);
     if (sort === 'population') rows.sort((a, b) => (b.population ?? -1) - (a.population ?? -1));

@@ -16,6 +16,7 @@ import type { ErrorCode } from './bindings/ErrorCode';
 import type { FieldDiff } from './bindings/FieldDiff';
 import type { FieldError } from './bindings/FieldError';
 import type { Identity } from './bindings/Identity';
+import type { Location } from './bindings/Location';
 import type { OutboxEntry } from './bindings/OutboxEntry';
 import type { Partner } from './bindings/Partner';
 import type { PdfExport } from './bindings/PdfExport';
@@ -36,7 +37,7 @@ import type { SyncStatus } from './bindings/SyncStatus';
 
 export type {
   ApiError, Block, BookletDef, BookletInfo, Choice, Comment, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
-  Identity, OutboxEntry, Partner, PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
+  Identity, Location, OutboxEntry, Partner, PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
   SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 };
 

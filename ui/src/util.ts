@@ -18,6 +18,14 @@ export function relativeTime(iso: string | null, now: Date = new Date()): string
   return d === 1 ? '1 day ago' : `${d} days ago`;
 }
 
+// Letters that Unicode does not decompose, folded as Rust's model::fold does (ø → o, ı → i …).
+const EXTRA_FOLDS: Record<string, string> = { ø: 'o', Ø: 'O', ı: 'i', ł: 'l', Ł: 'L', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ß: 'ss', đ: 'd', Đ: 'D' };
+
+/** Text without diacritics, lower case, as Rust's model::fold makes it: "Sønderborg" → "sonderborg". */
+export function fold(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/[øØıłŁæÆœŒßđĐ]/g, (c) => EXTRA_FOLDS[c]).toLowerCase();
+}
+
 /** An id from a title, like Rust's `BookletDef::id_from_title`: "Ports & Rivers" → "ports-rivers". */
 export function slugify(title: string): string {
   const folded = title.normalize('NFKD').replace(/\p{M}/gu, '').replace(/[øØ]/g, 'o').replace(/ı/g, 'i').replace(/ß/g, 'ss').replace(/æ/g, 'ae').toLowerCase();
