@@ -80,6 +80,9 @@ fn every_reason_is_true_of_both_portraits() {
                             assert!(text(p).contains(q.trim_end_matches(" …")), "{id}/{other_id}: {q}");
                         }
                     }
+                    "clusters" | "interests" => {
+                        panic!("{id}/{other_id}: the bundled cities name no clusters or interests")
+                    }
                     other => panic!("unknown reason kind {other}"),
                 }
             }
@@ -148,4 +151,136 @@ fn compare_sets_two_to_four_cities_side_by_side() {
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(want), "{args:?}: {}", r.stderr);
     }
+}
+
+/// A city's member record in a new version of it (the next version, everything else kept).
+fn with_record(env: &Env, id: &str, clusters: Value, interests: Value) {
+    let mut p = env.run(&["show", id, "--json"]).ok().json()["portrait"].clone();
+    p["version"] = (p["version"].as_u64().unwrap() + 1).into();
+    p["clusters"] = clusters;
+    p["interests"] = interests;
+    let file = env.path(&format!("{id}-record.json"));
+    std::fs::write(&file, p.to_string()).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).ok();
+}
+
+#[test]
+fn shared_clusters_and_complementary_interests_raise_a_partner_with_their_reasons() {
+    use portraits::model::similar::{Parts, WEIGHT_CLUSTERS, WEIGHT_INTERESTS};
+    let env = Env::new();
+    let rank = |list: &[Value], id: &str| list.iter().position(|p| p["city"] == id);
+    let before = partners(&env, &["hn-cantarranas", "--limit", "43"]);
+    let espoo_before = rank(&before, "fi-espoo").unwrap();
+    let score_before = before[espoo_before]["score"].as_f64().unwrap();
+    // Cantarranas wants to learn about literacy (interest 5) where Espoo has expertise (5); both
+    // work in the literacy and equity clusters. Kaunas rates literacy too, with little expertise.
+    with_record(
+        &env,
+        "hn-cantarranas",
+        serde_json::json!(["equity_and_inclusion", "literacy"]),
+        serde_json::json!([{"theme": "literacy", "interest": 5, "expertise": 2}]),
+    );
+    with_record(
+        &env,
+        "fi-espoo",
+        serde_json::json!(["equity_and_inclusion", "health_and_wellbeing", "literacy"]),
+        serde_json::json!([{"theme": "literacy", "interest": 2, "expertise": 5}]),
+    );
+    with_record(
+        &env,
+        "lt-kaunas",
+        serde_json::json!(["entrepreneurship"]),
+        serde_json::json!([{"theme": "literacy", "interest": 3, "expertise": 1}]),
+    );
+    let after = partners(&env, &["hn-cantarranas", "--limit", "43"]);
+    let espoo = &after[rank(&after, "fi-espoo").unwrap()];
+    assert_eq!(rank(&after, "fi-espoo"), Some(0), "Espoo first: {}", after[0]);
+    assert!(espoo["score"].as_f64().unwrap() > score_before, "{espoo} vs {score_before}");
+    let reasons: Vec<(String, String)> = espoo["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap().to_string(), r["detail"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(
+        reasons.contains(&("clusters".into(), "both work in the clusters: Equity and inclusion; Literacy".into())),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&(
+            "interests".into(),
+            "Cantarranas's interest in Literacy (5 of 5) meets Espoo's expertise (5 of 5)".into()
+        )),
+        "{reasons:?}"
+    );
+    // Kaunas shares no cluster and has no expertise to offer: no such reasons, and its score
+    // counts both parts as 0.
+    let kaunas = &after[rank(&after, "lt-kaunas").unwrap()];
+    assert!(
+        kaunas["reasons"].as_array().unwrap().iter().all(|r| r["kind"] != "clusters" && r["kind"] != "interests"),
+        "{kaunas}"
+    );
+    // The interest is mine, the expertise theirs: Espoo asking finds no interest of its own met.
+    let from_espoo = partners(&env, &["fi-espoo", "--limit", "43"]);
+    let cantarranas = &from_espoo[rank(&from_espoo, "hn-cantarranas").unwrap()];
+    assert!(cantarranas["reasons"].as_array().unwrap().iter().all(|r| r["kind"] != "interests"), "{cantarranas}");
+    // The weights: a part both give counts with its weight, one they do not give is left out.
+    let base = Parts { text: 0.5, features: 0.5, facts: 0.5, clusters: None, interests: None };
+    assert!((base.score() - 0.5).abs() < 1e-12);
+    let full = Parts { clusters: Some(1.0), interests: Some(1.0), ..base };
+    let total = WEIGHT_TEXT + WEIGHT_FEATURES + WEIGHT_FACTS + WEIGHT_CLUSTERS + WEIGHT_INTERESTS;
+    assert!((full.score() - (0.5 * 1.0 + 1.0 * (WEIGHT_CLUSTERS + WEIGHT_INTERESTS)) / total).abs() < 1e-12);
+    assert!(full.score() > base.score());
+}
+
+#[test]
+fn a_passage_copied_from_another_portrait_is_a_data_quality_warning_on_both() {
+    let env = Env::new();
+    let copied = |id: &str| -> Vec<Value> {
+        env.run(&["show", id, "--json"]).ok().json()["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["code"] == "copied_text")
+            .cloned()
+            .collect()
+    };
+    // The bundled portraits share no passage (Eskişehir's vision, which the seed's extraction
+    // had taken from Bristol, was left out in curation).
+    for c in env.run(&["list", "--json"]).ok().json().as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        assert!(copied(id).is_empty(), "{id}: {:?}", copied(id));
+    }
+    // What the extraction did: Bristol's vision on Eskişehir's page (upper-cased, as a typist
+    // might, and inside a sentence of Eskişehir's own), and a short common phrase elsewhere.
+    let bristol = env.run(&["show", "gb-bristol", "--json"]).ok().json()["portrait"].clone();
+    let vision = bristol["vision"].as_str().unwrap().split("\n\n").next().unwrap().to_uppercase();
+    let mut eski = env.run(&["show", "tr-eskisehir", "--json"]).ok().json()["portrait"].clone();
+    eski["version"] = (eski["version"].as_u64().unwrap() + 1).into();
+    eski["vision"] = format!("Eskişehir believes that {vision}").into();
+    let file = env.path("eskisehir.json");
+    std::fs::write(&file, eski.to_string()).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).ok();
+    let mut cork = env.run(&["show", "ie-cork", "--json"]).ok().json()["portrait"].clone();
+    cork["version"] = (cork["version"].as_u64().unwrap() + 1).into();
+    cork["vision"] = "Lifelong learning for all citizens of the city is our aim.".into();
+    let file = env.path("cork.json");
+    std::fs::write(&file, cork.to_string()).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).ok();
+
+    let on_eski = copied("tr-eskisehir");
+    assert_eq!(on_eski.len(), 1, "{on_eski:?}");
+    assert_eq!(on_eski[0]["path"], "$.vision");
+    let message = on_eski[0]["message"].as_str().unwrap();
+    let words = vision.split_whitespace().count();
+    assert!(
+        message.contains(&format!(
+            "a passage of {words} words is also in the portrait of Bristol (Vision and motivation)"
+        )),
+        "{message}"
+    );
+    let on_bristol = copied("gb-bristol");
+    assert_eq!(on_bristol.len(), 1, "{on_bristol:?}");
+    assert!(on_bristol[0]["message"].as_str().unwrap().contains("portrait of Eskişehir"), "{on_bristol:?}");
+    assert!(copied("ie-cork").is_empty(), "a common phrase of fewer than 12 words is not a copy");
 }

@@ -42,6 +42,8 @@ pub fn show(store: &Store, city_id: &str, version: Option<u32>) -> Result<Portra
             warnings.push(w);
         }
     }
+    // A passage another city's portrait has too (the same text in two portraits).
+    warnings.extend(model::quality::copied_text(&portrait, &others));
     Ok(PortraitView {
         latest_version: versions.last().map(|v| v.version).unwrap_or(portrait.version),
         portrait,
@@ -63,12 +65,33 @@ pub fn partners(
     region: Option<crate::model::Region>,
 ) -> Result<Vec<crate::model::similar::Partner>> {
     store.city(city_id)?;
-    let all = store.latest_portraits()?;
-    let model = crate::model::similar::Model::new(&all);
-    let keep = |p: &crate::model::Portrait| region.is_none_or(|r| p.city.region == r);
-    model
-        .partners(city_id, limit.clamp(1, 100), &keep)
+    partner_model(store)?
+        .partners(city_id, limit.clamp(1, 100), region)
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no city with id {city_id:?}")))
+}
+
+/// The partner model of the store's catalogue: built once per database file and catalogue
+/// state, then kept for the next question (over 10,000 portraits the build takes about a
+/// second, a question a few milliseconds: BENCHMARKS.md). Built outside the lock: two windows
+/// asking at once may both build, never wait on each other.
+pub fn partner_model(store: &Store) -> Result<std::sync::Arc<crate::model::similar::Model>> {
+    use std::sync::{Arc, Mutex};
+    type Cached = (std::path::PathBuf, crate::store::CatalogState, Arc<crate::model::similar::Model>);
+    static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
+    let state = store.catalog_state()?;
+    let path = store.path().map(std::path::Path::to_path_buf);
+    if let (Some(path), Ok(cache)) = (&path, CACHE.lock()) {
+        if let Some((p, s, model)) = cache.as_ref() {
+            if p == path && *s == state {
+                return Ok(model.clone());
+            }
+        }
+    }
+    let model = Arc::new(crate::model::similar::Model::new(&store.latest_portraits()?));
+    if let (Some(path), Ok(mut cache)) = (path, CACHE.lock()) {
+        *cache = Some((path, state, model.clone()));
+    }
+    Ok(model)
 }
 
 /// One city as `compare` sets it beside others: facts with their years, the density they

@@ -16,7 +16,7 @@ pub const MAX_GDP_RATIO: f64 = 5.0;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Warning {
     /// A stable code: `density`, `gdp_ratio`, `missing_year`, `future_year`, `not_available`,
-    /// `printed_form`, `country_gdp_mismatch`.
+    /// `printed_form`, `country_gdp_mismatch`, `copied_text`.
     pub code: String,
     /// JSON path of the value concerned.
     pub path: String,
@@ -131,6 +131,130 @@ pub fn catalogue_warnings(portraits: &[&Portrait]) -> Vec<(String, Warning)> {
                 ));
             }
         }
+    }
+    out
+}
+
+/// A run of this many words, in this order, found in two cities' portraits is a copied passage.
+pub const COPIED_WORDS: usize = 12;
+
+/// The words of a portrait's texts (lead, sections, quote, highlights), each as written and
+/// folded, with the path of its field.
+fn text_words(p: &Portrait) -> Vec<(String, String, String)> {
+    let mut fields: Vec<(String, String)> = vec![("$.lead".into(), p.lead.clone())];
+    for (k, _) in super::SECTIONS {
+        if let Some(md) = p.section(k) {
+            fields.push((format!("$.{k}"), super::markdown::plain_text(md)));
+        }
+    }
+    if let Some(q) = &p.quote {
+        fields.push(("$.quote.text".into(), q.text.clone()));
+    }
+    for (i, h) in p.highlights.iter().enumerate() {
+        fields.push((format!("$.highlights[{i}]"), h.clone()));
+    }
+    let mut out = Vec::new();
+    for (path, text) in fields {
+        for token in text.split_whitespace() {
+            let folded: String = super::fold(token).to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
+            if !folded.is_empty() {
+                out.push((token.to_string(), folded, path.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// A text field's name for a reader: "$.vision" → "Vision and motivation".
+fn field_words(path: &str) -> &'static str {
+    match path {
+        "$.lead" => "lead paragraph",
+        "$.quote.text" => "quote",
+        p if p.starts_with("$.highlights") => "initiatives",
+        p => super::SECTIONS.iter().find(|(k, _)| p == format!("$.{k}")).map(|(_, h)| *h).unwrap_or("text"),
+    }
+}
+
+/// FNV-1a of a word.
+fn word_hash(w: &str) -> u64 {
+    w.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// The rolling hash of every window of [`COPIED_WORDS`] words, by its first word's index.
+fn window_hashes(words: &[(String, String, String)]) -> Vec<u64> {
+    const BASE: u64 = 0x9e37_79b9_7f4a_7c15;
+    let n = COPIED_WORDS;
+    if words.len() < n {
+        return Vec::new();
+    }
+    let hs: Vec<u64> = words.iter().map(|w| word_hash(&w.1)).collect();
+    let top = (1..n).fold(1u64, |p, _| p.wrapping_mul(BASE));
+    let mut h = hs[..n].iter().fold(0u64, |acc, x| acc.wrapping_mul(BASE).wrapping_add(*x));
+    let mut out = vec![h];
+    for i in n..hs.len() {
+        h = h.wrapping_sub(hs[i - n].wrapping_mul(top)).wrapping_mul(BASE).wrapping_add(hs[i]);
+        out.push(h);
+    }
+    out
+}
+
+/// Passages of `me` that another city's portrait also has, word for word (folded): one warning
+/// per other city, at the field where the longest such passage starts in `me`. The PDF
+/// extraction of the seeds once put one city's paragraph on another's page; an edit pasted from
+/// another portrait is caught the same way. Linear in the words of all portraits.
+pub fn copied_text(me: &Portrait, others: &[&Portrait]) -> Vec<Warning> {
+    use std::collections::HashMap;
+    let mine = text_words(me);
+    let my_windows = window_hashes(&mine);
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, h) in my_windows.iter().enumerate() {
+        index.entry(*h).or_default().push(i);
+    }
+    let mut out = Vec::new();
+    for other in others.iter().filter(|o| o.city.id != me.city.id) {
+        let theirs = text_words(other);
+        let mut matched = vec![false; my_windows.len()];
+        let mut their_field: HashMap<usize, String> = HashMap::new();
+        for (j, h) in window_hashes(&theirs).iter().enumerate() {
+            for &i in index.get(h).map(Vec::as_slice).unwrap_or(&[]) {
+                let same = (0..COPIED_WORDS).all(|k| mine[i + k].1 == theirs[j + k].1);
+                if same && !matched[i] {
+                    matched[i] = true;
+                    their_field.insert(i, theirs[j].2.clone());
+                }
+            }
+        }
+        // The longest run of matched windows: a passage of run + COPIED_WORDS − 1 words.
+        let (mut best, mut start, mut run) = ((0usize, 0usize), 0usize, 0usize);
+        for (i, m) in matched.iter().enumerate() {
+            if *m {
+                if run == 0 {
+                    start = i;
+                }
+                run += 1;
+                if run > best.1 {
+                    best = (start, run);
+                }
+            } else {
+                run = 0;
+            }
+        }
+        if best.1 == 0 {
+            continue;
+        }
+        let (from, len) = (best.0, best.1 + COPIED_WORDS - 1);
+        let shown: Vec<&str> = mine[from..from + len.min(25)].iter().map(|w| w.0.as_str()).collect();
+        let more = if len > 25 { " …" } else { "" };
+        out.push(w(
+            "copied_text",
+            mine[from].2.clone(),
+            format!(
+                "a passage of {len} words is also in the portrait of {} ({}): “{}{more}”",
+                other.city.name,
+                field_words(their_field.get(&from).map(String::as_str).unwrap_or("")),
+                shown.join(" ")
+            ),
+        ));
     }
     out
 }

@@ -1,24 +1,41 @@
-//! Partner cities (issue 11, first part): how much two portraits share, with the reasons.
+//! Partner cities (issue 11): how much two portraits share, with the reasons.
 //!
 //! Owns: the similarity of portraits — common themes in the three narrative sections (TF-IDF
-//! over diacritic-folded words, cosine), shared Key Feature areas, comparable facts — and the
-//! reasons shown for it, each true of both portraits. Must not: do IO (the catalogue is passed
-//! in) or know about the store.
+//! over diacritic-folded words, cosine), shared Key Feature areas and thematic clusters,
+//! complementary interests, comparable facts — and the reasons shown for it, each true of both
+//! portraits. Must not: do IO (the catalogue is passed in) or know about the store.
 //!
-//! Weights (documented and tested): `score = 0.60 × text + 0.25 × features + 0.15 × facts`,
-//! each part in 0..=1: `text` the cosine of the two TF-IDF vectors; `features` the Jaccard index
-//! of the Key Feature areas; `facts` the mean, over population and GDP per capita of the city
-//! (when both give it), of `min/max` of the two values.
+//! Weights (documented and tested): each part is in 0..=1 and
+//! `score = Σ wᵢ × partᵢ / Σ wᵢ` over the parts both cities give:
+//!
+//! | part | weight | what it is | counted |
+//! |---|---|---|---|
+//! | `text` | 0.60 | the cosine of the two TF-IDF vectors of the sections | always |
+//! | `features` | 0.25 | the Jaccard index of the Key Feature areas | always |
+//! | `facts` | 0.15 | the mean of `min/max` over population and city GDP per capita (those both give) | always |
+//! | `clusters` | 0.15 | the Jaccard index of the thematic clusters | when both name clusters |
+//! | `interests` | 0.15 | complementary interests: the best theme where my interest meets their expertise, `(interest−1)/4 × (expertise−1)/4` | when both rated interests |
+//!
+//! With no clusters and no interests on either side (the bundled cities) this is
+//! `0.60 × text + 0.25 × features + 0.15 × facts`.
+//!
+//! The model is built once per catalogue ([`Model::new`], linear in its words) and then answers
+//! any city's partners in one pass over the other cities (a sparse dot product each); reasons
+//! are written for the few cities returned only.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{fold, markdown, Portrait, SECTIONS};
+use super::{fold, markdown, Cluster, Portrait, Region, SECTIONS};
 
 pub const WEIGHT_TEXT: f64 = 0.60;
 pub const WEIGHT_FEATURES: f64 = 0.25;
 pub const WEIGHT_FACTS: f64 = 0.15;
+pub const WEIGHT_CLUSTERS: f64 = 0.15;
+pub const WEIGHT_INTERESTS: f64 = 0.15;
+/// A rating from which an interest or an expertise is named as a reason (4 or 5 of 5).
+pub const HIGH_RATING: u8 = 4;
 
 /// Words that say nothing about a city's themes (English function words and the words every
 /// portrait uses).
@@ -191,7 +208,8 @@ const MAX_SHARE: f64 = 0.3;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Reason {
     /// `themes` (shared words of the sections), `passage` (a sentence of each that shows them),
-    /// `key_features` (shared areas), `facts` (comparable figures).
+    /// `key_features` (shared areas), `clusters` (shared thematic clusters), `interests` (my
+    /// interest meets their expertise), `facts` (comparable figures).
     pub kind: String,
     pub detail: String,
 }
@@ -229,128 +247,288 @@ fn sections_text(p: &Portrait) -> String {
     SECTIONS.iter().filter_map(|(k, _)| p.section(k)).map(markdown::plain_text).collect::<Vec<_>>().join("\n")
 }
 
-/// The TF-IDF model of a catalogue: one weighted vector per city.
-pub struct Model<'a> {
-    portraits: Vec<&'a Portrait>,
-    vectors: Vec<BTreeMap<String, f64>>,
-    texts: Vec<String>,
+/// What the model keeps of one city.
+struct Entry {
+    id: String,
+    name: String,
+    country: String,
+    region: Region,
+    /// TF-IDF weights, unit length, by term id ascending.
+    vector: Vec<(u32, f32)>,
+    /// The sections' plain text, for the passages.
+    text: String,
+    /// Key Feature areas as bits 1..=12.
+    features: u16,
+    /// Clusters as bits, in `Cluster::ALL` order.
+    clusters: u8,
+    /// (interest, expertise) per cluster, 0 where not rated.
+    interests: [(u8, u8); 7],
+    population: Option<f64>,
+    gdp: Option<f64>,
 }
 
-impl<'a> Model<'a> {
+fn cluster_bit(c: Cluster) -> u8 {
+    1 << Cluster::ALL.iter().position(|x| *x == c).unwrap_or(0)
+}
+
+/// The TF-IDF model of a catalogue (the latest portrait of every city), built once and asked
+/// many times.
+pub struct Model {
+    entries: Vec<Entry>,
+    terms: Vec<String>,
+    by_id: HashMap<String, usize>,
+}
+
+/// The parts of one pair's score, each in 0..=1 (`None`: not given by both).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Parts {
+    pub text: f64,
+    pub features: f64,
+    pub facts: f64,
+    pub clusters: Option<f64>,
+    pub interests: Option<f64>,
+}
+
+impl Parts {
+    /// The weighted mean of the parts both cities give (the module's table).
+    pub fn score(&self) -> f64 {
+        let mut sum = WEIGHT_TEXT * self.text + WEIGHT_FEATURES * self.features + WEIGHT_FACTS * self.facts;
+        let mut weights = WEIGHT_TEXT + WEIGHT_FEATURES + WEIGHT_FACTS;
+        for (w, part) in [(WEIGHT_CLUSTERS, self.clusters), (WEIGHT_INTERESTS, self.interests)] {
+            if let Some(x) = part {
+                sum += w * x;
+                weights += w;
+            }
+        }
+        sum / weights
+    }
+}
+
+impl Model {
     /// Builds the model over the latest portrait of every city.
-    pub fn new(portraits: &'a [Portrait]) -> Model<'a> {
+    pub fn new(portraits: &[Portrait]) -> Model {
         let texts: Vec<String> = portraits.iter().map(sections_text).collect();
-        let counts: Vec<HashMap<String, u32>> = texts
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        let mut terms: Vec<String> = Vec::new();
+        let counts: Vec<HashMap<u32, u32>> = texts
             .iter()
             .map(|t| {
                 let mut m = HashMap::new();
                 for w in words(t) {
-                    *m.entry(w).or_insert(0) += 1;
+                    let next = terms.len() as u32;
+                    let id = *ids.entry(w.clone()).or_insert_with(|| {
+                        terms.push(w);
+                        next
+                    });
+                    *m.entry(id).or_insert(0) += 1;
                 }
                 m
             })
             .collect();
-        let mut df: HashMap<&str, u32> = HashMap::new();
+        let mut df = vec![0u32; terms.len()];
         for c in &counts {
-            for w in c.keys() {
-                *df.entry(w.as_str()).or_insert(0) += 1;
+            for &t in c.keys() {
+                df[t as usize] += 1;
             }
         }
         let n = portraits.len().max(1) as f64;
-        let vectors = counts
+        let entries: Vec<Entry> = portraits
             .iter()
-            .map(|c| {
-                let mut v: BTreeMap<String, f64> = c
+            .zip(counts)
+            .zip(texts)
+            .map(|((p, c), text)| {
+                let mut v: Vec<(u32, f32)> = c
                     .iter()
-                    .filter(|(w, _)| df[w.as_str()] >= 2 && f64::from(df[w.as_str()]) <= MAX_SHARE * n)
-                    .map(|(w, &tf)| (w.clone(), (1.0 + f64::from(tf).ln()) * (n / f64::from(df[w.as_str()])).ln()))
+                    .filter(|(t, _)| df[**t as usize] >= 2 && f64::from(df[**t as usize]) <= MAX_SHARE * n)
+                    .map(|(&t, &tf)| (t, ((1.0 + f64::from(tf).ln()) * (n / f64::from(df[t as usize])).ln()) as f32))
                     .collect();
-                let norm = v.values().map(|x| x * x).sum::<f64>().sqrt();
+                v.sort_unstable_by_key(|(t, _)| *t);
+                let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
                 if norm > 0.0 {
-                    v.values_mut().for_each(|x| *x /= norm);
+                    v.iter_mut().for_each(|(_, x)| *x /= norm);
                 }
-                v
+                let mut interests = [(0u8, 0u8); 7];
+                for it in &p.interests {
+                    let i = Cluster::ALL.iter().position(|x| *x == it.theme).unwrap_or(0);
+                    interests[i] = (it.interest, it.expertise);
+                }
+                Entry {
+                    id: p.city.id.clone(),
+                    name: p.city.name.clone(),
+                    country: p.city.country.name.clone(),
+                    region: p.city.region,
+                    vector: v,
+                    text,
+                    features: p.key_feature_areas.iter().filter(|a| (1..=12).contains(*a)).fold(0, |m, a| m | 1 << a),
+                    clusters: p.clusters.iter().fold(0, |m, c| m | cluster_bit(*c)),
+                    interests,
+                    population: p.facts.population.value.as_f64().filter(|x| *x > 0.0),
+                    gdp: p.facts.gdp_city_usd.value.as_f64().filter(|x| *x > 0.0),
+                }
             })
             .collect();
-        Model { portraits: portraits.iter().collect(), vectors, texts }
+        let by_id = entries.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect();
+        Model { entries, terms, by_id }
     }
 
-    /// The cities most like `city_id`, best first, at most `limit`, with their reasons; those
-    /// `keep` refuses are left out. None when the city is not in the model.
-    pub fn partners(&self, city_id: &str, limit: usize, keep: &dyn Fn(&Portrait) -> bool) -> Option<Vec<Partner>> {
-        let me = self.portraits.iter().position(|p| p.city.id == city_id)?;
-        let mut out: Vec<Partner> = (0..self.portraits.len())
-            .filter(|&i| i != me && keep(self.portraits[i]))
-            .map(|i| self.pair(me, i))
+    /// How many cities the model holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The cities most like `city_id`, best first, at most `limit`, with their reasons; only
+    /// `region`'s cities when it is given. None when the city is not in the model.
+    pub fn partners(&self, city_id: &str, limit: usize, region: Option<Region>) -> Option<Vec<Partner>> {
+        let me = *self.by_id.get(city_id)?;
+        let mut scored: Vec<(f64, usize)> = (0..self.entries.len())
+            .filter(|&i| i != me && region.is_none_or(|r| self.entries[i].region == r))
+            .map(|i| ((self.parts(me, i).score() * 1000.0).round() / 1000.0, i))
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.city.cmp(&b.city)));
-        out.truncate(limit);
-        Some(out)
+        let order = |a: &(f64, usize), b: &(f64, usize)| {
+            b.0.total_cmp(&a.0).then_with(|| self.entries[a.1].id.cmp(&self.entries[b.1].id))
+        };
+        if scored.len() > limit && limit > 0 {
+            scored.select_nth_unstable_by(limit - 1, order);
+            scored.truncate(limit);
+        }
+        scored.sort_by(order);
+        scored.truncate(limit);
+        Some(scored.into_iter().map(|(score, i)| self.partner(me, i, score)).collect())
     }
 
-    fn pair(&self, a: usize, b: usize) -> Partner {
-        let (pa, pb) = (self.portraits[a], self.portraits[b]);
-        let (va, vb) = (&self.vectors[a], &self.vectors[b]);
-        let mut shared: Vec<(&String, f64)> =
-            va.iter().filter_map(|(w, x)| vb.get(w).map(|y| (w, x * y))).filter(|(_, s)| *s > 0.0).collect();
-        let text: f64 = shared.iter().map(|(_, s)| s).sum::<f64>().min(1.0);
-        shared.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.cmp(y.0)));
+    /// The parts of the score of `b` as a partner of `a`.
+    fn parts(&self, a: usize, b: usize) -> Parts {
+        let (ea, eb) = (&self.entries[a], &self.entries[b]);
+        let text = f64::from(dot(&ea.vector, &eb.vector)).clamp(0.0, 1.0);
+        let union = (ea.features | eb.features).count_ones();
+        let features =
+            if union == 0 { 0.0 } else { f64::from((ea.features & eb.features).count_ones()) / f64::from(union) };
+        let ratios: Vec<f64> = [(ea.population, eb.population), (ea.gdp, eb.gdp)]
+            .into_iter()
+            .filter_map(|(x, y)| Some(x?.min(y?) / x?.max(y?)))
+            .collect();
+        let facts = if ratios.is_empty() { 0.0 } else { ratios.iter().sum::<f64>() / ratios.len() as f64 };
+        let clusters = (ea.clusters != 0 && eb.clusters != 0).then(|| {
+            f64::from((ea.clusters & eb.clusters).count_ones()) / f64::from((ea.clusters | eb.clusters).count_ones())
+        });
+        let rated = |e: &Entry| e.interests.iter().any(|(i, x)| *i > 0 && *x > 0);
+        let interests = (rated(ea) && rated(eb)).then(|| {
+            ea.interests
+                .iter()
+                .zip(&eb.interests)
+                .filter(|((i, _), (_, x))| *i > 0 && *x > 0)
+                .map(|((i, _), (_, x))| f64::from(i - 1) / 4.0 * f64::from(x - 1) / 4.0)
+                .fold(0.0, f64::max)
+        });
+        Parts { text, features, facts, clusters, interests }
+    }
+
+    /// The score's parts of a pair, by city ids (for tests and the evaluation).
+    pub fn parts_of(&self, a: &str, b: &str) -> Option<Parts> {
+        Some(self.parts(*self.by_id.get(a)?, *self.by_id.get(b)?))
+    }
+
+    /// `b` as a partner of `a`, with its reasons.
+    fn partner(&self, a: usize, b: usize, score: f64) -> Partner {
+        let (ea, eb) = (&self.entries[a], &self.entries[b]);
+        let mut shared: Vec<(u32, f32)> = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < ea.vector.len() && j < eb.vector.len() {
+            let ((ta, xa), (tb, xb)) = (ea.vector[i], eb.vector[j]);
+            match ta.cmp(&tb) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    if xa * xb > 0.0 {
+                        shared.push((ta, xa * xb));
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        shared
+            .sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| self.terms[x.0 as usize].cmp(&self.terms[y.0 as usize])));
         let mut reasons = Vec::new();
         if !shared.is_empty() {
-            let top: Vec<&str> = shared.iter().take(5).map(|(w, _)| w.as_str()).collect();
+            let top: Vec<&str> = shared.iter().take(5).map(|(t, _)| self.terms[*t as usize].as_str()).collect();
             reasons.push(Reason { kind: "themes".into(), detail: format!("both write about: {}", top.join(", ")) });
-            if let (Some(sa), Some(sb)) = (sentence_with(&self.texts[a], top[0]), sentence_with(&self.texts[b], top[0]))
-            {
+            if let (Some(sa), Some(sb)) = (sentence_with(&ea.text, top[0]), sentence_with(&eb.text, top[0])) {
                 reasons.push(Reason {
                     kind: "passage".into(),
-                    detail: format!("{}: “{sa}” — {}: “{sb}”", pa.city.name, pb.city.name),
+                    detail: format!("{}: “{sa}” — {}: “{sb}”", ea.name, eb.name),
                 });
             }
         }
-        let fa: BTreeSet<u8> = pa.key_feature_areas.iter().copied().collect();
-        let fb: BTreeSet<u8> = pb.key_feature_areas.iter().copied().collect();
-        let both: Vec<u8> = fa.intersection(&fb).copied().collect();
-        let union = fa.union(&fb).count();
-        let features = if union == 0 { 0.0 } else { both.len() as f64 / union as f64 };
-        if !both.is_empty() {
-            let names: Vec<String> = both
-                .iter()
-                .map(|n| format!("{n}. {}", super::KEY_FEATURES.get(usize::from(*n) - 1).copied().unwrap_or("")))
+        let both = ea.features & eb.features;
+        if both != 0 {
+            let names: Vec<String> = (1..=12u8)
+                .filter(|n| both & (1 << n) != 0)
+                .map(|n| format!("{n}. {}", super::KEY_FEATURES.get(usize::from(n) - 1).copied().unwrap_or("")))
                 .collect();
             reasons.push(Reason { kind: "key_features".into(), detail: format!("both work on {}", names.join("; ")) });
         }
-        let mut ratios = Vec::new();
-        for (label, x, y) in [
-            ("population", pa.facts.population.value.as_f64(), pb.facts.population.value.as_f64()),
-            ("GDP per capita", pa.facts.gdp_city_usd.value.as_f64(), pb.facts.gdp_city_usd.value.as_f64()),
-        ] {
+        let clusters = ea.clusters & eb.clusters;
+        if clusters != 0 {
+            let names: Vec<&str> =
+                Cluster::ALL.iter().filter(|c| clusters & cluster_bit(**c) != 0).map(|c| c.label()).collect();
+            reasons.push(Reason {
+                kind: "clusters".into(),
+                detail: format!("both work in the clusters: {}", names.join("; ")),
+            });
+        }
+        for (k, c) in Cluster::ALL.iter().enumerate() {
+            let (interest, _) = ea.interests[k];
+            let (_, expertise) = eb.interests[k];
+            if interest >= HIGH_RATING && expertise >= HIGH_RATING {
+                reasons.push(Reason {
+                    kind: "interests".into(),
+                    detail: format!(
+                        "{}'s interest in {} ({interest} of 5) meets {}'s expertise ({expertise} of 5)",
+                        ea.name,
+                        c.label(),
+                        eb.name
+                    ),
+                });
+            }
+        }
+        for (label, x, y) in [("population", ea.population, eb.population), ("GDP per capita", ea.gdp, eb.gdp)] {
             if let (Some(x), Some(y)) = (x, y) {
-                if x > 0.0 && y > 0.0 {
-                    let r = x.min(y) / x.max(y);
-                    ratios.push(r);
-                    if r >= 0.5 {
-                        reasons.push(Reason {
-                            kind: "facts".into(),
-                            detail: format!(
-                                "comparable {label}: {} and {}",
-                                super::format_number(x),
-                                super::format_number(y)
-                            ),
-                        });
-                    }
+                if x.min(y) / x.max(y) >= 0.5 {
+                    reasons.push(Reason {
+                        kind: "facts".into(),
+                        detail: format!(
+                            "comparable {label}: {} and {}",
+                            super::format_number(x),
+                            super::format_number(y)
+                        ),
+                    });
                 }
             }
         }
-        let facts = if ratios.is_empty() { 0.0 } else { ratios.iter().sum::<f64>() / ratios.len() as f64 };
-        let score = WEIGHT_TEXT * text + WEIGHT_FEATURES * features + WEIGHT_FACTS * facts;
-        Partner {
-            city: pb.city.id.clone(),
-            name: pb.city.name.clone(),
-            country: pb.city.country.name.clone(),
-            score: (score * 1000.0).round() / 1000.0,
-            reasons,
+        Partner { city: eb.id.clone(), name: eb.name.clone(), country: eb.country.clone(), score, reasons }
+    }
+}
+
+/// The dot product of two sparse vectors sorted by term id.
+fn dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
         }
     }
+    sum
 }
 
 /// The first sentence of `text` with a word that stems to `term`, shortened to about 30 words.

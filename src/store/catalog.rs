@@ -139,7 +139,27 @@ pub enum SyncOp {
     },
 }
 
+/// What the published catalogue is at a moment: its version (the largest sequence number),
+/// and the number of cities and the sum of their latest versions — enough to tell that any
+/// version was added, any city deleted, or another database restored in this one's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogState {
+    pub version: u64,
+    pub cities: u64,
+    pub versions: u64,
+}
+
 impl Store {
+    /// The catalogue's state, for caches of what is computed from it.
+    pub fn catalog_state(&self) -> Result<CatalogState> {
+        let (cities, versions): (i64, i64) = self.conn.query_row(
+            "SELECT count(*), coalesce(sum(latest_version), 0) FROM cities WHERE deleted = 0",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(CatalogState { version: self.catalog_version()?, cities: cities as u64, versions: versions as u64 })
+    }
+
     /// The catalogue version: the largest sequence number of any version or tombstone, never
     /// going back when tombstones are pruned.
     pub fn catalog_version(&self) -> Result<u64> {

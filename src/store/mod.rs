@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{self, City, Country, Portrait, Region};
 
-pub use catalog::{Change, OutboxEntry, OutboxStatus, QuarantineEntry};
+pub use catalog::{CatalogState, Change, OutboxEntry, OutboxStatus, QuarantineEntry};
 pub use search::{SearchHit, SearchQuery, Segment};
 pub use server::{Inserted, SubmissionRow, TokenRow};
 
