@@ -598,48 +598,77 @@ fn partners(ctx: &Ctx, city: &str, limit: usize, region: Option<String>) -> Resu
     })
 }
 
+fn or_none(s: &str) -> String {
+    if s.is_empty() {
+        "none".into()
+    } else {
+        s.to_string()
+    }
+}
+
 fn compare(ctx: &Ctx, cities: &[String]) -> Result<(), ApiError> {
     let store = ctx.open()?;
     let list = app::compare(&store, cities)?;
-    ctx.emit(&list, |list| {
-        let cell = |s: String| format!("{s:>22}");
-        let mut s = format!("{:<28}", "");
+    ctx.emit(&list, |list| compare_text(list))
+}
+
+/// The cities of `compare` side by side, as text.
+fn compare_text(list: &[app::Compared]) -> String {
+    let cell = |s: String| format!("{s:>22}");
+    let mut s = format!("{:<28}", "");
+    for c in list {
+        s.push_str(&cell(c.name.clone()));
+    }
+    s.push('\n');
+    for (i, (_, label)) in model::rules::FACTS.iter().enumerate() {
+        s.push_str(&format!("{label:<28}"));
         for c in list {
-            s.push_str(&cell(c.name.clone()));
+            let f = c.facts.rows()[i].2;
+            let year = f.year.get().map(|y| y.to_string()).unwrap_or_else(|| "n/a".into());
+            let text = match f.value.as_f64() {
+                Some(v) => format!("{} ({year})", model::format_number(v)),
+                None => "n/a".to_string(),
+            };
+            s.push_str(&cell(text));
         }
         s.push('\n');
-        for (i, (_, label)) in model::rules::FACTS.iter().enumerate() {
-            s.push_str(&format!("{label:<28}"));
-            for c in list {
-                let f = c.facts.rows()[i].2;
-                let year = f.year.get().map(|y| y.to_string()).unwrap_or_else(|| "n/a".into());
-                let text = match f.value.as_f64() {
-                    Some(v) => format!("{} ({year})", model::format_number(v)),
-                    None => "n/a".to_string(),
-                };
-                s.push_str(&cell(text));
-            }
-            s.push('\n');
-        }
-        s.push_str(&format!("{:<28}", "Density (per km²)"));
+    }
+    let row = |s: &mut String, label: &str, f: &dyn Fn(&app::Compared) -> String| {
+        s.push_str(&format!("{label:<28}"));
         for c in list {
-            s.push_str(&cell(c.density_per_km2.map(model::format_number).unwrap_or_else(|| "n/a".into())));
+            s.push_str(&cell(f(c)));
         }
         s.push('\n');
-        s.push_str(&format!("{:<28}", "Awards"));
-        for c in list {
-            let a: Vec<String> = c.awards.iter().map(|y| y.to_string()).collect();
-            s.push_str(&cell(if a.is_empty() { "—".into() } else { a.join(", ") }));
+    };
+    let years = |y: &[u16]| {
+        if y.is_empty() {
+            "—".into()
+        } else {
+            y.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
         }
-        s.push('\n');
-        s.push_str(&format!("{:<28}", "Key Feature areas"));
-        for c in list {
-            let a: Vec<String> = c.key_feature_areas.iter().map(|y| y.to_string()).collect();
-            s.push_str(&cell(a.join(", ")));
-        }
-        s.push('\n');
-        s
-    })
+    };
+    row(&mut s, "Density (per km²)", &|c| c.density_per_km2.map(model::format_number).unwrap_or_else(|| "n/a".into()));
+    row(&mut s, "Awards", &|c| years(&c.awards));
+    row(&mut s, "Member since", &|c| c.member_since.map(|y| y.to_string()).unwrap_or_else(|| "—".into()));
+    row(&mut s, "Mayor", &|c| c.mayor.clone().unwrap_or_else(|| "—".into()));
+    row(&mut s, "Key Feature areas", &|c| c.key_feature_areas.iter().map(u8::to_string).collect::<Vec<_>>().join(", "));
+    for c in list.iter().filter(|c| !c.clusters.is_empty() || !c.interests.is_empty()) {
+        let clusters: Vec<&str> = c.clusters.iter().map(|x| x.label()).collect();
+        let interests: Vec<String> = c
+            .interests
+            .iter()
+            .map(|i| format!("{} (interest {}, expertise {})", i.theme.label(), i.interest, i.expertise))
+            .collect();
+        s.push_str(&format!(
+            "{}: clusters {}; interests {}\n",
+            c.name,
+            or_none(&clusters.join(", ")),
+            or_none(&interests.join(", "))
+        ));
+    }
+    s.pop();
+    s.push('\n');
+    s
 }
 
 fn validate(ctx: &Ctx, files: &[PathBuf]) -> Result<(), ApiError> {

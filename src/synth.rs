@@ -31,6 +31,19 @@ pub fn portraits(n: usize) -> Vec<ImportItem> {
             let words: Vec<&str> = p.lead.split(' ').collect();
             let k = i % words.len().max(1);
             p.lead = words[k..].iter().chain(words[..k].iter()).copied().collect::<Vec<_>>().join(" ");
+            // A member record as cities fill it: two or three clusters, two themes rated.
+            let all = crate::model::Cluster::ALL;
+            let (a, b, c) = (i % 7, (i / 7 + 2) % 7, (i / 49 + 4) % 7);
+            let mut clusters: Vec<_> = [a, b, c].iter().map(|x| all[*x]).collect();
+            clusters.sort_by_key(|x| all.iter().position(|y| y == x));
+            clusters.dedup();
+            p.clusters = clusters;
+            let (t1, t2) = (all[i % 7].min(all[(i + 3) % 7]), all[i % 7].max(all[(i + 3) % 7]));
+            let rate = |k: usize| (k % 5) as u8 + 1;
+            p.interests = vec![
+                crate::model::Interest { theme: t1, interest: rate(i), expertise: rate(i / 5) },
+                crate::model::Interest { theme: t2, interest: rate(i / 25), expertise: rate(i / 125) },
+            ];
             ImportItem { origin: format!("synthetic/{i}"), portrait: p }
         })
         .collect()

@@ -136,6 +136,11 @@ fn compare_sets_two_to_four_cities_side_by_side() {
     assert_eq!(list.iter().map(|c| c["city"].as_str().unwrap()).collect::<Vec<_>>(), ["ie-cork", "ie-limerick"]);
     // Cork: 289,739 people on 833 km² → 347.8 per km²; facts keep their years.
     assert_eq!(list[0]["density_per_km2"], 347.8);
+    // The member record: Cork's awards of 2015 and 2024, Limerick's of 2017, the mayors.
+    assert_eq!(list[0]["awards"], serde_json::json!([2015, 2024]));
+    assert_eq!(list[1]["awards"], serde_json::json!([2017]));
+    assert_eq!(list[0]["mayor"], "Mr Cllr Des Cahill");
+    assert_eq!(list[1]["clusters"], serde_json::json!([]));
     assert_eq!(list[0]["facts"]["population"]["year"], 2015);
     assert!(list[0]["vision"].as_str().unwrap().len() > 50);
     let text = env.run(&["compare", "ie-cork", "ie-limerick"]).ok().stdout;

@@ -104,6 +104,11 @@ pub struct Compared {
     pub region: crate::model::Region,
     pub version: u32,
     pub awards: Vec<u16>,
+    pub member_since: Option<u16>,
+    /// The mayor's name, as the portrait names them.
+    pub mayor: Option<String>,
+    pub clusters: Vec<crate::model::Cluster>,
+    pub interests: Vec<crate::model::Interest>,
     pub key_feature_areas: Vec<u8>,
     pub facts: crate::model::Facts,
     /// Inhabitants per km², when population and area are both given.
@@ -147,6 +152,10 @@ pub fn compare(store: &Store, ids: &[String]) -> Result<Vec<Compared>> {
             region: p.city.region,
             version: p.version,
             awards: p.city.awards.clone(),
+            member_since: p.city.member_since,
+            mayor: p.person(p.mayor).map(|c| c.to_string()),
+            clusters: p.clusters.clone(),
+            interests: p.interests.clone(),
             key_feature_areas: p.key_feature_areas.clone(),
             facts: p.facts.clone(),
             density_per_km2: density,

@@ -567,6 +567,14 @@ pub const SECTIONS: [(&str, &str); 3] =
     [("vision", "Vision and motivation"), ("challenges", "Challenges and goals"), ("plan", "Plan and implementation")];
 
 impl Portrait {
+    /// The name of the person a reference names (the quote's speaker, a contact).
+    pub fn person(&self, who: Option<PersonRef>) -> Option<&str> {
+        match who? {
+            PersonRef::Quote => self.quote.as_ref().map(|q| q.speaker.as_str()),
+            PersonRef::Contact(i) => self.contacts.get(i as usize).map(|c| c.name.as_str()),
+        }
+    }
+
     /// The narrative section with the given key (`vision`, `challenges`, `plan`).
     pub fn section(&self, key: &str) -> Option<&str> {
         match key {

@@ -514,6 +514,24 @@ impl Model {
     }
 }
 
+/// Precision at `k` of the model on judged pairs: for each query city with the cities judged
+/// related to it, the share of its first `k` partners that are among them, averaged over the
+/// queries the model knows (a query city it does not hold is skipped).
+pub fn precision_at(model: &Model, judgements: &[(String, Vec<String>)], k: usize) -> f64 {
+    let per_query: Vec<f64> = judgements
+        .iter()
+        .filter_map(|(city, related)| {
+            let top = model.partners(city, k, None)?;
+            Some(top.iter().filter(|p| related.contains(&p.city)).count() as f64 / k as f64)
+        })
+        .collect();
+    if per_query.is_empty() {
+        0.0
+    } else {
+        per_query.iter().sum::<f64>() / per_query.len() as f64
+    }
+}
+
 /// The dot product of two sparse vectors sorted by term id.
 fn dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
     let (mut i, mut j, mut sum) = (0, 0, 0.0f32);

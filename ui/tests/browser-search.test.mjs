@@ -348,3 +348,39 @@ test('Compare sets cities side by side: facts with years and bars, shared areas,
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a new user compares Cork and Limerick, picked from the list: awards, clusters and interests side by side', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/#/cities`);
+  await page.getByTestId('count').waitFor();
+  // Their member records as the cities would fill them in (the bundled ones give none).
+  await page.evaluate(() => {
+    const h = window.__fakeHost;
+    Object.assign(h.latest('ie-cork'), { clusters: ['equity_and_inclusion', 'literacy'], interests: [{ theme: 'literacy', interest: 5, expertise: 3 }] });
+    Object.assign(h.latest('ie-limerick'), { clusters: ['literacy'], interests: [{ theme: 'literacy', interest: 2, expertise: 5 }] });
+  });
+  assert.equal(await page.getByTestId('compare-picked').isDisabled(), true);
+  await page.getByTestId('pick-ie-cork').check();
+  assert.equal(await page.getByTestId('compare-picked').isDisabled(), true, 'one city is not a comparison');
+  await page.getByTestId('pick-ie-limerick').check();
+  await page.getByTestId('compare-picked').click();
+  const table = page.getByTestId('compare');
+  await table.waitFor();
+  assert.deepEqual(await table.locator('thead th a').allTextContents(), ['Cork', 'Limerick']);
+  const row = (name) => table.locator('tbody tr', { has: page.locator('th', { hasText: name }) }).first();
+  assert.deepEqual(await row('Learning City Award').locator('td').allTextContents(), ['2015, 2024', '2017']);
+  assert.match(await row('Mayor').textContent(), /Des Cahill.*Kieran O'Hanlon/);
+  // The cluster both work in is marked; interests as bars with their figures for screen readers.
+  assert.deepEqual(await table.getByTestId('compare-clusters').locator('li.shared').allTextContents(), ['Literacy', 'Literacy']);
+  const ratings = await table.getByTestId('compare-interests').locator('[role=img]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+  assert.deepEqual(ratings, ['interest 5 of 5, expertise 3 of 5', 'interest 2 of 5, expertise 5 of 5']);
+  await shot(page, 'compare-cork-limerick');
+  // No more than four can be ticked.
+  await page.evaluate(() => { location.hash = '#/cities'; });
+  for (const id of ['ie-cork', 'ie-limerick', 'fi-espoo', 'dk-sonderborg']) await page.getByTestId(`pick-${id}`).check();
+  assert.equal(await page.getByTestId('pick-kr-osan').isDisabled(), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
