@@ -640,9 +640,10 @@ fn build_menu(app: &tauri::App) -> tauri::Result<Menu<tauri::Wry>> {
     let file = Submenu::with_items(app, "File", true, &[&sync, &separator, &quit])?;
     let screens = [
         ("cities", "Cities", "CmdOrCtrl+1"),
-        ("submissions", "Submissions", "CmdOrCtrl+2"),
-        ("booklets", "Booklets", "CmdOrCtrl+3"),
-        ("settings", "Settings", "CmdOrCtrl+4"),
+        ("map", "Map", "CmdOrCtrl+2"),
+        ("submissions", "Submissions", "CmdOrCtrl+3"),
+        ("booklets", "Booklets", "CmdOrCtrl+4"),
+        ("settings", "Settings", "CmdOrCtrl+5"),
     ];
     let mut items = Vec::new();
     for (id, label, accel) in screens {

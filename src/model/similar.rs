@@ -10,7 +10,7 @@
 //!
 //! | part | weight | what it is | counted |
 //! |---|---|---|---|
-//! | `text` | 0.60 | the cosine of the two TF-IDF vectors of the sections | always |
+//! | `text` | 0.60 | the cosine of the two TF-IDF vectors of the texts (lead, sections, initiatives) | always |
 //! | `features` | 0.25 | the Jaccard index of the Key Feature areas | always |
 //! | `facts` | 0.15 | the mean of `min/max` over population and city GDP per capita (those both give) | always |
 //! | `clusters` | 0.15 | the Jaccard index of the thematic clusters | when both name clusters |
@@ -243,8 +243,14 @@ fn stem(w: &str) -> String {
     }
 }
 
+/// The text a portrait's themes are read from: the lead, the three sections and the
+/// initiatives (the award booklet's portraits have only a lead and initiatives).
 fn sections_text(p: &Portrait) -> String {
-    SECTIONS.iter().filter_map(|(k, _)| p.section(k)).map(markdown::plain_text).collect::<Vec<_>>().join("\n")
+    std::iter::once(p.lead.clone())
+        .chain(SECTIONS.iter().filter_map(|(k, _)| p.section(k)).map(markdown::plain_text))
+        .chain(p.highlights.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What the model keeps of one city.

@@ -113,6 +113,21 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.waitText('[data-testid=partners]', /both write about: .*both work on/s);
   assert.equal(await s.js(`return document.querySelectorAll('[data-testid=partners] > li').length;`), 5);
   await s.shot('desktop-partners');
+  // The member record and the map in the real window: Sønderborg's record from the core, its
+  // dot on the offline map (countries drawn without the network), found and opened.
+  await s.go('#/city/dk-sonderborg');
+  await s.waitText('[data-testid=member-record]', /Member since\s*2016.*Learning City Award\s*2019.*Erik Lauritzen/s);
+  await s.click('[data-testid=member-record] a[href^="#/map"]');
+  await s.waitText('[data-testid=map-count]', /44 of 44 cities shown/, 30000);
+  assert.ok(await s.js(`return document.querySelectorAll('[data-testid=map] path.country').length;`) > 200);
+  assert.equal(await s.js(`return document.querySelector('[data-testid=map-dot-dk-sonderborg]').getAttribute('aria-label');`),
+    'Sønderborg, Denmark, Learning City Award 2019');
+  await s.waitText('[data-testid=map-find-status]', /Sønderborg, Denmark, Learning City Award 2019: press Enter/);
+  await s.shot('desktop-map');
+  // WebKitWebDriver does not click SVG elements ("not interactable"): the dot's own click, as a
+  // pointer would send it.
+  await s.js(`document.querySelector('[data-testid=map-dot-dk-sonderborg]').dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));`);
+  await s.waitText('[data-testid=portrait]', /Sønderborg/);
   await s.go('#/edit/ie-cork');
   await s.find('[data-testid=lead]');
   await s.type('[data-testid=lead]', 'Cork, a learning city of festivals: edited in the desktop window.');
@@ -130,7 +145,7 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.find('[data-testid=lead]');
   const lead = await s.js(`return document.querySelector('[data-testid=lead]').value;`);
   assert.equal(lead, 'Cork, a learning city of festivals: edited in the desktop window.', 'the draft survived the kill');
-  await s.waitText('[data-testid=save-status]', /Draft based on version 1/);
+  await s.waitText('[data-testid=save-status]', /Draft based on version 2/);
 
   // Submit it to the real server: "submitted".
   await s.click('[data-testid=submit]');
@@ -142,9 +157,9 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.shot('desktop-submissions');
 
   // UIL staff review it in the window: the inbox, the per-field diff, accept; the next sync
-  // brings version 2 to this laptop.
+  // brings version 3 to this laptop.
   await s.go('#/settings');
-  // A backup now, while Cork's latest is version 1 (restored at the end).
+  // A backup now, while Cork's latest is version 2 (restored at the end).
   await s.click('[data-testid=backup]');
   await s.waitText('[data-testid=settings-message]', /Backed up: .*portraits-backup\.sqlite3/);
   assert.ok(fs.statSync(path.join(work, 'portraits-backup.sqlite3')).size > 0, 'the backup file was written');
@@ -159,8 +174,8 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.waitText('[data-testid=review-status]', /^In review$/);
   await s.shot('desktop-review');
   await s.click('[data-testid=accept]');
-  await s.waitText('[data-testid=decision]', /published as version 2/);
-  await s.waitText('[data-testid=decided]', /Accepted .*published as version 2/);
+  await s.waitText('[data-testid=decision]', /published as version 3/);
+  await s.waitText('[data-testid=decided]', /Accepted .*published as version 3/);
   assert.equal(await s.js(`return document.querySelectorAll('[data-testid=accept]').length;`), 0, 'decided: no decision buttons');
   await s.js(`[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Sync now').click();`);
   await s.go('#/city/ie-cork');
@@ -187,7 +202,7 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   }
   await s.shot('desktop-booklets');
 
-  // Restore the backup taken before the review: Cork is back at version 1; the replaced file
+  // Restore the backup taken before the review: Cork is back at version 2; the replaced file
   // is kept beside the database.
   await s.go('#/settings');
   await s.click('[data-testid=restore]');
@@ -197,7 +212,7 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.go('#/city/ie-cork');
   await s.waitText('[data-testid=portrait]', /A firm commitment/);
   const restored = await s.js(`return document.querySelector('[data-testid=portrait]').textContent;`);
-  assert.ok(!restored.includes('edited in the desktop window'), 'version 2 is gone after the restore');
+  assert.ok(!restored.includes('edited in the desktop window'), 'version 3 is gone after the restore');
   assert.ok(fs.existsSync(path.join(work, 'desktop.before-restore')), 'the replaced database is kept');
   await s.stop();
 });
@@ -271,8 +286,11 @@ async function signInAsCork(s) {
 
 const corkDraft = () => {
   const file = path.join(work, 'cork-draft.json');
-  const cork = JSON.parse(fs.readFileSync(path.join(root, 'data', 'portraits', 'ie-cork', 'v1.json'), 'utf8'));
-  // The tagline: a field the first test's version 2 leaves alone, so a rebase onto it is clean.
+  // Cork's latest bundled version (its member record, version 2).
+  const dir = path.join(root, 'data', 'portraits', 'ie-cork');
+  const latest = fs.readdirSync(dir).filter((f) => /^v\d+\.json$/.test(f)).sort((a, b) => parseInt(a.slice(1)) - parseInt(b.slice(1))).pop();
+  const cork = JSON.parse(fs.readFileSync(path.join(dir, latest), 'utf8'));
+  // The tagline: a field the first test's version 3 leaves alone, so a rebase onto it is clean.
   cork.tagline = 'Submitted while the server is silent';
   fs.writeFileSync(file, JSON.stringify(cork));
   return file;
@@ -299,7 +317,7 @@ test('a server that never answers: Submit queues at once, every screen answers w
 
     // Submit answers at once: queued, pending.
     await s.go('#/edit/ie-cork');
-    // (rebased onto version 2 when the first test published it on the real server)
+    // (rebased onto version 3 when the first test published it on the real server)
     await s.waitText('[data-testid=save-status]', /Draft based on version \d+/);
     assert.equal(await s.js(`return document.querySelector('[data-testid=submit]').disabled;`), false, 'Submit is enabled');
     await s.click('[data-testid=submit]');
