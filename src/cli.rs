@@ -12,6 +12,13 @@ use serde::Serialize;
 
 use crate::app::{self, ApiError, ErrorCode};
 use crate::model::booklet::Template;
+
+/// How `export-pdf --print` puts pages on sheets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Impose {
+    /// Two pages side by side per sheet side (A5 pages on A4), in the order that folds.
+    SaddleStitch,
+}
 use crate::model::{self, markdown, merge::Choice, Portrait, Region};
 use crate::protocol::SubmissionStatus;
 use crate::protocol::{DecisionRequest, FieldComment, SubmissionDetail, SubmissionSummary};
@@ -130,6 +137,15 @@ pub enum Command {
         /// Creation date written into the PDF (YYYY-MM-DD) [default: SOURCE_DATE_EPOCH, else now].
         #[arg(long)]
         date: Option<String>,
+        /// For the print shop: 3 mm bleed with trim and bleed boxes, pages padded to a multiple of 4.
+        #[arg(long)]
+        print: bool,
+        /// Crop marks outside the bleed (with --print).
+        #[arg(long, requires = "print")]
+        marks: bool,
+        /// Impose the pages on sheets (with --print): `saddle-stitch`, 2-up A4 sheets ready to fold.
+        #[arg(long, value_enum, requires = "print")]
+        impose: Option<Impose>,
     },
     /// Photos stored in the database, content-addressed.
     Media {
@@ -514,8 +530,12 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Backup { file } => backup(&ctx, &file),
         Command::Restore { file } => restore(&ctx, &file),
         Command::Booklet { command } => booklet(&ctx, command),
-        Command::ExportPdf { booklet, template, cities, city, output, date } => {
-            export_pdf(&ctx, booklet, template, cities, city, &output, date.as_deref())
+        Command::ExportPdf { booklet, template, cities, city, output, date, print, marks, impose } => {
+            let print = print.then_some(crate::booklet::print::Print {
+                marks,
+                impose: impose.map(|Impose::SaddleStitch| crate::booklet::print::Imposition::SaddleStitch),
+            });
+            export_pdf(&ctx, booklet, template, cities, city, &output, date.as_deref(), print)
         }
         Command::Media { command: MediaCommand::Add { files } } => media_add(&ctx, &files),
         Command::Schema { feed } => schema(feed),
@@ -819,6 +839,7 @@ fn booklet(ctx: &Ctx, command: BookletCommand) -> Result<(), ApiError> {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the flags of one command, passed on as they are
 fn export_pdf(
     ctx: &Ctx,
     booklet: Option<String>,
@@ -827,6 +848,7 @@ fn export_pdf(
     city: Option<String>,
     output: &std::path::Path,
     date: Option<&str>,
+    print: Option<crate::booklet::print::Print>,
 ) -> Result<(), ApiError> {
     let source = match (booklet, template) {
         (Some(id), _) => app::BookletSource::Stored(id),
@@ -852,7 +874,7 @@ fn export_pdf(
             eprintln!("writing page {page} of {pages}");
         }
     };
-    let report = app::export_pdf(&store, &source, output, date, &mut progress)?;
+    let report = app::export_pdf_for(&store, &source, output, date, print, &mut progress)?;
     ctx.emit(&report, |r| format!("wrote {} ({} pages, {} cities, {} bytes)\n", r.file, r.pages, r.cities, r.bytes))
 }
 

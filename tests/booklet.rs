@@ -378,3 +378,203 @@ fn no_line_is_wider_than_its_column_and_every_character_has_a_glyph() {
         assert!(lines > 300, "{}: {lines} lines", def.id);
     }
 }
+
+/// Issue 12, point 0: the contents, the outline and the page labels agree with the number
+/// printed at the foot of each city's first page, in both bundled booklets. The contents are
+/// read with `pdftotext -layout`; the printed number is the last line of that page's text.
+#[test]
+fn the_contents_give_the_page_number_printed_on_each_citys_first_page() {
+    let env = Env::new();
+    for id in ["members-meeting-2016", "learning-city-award-2019"] {
+        let pdf = export(&env, &["--booklet", id], &format!("{id}.pdf"));
+        let raw = std::fs::read(&pdf).unwrap();
+        let lo = lopdf::Document::load_mem(&raw).unwrap();
+        let page_ids: Vec<lopdf::ObjectId> = lo.get_pages().into_values().collect();
+        let text_of = |page: usize| {
+            tool(
+                "pdftotext",
+                &["-layout", "-f", &page.to_string(), "-l", &page.to_string(), pdf.to_str().unwrap(), "-"],
+            )
+        };
+        let printed_on = |page: usize| -> String {
+            text_of(page).lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("").to_string()
+        };
+        // The page labels, as a viewer shows them: ranges of (first page, style, start).
+        let labels = lo
+            .catalog()
+            .unwrap()
+            .get(b"PageLabels")
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .get(b"Nums")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone();
+        let label_of = |page0: usize| -> String {
+            let mut found = String::new();
+            for pair in labels.chunks(2) {
+                let first = pair[0].as_i64().unwrap() as usize;
+                if first > page0 {
+                    break;
+                }
+                let d = pair[1].as_dict().unwrap();
+                let start = d.get(b"St").ok().and_then(|s| s.as_i64().ok()).unwrap_or(1) as usize;
+                let n = page0 - first + start;
+                found = match d.get(b"S").ok().and_then(|s| s.as_name().ok()) {
+                    Some(b"D") => n.to_string(),
+                    Some(b"r") => format!("roman {n}"),
+                    _ => format!("other {n}"),
+                };
+            }
+            found
+        };
+        // Each outline entry of a city and the physical page it opens (1-based).
+        let mut cities: Vec<(String, usize)> = Vec::new();
+        let root = lo.catalog().unwrap().get(b"Outlines").unwrap().as_reference().unwrap();
+        let mut next = lo.get_dictionary(root).unwrap().get(b"First").ok().and_then(|o| o.as_reference().ok());
+        while let Some(oid) = next {
+            let d = lo.get_dictionary(oid).unwrap();
+            let bytes = d.get(b"Title").unwrap().as_str().unwrap();
+            let units: Vec<u16> = bytes[2..].chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            let title = String::from_utf16(&units).unwrap();
+            let dest = d.get(b"Dest").unwrap().as_array().unwrap()[0].as_reference().unwrap();
+            let page = page_ids.iter().position(|p| *p == dest).unwrap() + 1;
+            cities.push((title, page));
+            next = d.get(b"Next").ok().and_then(|o| o.as_reference().ok());
+        }
+        // The contents page(s): entries with their numbers (an entry may wrap; its number ends
+        // its last line).
+        let contents_page = cities.iter().find(|(t, _)| t == "Contents").expect("a Contents entry in the outline").1;
+        let first_city = cities.iter().position(|(t, _)| t == "Contents").unwrap() + 1;
+        let mut listed: Vec<(String, String)> = Vec::new();
+        let mut pending = String::new();
+        for page in contents_page..cities[first_city].1 {
+            let text = text_of(page);
+            let mut lines: Vec<&str> =
+                text.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "Contents").collect();
+            lines.pop(); // the page's own number at its foot ("vi")
+            for line in lines {
+                let (words, last) = line.rsplit_once(char::is_whitespace).unwrap_or(("", line));
+                pending = format!("{pending} {}", if last.chars().all(|c| c.is_ascii_digit()) { words } else { line })
+                    .trim()
+                    .to_string();
+                if last.chars().all(|c| c.is_ascii_digit()) && !words.trim().is_empty() {
+                    listed.push((pending.split_whitespace().collect::<Vec<_>>().join(" "), last.to_string()));
+                    pending.clear();
+                }
+            }
+        }
+        let city_entries = &cities[first_city..];
+        assert_eq!(listed.len(), city_entries.len(), "{id}: one contents line per city: {listed:?}");
+        for ((title, page), (entry, number)) in city_entries.iter().zip(&listed) {
+            assert_eq!(
+                &entry.split_whitespace().collect::<Vec<_>>().join(" "),
+                &title.split_whitespace().collect::<Vec<_>>().join(" "),
+                "{id}: contents in outline order"
+            );
+            let printed = printed_on(*page);
+            assert_eq!(
+                number, &printed,
+                "{id}: {title}: the contents say {number}, its first page (sheet {page}) is printed {printed}"
+            );
+            assert_eq!(label_of(page - 1), printed, "{id}: {title}: the page label agrees with the printed number");
+        }
+    }
+}
+
+/// Issue 12, point 4: print-shop output. `--print` adds a 3 mm bleed on every side with the
+/// trim box at the finished A5 size and the bleed box around it, pads the pages to a multiple
+/// of 4 and keeps the text as it was; `--marks` adds crop marks outside the bleed;
+/// `--impose saddle-stitch` puts two pages side by side per sheet, in the order that folds.
+#[test]
+fn print_output_bleeds_pads_to_fours_marks_the_trim_and_imposes_saddle_stitch() {
+    let env = Env::new();
+    let pdf_pages = |pdf: &Path| -> usize {
+        let info = tool("pdfinfo", &[pdf.to_str().unwrap()]);
+        info.lines().find_map(|l| l.strip_prefix("Pages:")).unwrap().trim().parse().unwrap()
+    };
+    let boxes = |pdf: &Path| -> std::collections::BTreeMap<String, Vec<f64>> {
+        tool("pdfinfo", &["-box", pdf.to_str().unwrap()])
+            .lines()
+            .filter_map(|l| {
+                let (name, rest) = l.split_once(':')?;
+                name.ends_with("Box")
+                    .then(|| (name.trim().to_string(), rest.split_whitespace().map(|x| x.parse().unwrap()).collect()))
+            })
+            .collect()
+    };
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let page_text = |pdf: &Path, p: usize| {
+        words(&tool("pdftotext", &["-f", &p.to_string(), "-l", &p.to_string(), pdf.to_str().unwrap(), "-"]))
+    };
+    let (mm, a5) = (72.0 / 25.4, (148.0 * 72.0 / 25.4, 210.0 * 72.0 / 25.4));
+    let close = |a: &[f64], b: [f64; 4]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 0.02);
+    for id in ["learning-city-award-2019", "members-meeting-2016"] {
+        let plain = export(&env, &["--booklet", id], &format!("{id}.pdf"));
+        let print = export(&env, &["--booklet", id, "--print", "--marks"], &format!("{id}-print.pdf"));
+        let (n, np) = (pdf_pages(&plain), pdf_pages(&print));
+        assert!(np.is_multiple_of(4) && np >= n && np < n + 4, "{id}: {n} pages padded to {np}");
+        let off = 3.0 * mm + 10.0 * mm;
+        let b = boxes(&print);
+        assert!(close(&b["MediaBox"], [0.0, 0.0, a5.0 + 2.0 * off, a5.1 + 2.0 * off]), "{id}: {b:?}");
+        assert!(close(&b["TrimBox"], [off, off, off + a5.0, off + a5.1]), "{id}: trim at the finished A5 size: {b:?}");
+        assert!(
+            close(&b["BleedBox"], [off - 3.0 * mm, off - 3.0 * mm, off + a5.0 + 3.0 * mm, off + a5.1 + 3.0 * mm]),
+            "{id}: {b:?}"
+        );
+        // The same text, page for page; the padding pages are blank.
+        for p in 1..=np {
+            let want = if p <= n { page_text(&plain, p) } else { String::new() };
+            assert_eq!(page_text(&print, p), want, "{id}: page {p}");
+        }
+        // Without marks: the bleed only.
+        let bare = export(&env, &["--booklet", id, "--print"], &format!("{id}-bare.pdf"));
+        let b = boxes(&bare);
+        assert!(close(&b["TrimBox"], [3.0 * mm, 3.0 * mm, 3.0 * mm + a5.0, 3.0 * mm + a5.1]), "{id}: {b:?}");
+
+        // Saddle stitch: np / 2 sheets of two A5 pages (an A4 landscape sheet) with the bleed,
+        // each half holding the page the fold puts there.
+        let imposed =
+            export(&env, &["--booklet", id, "--print", "--impose", "saddle-stitch"], &format!("{id}-sheets.pdf"));
+        assert_eq!(pdf_pages(&imposed), np / 2, "{id}");
+        let b = boxes(&imposed);
+        let bl = 3.0 * mm;
+        assert!(close(&b["TrimBox"], [bl, bl, bl + 2.0 * a5.0, bl + a5.1]), "{id}: an A4 landscape sheet: {b:?}");
+        let half = |sheet: usize, right: bool| {
+            let x = if right { bl + a5.0 } else { 0.0 };
+            words(&tool(
+                "pdftotext",
+                &[
+                    "-f",
+                    &sheet.to_string(),
+                    "-l",
+                    &sheet.to_string(),
+                    "-x",
+                    &format!("{}", x.round() as i64),
+                    "-y",
+                    "0",
+                    "-W",
+                    &format!("{}", (a5.0 + bl).round() as i64),
+                    "-H",
+                    &format!("{}", (a5.1 + 2.0 * bl).round() as i64),
+                    imposed.to_str().unwrap(),
+                    "-",
+                ],
+            ))
+        };
+        for (k, (l, r)) in portraits::booklet::print::saddle_stitch_order(np).into_iter().enumerate() {
+            let sheet = k + 1;
+            for (page, right) in [(l + 1, false), (r + 1, true)] {
+                let want = if page <= n { page_text(&plain, page) } else { String::new() };
+                assert_eq!(
+                    half(sheet, right),
+                    want,
+                    "{id}: sheet {sheet} {}: page {page}",
+                    if right { "right" } else { "left" }
+                );
+            }
+        }
+    }
+}

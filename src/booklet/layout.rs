@@ -109,6 +109,8 @@ pub struct ImageData {
 pub struct Document {
     pub width: f32,
     pub height: f32,
+    /// For print output: where the page is trimmed, and how far its bleed goes.
+    pub print_boxes: Option<PrintBoxes>,
     pub pages: Vec<Page>,
     pub outline: Vec<OutlineEntry>,
     pub labels: Vec<LabelRange>,
@@ -117,6 +119,13 @@ pub struct Document {
     pub subject: String,
     pub author: String,
     pub keywords: Vec<String>,
+}
+
+/// The print boxes of every page, PDF points, `[x0, y0, x1, y1]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PrintBoxes {
+    pub trim: [f32; 4],
+    pub bleed: [f32; 4],
 }
 
 /// Geometry of the page and its text column.

@@ -12,6 +12,7 @@ pub mod fonts;
 pub mod images;
 pub mod layout;
 pub mod pdf;
+pub mod print;
 pub mod svg;
 pub mod templates;
 pub mod text;
@@ -44,6 +45,8 @@ pub struct Input<'a> {
 pub struct Options {
     /// The document's creation date, written into its metadata (fixed for reproducible output).
     pub date: time::OffsetDateTime,
+    /// Print-shop output (bleed, marks, imposition); None for the screen and the web.
+    pub print: Option<print::Print>,
 }
 
 /// What an export produced.
@@ -62,7 +65,10 @@ pub fn render(
     options: &Options,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Vec<u8>, Rendered), BookletError> {
-    let doc = layout_document(def, inputs)?;
+    let mut doc = layout_document(def, inputs)?;
+    if let Some(p) = &options.print {
+        doc = print::prepare(doc, p);
+    }
     let bytes = pdf::write(&doc, options, progress)?;
     let rendered = Rendered { pages: doc.pages.len(), cities: inputs.len(), bytes: bytes.len() };
     Ok((bytes, rendered))

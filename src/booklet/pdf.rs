@@ -300,7 +300,15 @@ pub fn write(
         let mut p = PdfPage::new(printpdf::Mm(0.0), printpdf::Mm(0.0), ops);
         let r = printpdf::Rect::from_wh(Pt(doc.width), Pt(doc.height));
         p.media_box = r.clone();
-        p.trim_box = r.clone();
+        p.trim_box = match &doc.print_boxes {
+            Some(b) => printpdf::Rect::from_xywh(
+                Pt(b.trim[0]),
+                Pt(b.trim[1]),
+                Pt(b.trim[2] - b.trim[0]),
+                Pt(b.trim[3] - b.trim[1]),
+            ),
+            None => r.clone(),
+        };
         p.crop_box = r;
         pdf.pages.push(p);
         progress(index + 1, total);
@@ -372,6 +380,17 @@ fn fix_up(lo: &mut lopdf::Document, doc: &Document) -> Result<(), BookletError> 
         let catalog = lo.catalog_mut().map_err(err)?;
         catalog.set("Outlines", Object::Reference(root_id));
         catalog.set("PageMode", Object::Name(b"UseOutlines".to_vec()));
+    }
+    // Print output: the trim and bleed boxes of every page, as [x0 y0 x1 y1] (printpdf writes
+    // the media box, and a trim box equal to it).
+    if let Some(b) = &doc.print_boxes {
+        let rect = |r: &[f32; 4]| Object::Array(r.iter().map(|v| Object::Real(*v)).collect());
+        for id in &pages {
+            if let Ok(d) = lo.get_dictionary_mut(*id) {
+                d.set("TrimBox", rect(&b.trim));
+                d.set("BleedBox", rect(&b.bleed));
+            }
+        }
     }
     // Page labels.
     let mut nums = Vec::new();

@@ -89,6 +89,7 @@ mod tests {
         let doc = Document {
             width: 300.0,
             height: 400.0,
+            print_boxes: None,
             pages: vec![flow.pages.remove(0), Page::default()],
             outline: vec![],
             labels: vec![],

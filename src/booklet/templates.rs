@@ -415,6 +415,7 @@ impl Builder {
         Document {
             width: f.width,
             height: f.height,
+            print_boxes: None,
             pages: self.flow.pages,
             outline: self.outline,
             labels,
@@ -487,21 +488,26 @@ pub fn build(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Document, BookletError> {
     check(def, cities)?;
-    let first = build_once(def, cities, None, &mut |_, _| {})?;
-    let starts: Vec<usize> = first.1;
-    let (doc, _) = build_once(def, cities, Some(&starts), progress)?;
+    let (_, starts, body_start) = build_once(def, cities, None, &mut |_, _| {})?;
+    let (doc, again, _) = build_once(def, cities, Some((&starts, body_start)), progress)?;
+    // The contents' numbers were set from the first pass: the second must have put every city
+    // where the first did (the contents' length does not depend on the numbers).
+    debug_assert_eq!(starts, again);
     Ok(doc)
 }
 
 fn build_once(
     def: &BookletDef,
     cities: &[CityInput<'_>],
-    starts: Option<&[usize]>,
+    starts: Option<(&[usize], usize)>,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<(Document, Vec<usize>), BookletError> {
+) -> Result<(Document, Vec<usize>, usize), BookletError> {
     let mut b = Builder::new();
-    if let Some(s) = starts {
+    if let Some((s, body_start)) = starts {
         b.toc = cities.iter().zip(s).map(|(c, p)| (c.portrait.city.name.clone(), *p)).collect();
+        // The contents give the numbers printed on the pages (counted from the body's first
+        // page), not the sheet's place in the file.
+        b.body_start = body_start;
     }
     b.cover(def);
     let entries: Vec<(String, String)> = cities
@@ -555,7 +561,8 @@ fn build_once(
         progress(i + 1, cities.len());
     }
     b.back_cover(def);
-    Ok((b.finish(def), city_starts))
+    let body_start = b.body_start;
+    Ok((b.finish(def), city_starts, body_start))
 }
 
 /// "Participating cities": a table by country, the awardee mark and its footnote.

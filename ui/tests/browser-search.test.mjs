@@ -356,8 +356,9 @@ test('a new user compares Cork and Limerick, picked from the list: awards, clust
   await page.goto(`${base}/#/cities`);
   await page.getByTestId('count').waitFor();
   // Their member records as the cities would fill them in (the bundled ones give none).
-  await page.evaluate(() => {
+  await page.evaluate(async () => {
     const h = window.__fakeHost;
+    await h.ready;
     Object.assign(h.latest('ie-cork'), { clusters: ['equity_and_inclusion', 'literacy'], interests: [{ theme: 'literacy', interest: 5, expertise: 3 }] });
     Object.assign(h.latest('ie-limerick'), { clusters: ['literacy'], interests: [{ theme: 'literacy', interest: 2, expertise: 5 }] });
   });

@@ -6,6 +6,7 @@
 export type Reason = { 
 /**
  * `themes` (shared words of the sections), `passage` (a sentence of each that shows them),
- * `key_features` (shared areas), `facts` (comparable figures).
+ * `key_features` (shared areas), `clusters` (shared thematic clusters), `interests` (my
+ * interest meets their expertise), `facts` (comparable figures).
  */
 kind: string, detail: string, };

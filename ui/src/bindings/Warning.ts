@@ -3,7 +3,7 @@
 export type Warning = { 
 /**
  * A stable code: `density`, `gdp_ratio`, `missing_year`, `future_year`, `not_available`,
- * `printed_form`, `country_gdp_mismatch`.
+ * `printed_form`, `country_gdp_mismatch`, `copied_text`.
  */
 code: string, 
 /**
