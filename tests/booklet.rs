@@ -114,17 +114,23 @@ fn the_2016_booklet_has_every_city_email_and_fact_with_its_year() {
 }
 
 fn outline(lo: &lopdf::Document) -> Vec<String> {
-    let mut titles = Vec::new();
+    outline_entries(lo).into_iter().map(|(title, _)| title).collect()
+}
+
+/// The outline's entries in order: each title with the page object it opens.
+fn outline_entries(lo: &lopdf::Document) -> Vec<(String, lopdf::ObjectId)> {
+    let mut entries = Vec::new();
     let root = lo.catalog().unwrap().get(b"Outlines").unwrap().as_reference().unwrap();
     let mut next = lo.get_dictionary(root).unwrap().get(b"First").ok().and_then(|o| o.as_reference().ok());
     while let Some(id) = next {
         let d = lo.get_dictionary(id).unwrap();
         let bytes = d.get(b"Title").unwrap().as_str().unwrap();
         let units: Vec<u16> = bytes[2..].chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
-        titles.push(String::from_utf16(&units).unwrap());
+        let dest = d.get(b"Dest").unwrap().as_array().unwrap()[0].as_reference().unwrap();
+        entries.push((String::from_utf16(&units).unwrap(), dest));
         next = d.get(b"Next").ok().and_then(|o| o.as_reference().ok());
     }
-    titles
+    entries
 }
 
 #[test]
@@ -431,19 +437,10 @@ fn the_contents_give_the_page_number_printed_on_each_citys_first_page() {
             found
         };
         // Each outline entry of a city and the physical page it opens (1-based).
-        let mut cities: Vec<(String, usize)> = Vec::new();
-        let root = lo.catalog().unwrap().get(b"Outlines").unwrap().as_reference().unwrap();
-        let mut next = lo.get_dictionary(root).unwrap().get(b"First").ok().and_then(|o| o.as_reference().ok());
-        while let Some(oid) = next {
-            let d = lo.get_dictionary(oid).unwrap();
-            let bytes = d.get(b"Title").unwrap().as_str().unwrap();
-            let units: Vec<u16> = bytes[2..].chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
-            let title = String::from_utf16(&units).unwrap();
-            let dest = d.get(b"Dest").unwrap().as_array().unwrap()[0].as_reference().unwrap();
-            let page = page_ids.iter().position(|p| *p == dest).unwrap() + 1;
-            cities.push((title, page));
-            next = d.get(b"Next").ok().and_then(|o| o.as_reference().ok());
-        }
+        let cities: Vec<(String, usize)> = outline_entries(&lo)
+            .into_iter()
+            .map(|(title, dest)| (title, page_ids.iter().position(|p| *p == dest).unwrap() + 1))
+            .collect();
         // The contents page(s): entries with their numbers (an entry may wrap; its number ends
         // its last line).
         let contents_page = cities.iter().find(|(t, _)| t == "Contents").expect("a Contents entry in the outline").1;

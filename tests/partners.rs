@@ -361,3 +361,41 @@ fn precision_at_3_on_the_evaluation_set() {
     assert!(ranks.iter().all(|(_, r)| r.is_some_and(|r| r < 3)), "an older version among the first 3: {ranks:?}");
     assert!(p3 >= 0.2 && p3 > 1.5 * chance, "precision@3 fell to {p3:.3} (chance {chance:.3})");
 }
+
+/// The window keeps the partner model per database and catalogue: a version published since
+/// (a sync, an import) is in the next answer, and two threads asking at once of two connections
+/// get the same answer.
+#[test]
+fn the_kept_partner_model_follows_the_catalogue_and_answers_threads_alike() {
+    let env = Env::new();
+    env.run(&["list"]).ok(); // seeds the bundled catalogue
+    let (mut store, _) = portraits::store::Store::open(&env.db()).unwrap();
+    let before = portraits::app::partners(&store, "ie-cork", 3, None).unwrap();
+    assert_ne!(before[0].city, "ie-cork-twin");
+    // Cork's text under a new city, imported in this process: the kept model must not answer.
+    let mut twin = store.portrait("ie-cork", None).unwrap();
+    twin.city.id = "ie-cork-twin".into();
+    twin.city.name = "Cork Twin".into();
+    twin.version = 1;
+    store.import(&[portraits::store::ImportItem { origin: "twin".into(), portrait: twin }]).unwrap();
+    let after = portraits::app::partners(&store, "ie-cork", 3, None).unwrap();
+    assert_eq!(after[0].city, "ie-cork-twin", "{after:?}");
+    let db = env.db();
+    let answers: Vec<Vec<String>> = (0..4)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let (store, _) = portraits::store::Store::open(&db).unwrap();
+                portraits::app::partners(&store, "hn-cantarranas", 5, None)
+                    .unwrap()
+                    .into_iter()
+                    .map(|p| p.city)
+                    .collect()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+}

@@ -70,6 +70,25 @@ fn a_schema_1_file_is_read_as_its_schema_2_form() {
     bad["mayor"] = serde_json::json!({"contact": 7});
     let errs = model::parse_portrait(model::to_canonical_json(&bad).as_bytes()).unwrap_err();
     assert!(errs.iter().any(|e| e.path == "$.mayor" && e.message.contains("contact 8")), "{errs:?}");
+    // Ratings off the scale, a theme or a cluster twice, a latitude off the globe: refused.
+    for (field, value) in [
+        ("interests", serde_json::json!([{"theme": "literacy", "interest": 6, "expertise": 1}])),
+        ("interests", serde_json::json!([{"theme": "literacy", "interest": 0, "expertise": 1}])),
+        (
+            "interests",
+            serde_json::json!([{"theme": "literacy", "interest": 2, "expertise": 1}, {"theme": "literacy", "interest": 3, "expertise": 1}]),
+        ),
+        ("clusters", serde_json::json!(["literacy", "literacy"])),
+        ("clusters", serde_json::json!(["literacy", "equity_and_inclusion"])),
+        ("clusters", serde_json::json!(["astrology"])),
+        ("location", serde_json::json!({"lat": 91.0, "lon": 0.0})),
+        ("location", serde_json::json!({"lat": 0.0})),
+    ] {
+        let mut bad = v2.clone();
+        bad[field] = value.clone();
+        let errs = model::parse_portrait(model::to_canonical_json(&bad).as_bytes()).unwrap_err();
+        assert!(errs.iter().any(|e| e.path.starts_with(&format!("$.{field}"))), "{field} = {value}: {errs:?}");
+    }
 }
 
 #[test]
