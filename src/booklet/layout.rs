@@ -185,11 +185,13 @@ pub struct Flow {
     pub cursor: f32,
     /// True when nothing has been placed on the current page yet.
     pub fresh: bool,
+    /// Words never hyphenated (the booklet's city names), lowercase and sorted.
+    pub keep_whole: Vec<String>,
 }
 
 impl Flow {
     pub fn new(frame: Frame) -> Flow {
-        Flow { frame, pages: vec![Page::default()], cursor: frame.top, fresh: true }
+        Flow { frame, pages: vec![Page::default()], cursor: frame.top, fresh: true, keep_whole: Vec::new() }
     }
 
     pub fn page_index(&self) -> usize {
@@ -258,7 +260,7 @@ impl Flow {
         let lines = text::layout(
             spans,
             width,
-            ParaStyle { size: style.size, align: style.align, first_indent, hyphenate: style.hyphenate },
+            ParaStyle { size: style.size, align: style.align, first_indent, hyphenate: style.hyphenate, keep_whole: &self.keep_whole },
         );
         self.place_lines(lines, style, x)
     }
@@ -317,7 +319,7 @@ impl Flow {
         let lines = text::layout(
             spans,
             width,
-            ParaStyle { size: style.size, align: style.align, first_indent: 0.0, hyphenate: style.hyphenate },
+            ParaStyle { size: style.size, align: style.align, first_indent: 0.0, hyphenate: style.hyphenate, keep_whole: &self.keep_whole },
         );
         let placed = self.place_lines(lines, style, x + hang);
         // The marker goes on the item's first baseline, wherever that landed.
@@ -329,7 +331,7 @@ impl Flow {
         let marker_line = text::layout(
             &[Span::new(marker, Face::Regular)],
             hang,
-            ParaStyle { size: style.size, align: Align::Left, first_indent: 0.0, hyphenate: false },
+            ParaStyle { size: style.size, align: Align::Left, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
         );
         if let Some(line) = marker_line.into_iter().next() {
             self.pages[page].items.push(Item::Text { x, y, size: style.size, color: style.color, line });
@@ -378,7 +380,7 @@ impl Flow {
                     text::layout(
                         spans,
                         w - 2.0 * t.padding,
-                        ParaStyle { size: t.size, align: Align::Left, first_indent: 0.0, hyphenate: false },
+                        ParaStyle { size: t.size, align: Align::Left, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
                     )
                 })
                 .collect()
@@ -468,7 +470,7 @@ mod tests {
         let total = text::layout(
             &long_text(),
             frame().column(),
-            ParaStyle { size: 10.0, align: Align::Justify, first_indent: 0.0, hyphenate: true },
+            ParaStyle { size: 10.0, align: Align::Justify, first_indent: 0.0, hyphenate: true, keep_whole: &[] },
         )
         .len();
         // Room for all lines but one: the last would be a widow, so two go over.

@@ -220,7 +220,7 @@ pub fn write(
                         // Extra space at each gap, as a TJ offset in thousandths of an em
                         // (negative moves right).
                         let offset =
-                            if line.extra_per_space > 0.0 { -line.extra_per_space * 1000.0 / size } else { 0.0 };
+                            if line.extra_per_space != 0.0 { -line.extra_per_space * 1000.0 / size } else { 0.0 };
                         let glyphs: Vec<Codepoint> = seg
                             .text
                             .chars()

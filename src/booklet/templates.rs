@@ -300,6 +300,7 @@ impl Builder {
             .into_iter()
             .find(|&size| {
                 let mut scratch = Flow::new(frame());
+                scratch.keep_whole = self.flow.keep_whole.clone();
                 write_signed(&mut scratch, s, size);
                 scratch.pages.len() == 1
             })
@@ -329,7 +330,7 @@ impl Builder {
             let num = super::text::layout(
                 &plain(&number),
                 30.0,
-                super::text::ParaStyle { size: BODY, align: Align::Right, first_indent: 0.0, hyphenate: false },
+                super::text::ParaStyle { size: BODY, align: Align::Right, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
             );
             let half = (style.leading - BODY * 1.2).max(0.0) / 2.0;
             let baseline = y_line - half - super::fonts::metrics(Face::Regular).ascender * BODY;
@@ -387,7 +388,7 @@ impl Builder {
             let lines = super::text::layout(
                 &plain(&label),
                 f.column(),
-                super::text::ParaStyle { size: 8.0, align: Align::Center, first_indent: 0.0, hyphenate: false },
+                super::text::ParaStyle { size: 8.0, align: Align::Center, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
             );
             if let Some(line) = lines.into_iter().next() {
                 self.flow.pages[i].items.push(Item::Text {
@@ -496,6 +497,19 @@ pub fn build(
     Ok(doc)
 }
 
+/// The words of the booklet's city names, lowercase and sorted: never hyphenated.
+fn city_name_words(cities: &[CityInput<'_>]) -> Vec<String> {
+    let mut words: Vec<String> = cities
+        .iter()
+        .flat_map(|c| c.portrait.city.name.split(|ch: char| !ch.is_alphabetic()))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
 fn build_once(
     def: &BookletDef,
     cities: &[CityInput<'_>],
@@ -503,6 +517,7 @@ fn build_once(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Document, Vec<usize>, usize), BookletError> {
     let mut b = Builder::new();
+    b.flow.keep_whole = city_name_words(cities);
     if let Some((s, body_start)) = starts {
         b.toc = cities.iter().zip(s).map(|(c, p)| (c.portrait.city.name.clone(), *p)).collect();
         // The contents give the numbers printed on the pages (counted from the body's first

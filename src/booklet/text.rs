@@ -1,4 +1,5 @@
-//! Paragraph layout: styled spans → lines. Greedy line breaking on the fonts' advance widths,
+//! Paragraph layout: styled spans → lines. Justified text is broken by total fit (Knuth–Plass,
+//! [`total_fit`]), ragged text greedily, on the fonts' advance widths,
 //! English hyphenation (Knuth–Liang patterns of the `hyphenation` crate, compiled in), breaks
 //! after existing hyphens and slashes, a forced break inside a word only when a single word is
 //! wider than the column, and justification expressed as extra space per inter-word gap (the
@@ -67,12 +68,14 @@ impl Line {
 
 /// How to set a paragraph.
 #[derive(Debug, Clone, Copy)]
-pub struct ParaStyle {
+pub struct ParaStyle<'a> {
     pub size: f32,
     pub align: Align,
     /// Indent of the first line (positive) relative to the others.
     pub first_indent: f32,
     pub hyphenate: bool,
+    /// Words never hyphenated (city names), lowercase and sorted.
+    pub keep_whole: &'a [String],
 }
 
 fn hyphenator() -> Option<&'static Standard> {
@@ -121,15 +124,11 @@ fn words_of(spans: &[Span]) -> Vec<Word> {
     words
 }
 
-/// Splits a single-face word at a break opportunity: returns (head incl. hyphen if needed,
-/// tail), the head being the longest that fits in `room`.
-fn split_word(word: &Word, room: f32, size: f32, hyphenate: bool) -> Option<(Word, Word)> {
-    if word.pieces.len() != 1 {
-        return None;
-    }
-    let (face, text) = &word.pieces[0];
-    let m = metrics(*face);
-    // Candidate breaks: (byte index, add a hyphen).
+/// Break opportunities inside a single-face word: (byte index, add a hyphen). After an
+/// existing hyphen, slash or en dash (two characters before, three after at least), and at the
+/// hyphenation patterns' points of its alphabetic core (six letters at least) unless the word
+/// is one to keep whole (a city's name).
+fn break_points(text: &str, hyphenate: bool, keep_whole: &[String]) -> Vec<(usize, bool)> {
     let mut breaks: Vec<(usize, bool)> = Vec::new();
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     for (k, &(i, c)) in chars.iter().enumerate() {
@@ -149,7 +148,8 @@ fn split_word(word: &Word, room: f32, size: f32, hyphenate: bool) -> Option<(Wor
                 let core = &text[start..end];
                 if core.chars().count() >= 6 && core.chars().all(|c| c.is_alphabetic()) {
                     let lower = core.to_lowercase();
-                    if lower.len() == core.len() {
+                    let kept = keep_whole.binary_search(&lower).is_ok();
+                    if lower.len() == core.len() && !kept {
                         for b in h.hyphenate(&lower).breaks {
                             breaks.push((start + b, true));
                         }
@@ -160,8 +160,19 @@ fn split_word(word: &Word, room: f32, size: f32, hyphenate: bool) -> Option<(Wor
     }
     breaks.sort_unstable();
     breaks.dedup();
+    breaks
+}
+
+/// Splits a single-face word at a break opportunity: returns (head incl. hyphen if needed,
+/// tail), the head being the longest that fits in `room`.
+fn split_word(word: &Word, room: f32, size: f32, hyphenate: bool, keep_whole: &[String]) -> Option<(Word, Word)> {
+    if word.pieces.len() != 1 {
+        return None;
+    }
+    let (face, text) = &word.pieces[0];
+    let m = metrics(*face);
     let mut best: Option<(usize, bool)> = None;
-    for &(i, hyphen) in &breaks {
+    for (i, hyphen) in break_points(text, hyphenate, keep_whole) {
         let head = &text[..i];
         let w = m.width(head, size) + if hyphen { m.width("-", size) } else { 0.0 };
         if w <= room {
@@ -169,14 +180,20 @@ fn split_word(word: &Word, room: f32, size: f32, hyphenate: bool) -> Option<(Wor
         }
     }
     let (i, hyphen) = best?;
+    Some(cut(word, i, hyphen))
+}
+
+/// Cuts a single-face word at byte `i`: (head, with a hyphen if asked, tail).
+fn cut(word: &Word, i: usize, hyphen: bool) -> (Word, Word) {
+    let (face, text) = &word.pieces[0];
     let mut head = text[..i].to_string();
     if hyphen {
         head.push('-');
     }
-    Some((
+    (
         Word { pieces: vec![(*face, head)], space_face: word.space_face },
         Word { pieces: vec![(*face, text[i..].to_string())], space_face: word.space_face },
-    ))
+    )
 }
 
 /// Breaks a word that is wider than a whole line at the last character that fits.
@@ -209,10 +226,21 @@ fn force_split(word: &Word, room: f32, size: f32) -> (Word, Word) {
     (Word { pieces: head, space_face: word.space_face }, Word { pieces: tail, space_face: word.space_face })
 }
 
-/// Lays out a paragraph in a column `width` points wide.
-pub fn layout(spans: &[Span], width: f32, style: ParaStyle) -> Vec<Line> {
+/// Lays out a paragraph in a column `width` points wide: justified text by total fit
+/// ([`total_fit`]), the greedy breaker for ragged text and as the last resort.
+pub fn layout(spans: &[Span], width: f32, style: ParaStyle<'_>) -> Vec<Line> {
+    let words = words_of(spans);
+    let lines = match style.align {
+        Align::Justify => total_fit(&words, width, style).unwrap_or_else(|| greedy(words, width, style)),
+        _ => greedy(words, width, style),
+    };
+    let count = lines.len();
+    lines.into_iter().enumerate().map(|(i, ws)| build_line(ws, i, i + 1 == count, width, style)).collect()
+}
+
+/// First-fit line breaking: as many words on each line as fit.
+fn greedy(mut words: Vec<Word>, width: f32, style: ParaStyle<'_>) -> Vec<Vec<Word>> {
     let size = style.size;
-    let mut words = words_of(spans);
     words.reverse(); // a stack: pop from the end
     let mut lines: Vec<Vec<Word>> = Vec::new();
     let mut current: Vec<Word> = Vec::new();
@@ -230,7 +258,7 @@ pub fn layout(spans: &[Span], width: f32, style: ParaStyle) -> Vec<Line> {
         // Does not fit: break the word if a piece of it fits, else start a new line.
         let room = avail - used - space;
         if room > size * 1.5 {
-            if let Some((head, tail)) = split_word(&word, room, size, style.hyphenate) {
+            if let Some((head, tail)) = split_word(&word, room, size, style.hyphenate, style.keep_whole) {
                 current.push(head);
                 lines.push(std::mem::take(&mut current));
                 used = 0.0;
@@ -240,7 +268,7 @@ pub fn layout(spans: &[Span], width: f32, style: ParaStyle) -> Vec<Line> {
         }
         if current.is_empty() {
             // A single word wider than the line: break it where it must.
-            let (head, tail) = match split_word(&word, avail, size, style.hyphenate) {
+            let (head, tail) = match split_word(&word, avail, size, style.hyphenate, style.keep_whole) {
                 Some(pair) => pair,
                 None => force_split(&word, avail, size),
             };
@@ -257,11 +285,299 @@ pub fn layout(spans: &[Span], width: f32, style: ParaStyle) -> Vec<Line> {
     if !current.is_empty() {
         lines.push(current);
     }
-    let count = lines.len();
-    lines.into_iter().enumerate().map(|(i, ws)| build_line(ws, i, i + 1 == count, width, style)).collect()
+    lines
 }
 
-fn build_line(words: Vec<Word>, index: usize, last: bool, width: f32, style: ParaStyle) -> Line {
+/// The elements of Knuth and Plass's model of a paragraph.
+#[derive(Debug, Clone, Copy)]
+enum Elem {
+    /// A word or a piece of one.
+    Box { w: f32 },
+    /// The space between two words.
+    Glue { w: f32, stretch: f32, shrink: f32 },
+    /// A break opportunity: `w` is the hyphen's width if the break adds one; `flagged` for
+    /// breaks that end a line with a hyphen (added or already there).
+    Penalty { w: f32, cost: f32, flagged: bool },
+}
+
+/// Where a break falls, to rebuild the lines: inside word `word` at byte `at` (0 = before it).
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    word: usize,
+    at: usize,
+    hyphen: bool,
+}
+
+/// A feasible break found so far (Knuth–Plass's active and passive nodes).
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    elem: usize,
+    line: usize,
+    fitness: u8,
+    /// Hyphenated lines in a row ending here.
+    run: u8,
+    demerits: f64,
+    prev: Option<usize>,
+    /// Sums of widths, stretch and shrink up to the first element after the break.
+    width: f32,
+    stretch: f32,
+    shrink: f32,
+}
+
+// TeX's plain values: \linepenalty, \hyphenpenalty, \exhyphenpenalty, \adjdemerits,
+// \doublehyphendemerits, \finalhyphendemerits.
+const LINE_PENALTY: f64 = 10.0;
+const HYPHEN_PENALTY: f32 = 50.0;
+const EX_HYPHEN_PENALTY: f32 = 50.0;
+const ADJ_DEMERITS: f64 = 10_000.0;
+const DOUBLE_HYPHEN_DEMERITS: f64 = 10_000.0;
+const FINAL_HYPHEN_DEMERITS: f64 = 5_000.0;
+/// No more than this many hyphenated lines in a row.
+const MAX_HYPHEN_RUN: u8 = 2;
+/// Inter-word glue: stretch and shrink as shares of the face's space (TeX's Computer Modern
+/// has 1/2 and 1/3).
+const STRETCH: f32 = 0.5;
+const SHRINK: f32 = 1.0 / 3.0;
+/// Adjustment ratios tried in turn: TeX's \tolerance 200 (r ≈ 1.26), then twice a normal
+/// space, then any (a word alone on a short line, which cannot stretch, counts as TeX's
+/// "infinitely bad", badness 10,000).
+const TOLERANCES: [f32; 3] = [1.26, 2.0, f32::INFINITY];
+/// TeX's inf_bad: the badness of a line that cannot stretch to its width.
+const INF_BAD: f64 = 10_000.0;
+
+/// Total-fit (Knuth–Plass) line breaking of a justified paragraph: the breaks that minimise
+/// the sum of demerits over the whole paragraph, with hyphenation penalties, never more than
+/// [`MAX_HYPHEN_RUN`] hyphenated lines in a row and no hyphen in a word kept whole. `None`
+/// when no set of breaks fits the tolerances (a word wider than the column), for the greedy
+/// breaker to handle.
+fn total_fit(words: &[Word], width: f32, style: ParaStyle<'_>) -> Option<Vec<Vec<Word>>> {
+    if words.is_empty() {
+        return Some(Vec::new());
+    }
+    let size = style.size;
+    let mut elems: Vec<Elem> = Vec::with_capacity(words.len() * 3);
+    let mut places: Vec<Option<Place>> = Vec::with_capacity(words.len() * 3);
+    for (i, word) in words.iter().enumerate() {
+        let single = word.pieces.len() == 1;
+        let breaks = if single { break_points(&word.pieces[0].1, style.hyphenate, style.keep_whole) } else { vec![] };
+        if breaks.is_empty() {
+            elems.push(Elem::Box { w: word.width(size) });
+            places.push(None);
+        } else {
+            let (face, text) = &word.pieces[0];
+            let m = metrics(*face);
+            let hyphen_w = m.width("-", size);
+            let mut last = 0.0;
+            for (at, hyphen) in breaks {
+                let upto = m.width(&text[..at], size);
+                elems.push(Elem::Box { w: upto - last });
+                places.push(None);
+                last = upto;
+                let (w, cost) = if hyphen { (hyphen_w, HYPHEN_PENALTY) } else { (0.0, EX_HYPHEN_PENALTY) };
+                elems.push(Elem::Penalty { w, cost, flagged: true });
+                places.push(Some(Place { word: i, at, hyphen }));
+            }
+            elems.push(Elem::Box { w: m.width(text, size) - last });
+            places.push(None);
+        }
+        if i + 1 < words.len() {
+            let s = metrics(word.space_face).advance(' ') * size;
+            elems.push(Elem::Glue { w: s, stretch: s * STRETCH, shrink: s * SHRINK });
+            places.push(Some(Place { word: i + 1, at: 0, hyphen: false }));
+        }
+    }
+    // The end: fill glue and a forced break.
+    elems.push(Elem::Glue { w: 0.0, stretch: 1.0e6, shrink: 0.0 });
+    places.push(None);
+    elems.push(Elem::Penalty { w: 0.0, cost: f32::NEG_INFINITY, flagged: false });
+    places.push(Some(Place { word: words.len(), at: 0, hyphen: false }));
+
+    for tolerance in TOLERANCES {
+        if let Some(breaks) = breaks_within(&elems, width, style.first_indent.max(0.0), tolerance) {
+            return Some(rebuild(words, &breaks.iter().filter_map(|b| places[*b]).collect::<Vec<_>>()));
+        }
+    }
+    None
+}
+
+/// The optimal breaks (element indices, the last one the end) with adjustment ratios within
+/// `tolerance`, or `None`.
+fn breaks_within(elems: &[Elem], width: f32, first_indent: f32, tolerance: f32) -> Option<Vec<usize>> {
+    // Running sums before each element.
+    let n = elems.len();
+    let mut sum_w = vec![0.0f32; n + 1];
+    let mut sum_y = vec![0.0f32; n + 1];
+    let mut sum_z = vec![0.0f32; n + 1];
+    for (i, e) in elems.iter().enumerate() {
+        let (w, y, z) = match *e {
+            Elem::Box { w } => (w, 0.0, 0.0),
+            Elem::Glue { w, stretch, shrink } => (w, stretch, shrink),
+            Elem::Penalty { .. } => (0.0, 0.0, 0.0),
+        };
+        sum_w[i + 1] = sum_w[i] + w;
+        sum_y[i + 1] = sum_y[i] + y;
+        sum_z[i + 1] = sum_z[i] + z;
+    }
+    // The sums after a break at `b`: glue and penalties that follow it are discarded.
+    let after = |b: usize| {
+        let mut j = b;
+        if matches!(elems[j], Elem::Glue { .. }) || matches!(elems[j], Elem::Penalty { .. }) {
+            j += 1;
+        }
+        while j < n && !matches!(elems[j], Elem::Box { .. }) {
+            if let Elem::Penalty { cost, .. } = elems[j] {
+                if cost == f32::NEG_INFINITY {
+                    break;
+                }
+            }
+            j += 1;
+        }
+        (sum_w[j], sum_y[j], sum_z[j])
+    };
+    let mut nodes: Vec<Node> = vec![Node {
+        elem: 0,
+        line: 0,
+        fitness: 1,
+        run: 0,
+        demerits: 0.0,
+        prev: None,
+        width: 0.0,
+        stretch: 0.0,
+        shrink: 0.0,
+    }];
+    let mut active: Vec<usize> = vec![0];
+    for b in 0..n {
+        let (pw, cost, flagged) = match elems[b] {
+            Elem::Penalty { w, cost, flagged } => (w, cost, flagged),
+            Elem::Glue { .. } if b > 0 && matches!(elems[b - 1], Elem::Box { .. }) => (0.0, 0.0, false),
+            _ => continue,
+        };
+        let forced = cost == f32::NEG_INFINITY;
+        // The best way to reach this break for each (fitness, run) class.
+        let mut best: Vec<(f64, usize, u8, u8)> = Vec::new(); // (demerits, from, fitness, run)
+        let mut keep: Vec<usize> = Vec::with_capacity(active.len());
+        for &a in &active {
+            let node = nodes[a];
+            let target = if node.line == 0 { width - first_indent } else { width };
+            let length = sum_w[b] - node.width + pw;
+            let ratio = if length < target {
+                let y = sum_y[b] - node.stretch;
+                if y > 0.0 { (target - length) / y } else { f32::INFINITY }
+            } else if length > target {
+                let z = sum_z[b] - node.shrink;
+                if z > 0.0 { (target - length) / z } else { f32::NEG_INFINITY }
+            } else {
+                0.0
+            };
+            if ratio >= -1.0 && !forced {
+                keep.push(a);
+            }
+            if ratio < -1.0 || ratio > tolerance {
+                continue;
+            }
+            if flagged && node.run >= MAX_HYPHEN_RUN {
+                continue;
+            }
+            let badness = (100.0 * f64::from(ratio.abs()).powi(3)).min(INF_BAD);
+            let mut d = (LINE_PENALTY + badness).powi(2);
+            if cost >= 0.0 {
+                d += f64::from(cost).powi(2);
+            } else if !forced {
+                d -= f64::from(cost).powi(2);
+            }
+            if flagged && node.run > 0 {
+                d += DOUBLE_HYPHEN_DEMERITS;
+            }
+            if forced && node.run > 0 {
+                d += FINAL_HYPHEN_DEMERITS;
+            }
+            let fitness: u8 = if ratio < -0.5 {
+                0
+            } else if ratio <= 0.5 {
+                1
+            } else if ratio <= 1.0 {
+                2
+            } else {
+                3
+            };
+            if fitness.abs_diff(node.fitness) > 1 {
+                d += ADJ_DEMERITS;
+            }
+            let total = node.demerits + d;
+            let run = if flagged { node.run + 1 } else { 0 };
+            match best.iter_mut().find(|c| c.2 == fitness && c.3 == run) {
+                Some(c) if c.0 <= total => {}
+                Some(c) => *c = (total, a, fitness, run),
+                None => best.push((total, a, fitness, run)),
+            }
+        }
+        active = keep;
+        let (w, y, z) = after(b);
+        for (demerits, from, fitness, run) in best {
+            nodes.push(Node {
+                elem: b,
+                line: nodes[from].line + 1,
+                fitness,
+                run,
+                demerits,
+                prev: Some(from),
+                width: w,
+                stretch: y,
+                shrink: z,
+            });
+            active.push(nodes.len() - 1);
+        }
+        if active.is_empty() {
+            return None;
+        }
+    }
+    let end = n - 1;
+    let best = active
+        .iter()
+        .copied()
+        .filter(|a| nodes[*a].elem == end)
+        .min_by(|a, b| nodes[*a].demerits.total_cmp(&nodes[*b].demerits))?;
+    let mut out = Vec::new();
+    let mut at = Some(best);
+    while let Some(i) = at {
+        if nodes[i].prev.is_some() {
+            out.push(nodes[i].elem);
+        }
+        at = nodes[i].prev;
+    }
+    out.reverse();
+    Some(out)
+}
+
+/// The words of each line, given where the lines end.
+fn rebuild(words: &[Word], breaks: &[Place]) -> Vec<Vec<Word>> {
+    let mut lines = Vec::with_capacity(breaks.len());
+    let mut from = Place { word: 0, at: 0, hyphen: false };
+    for b in breaks {
+        let mut line: Vec<Word> = Vec::new();
+        let mut i = from.word;
+        while i < words.len() && (i < b.word || (i == b.word && b.at > 0)) {
+            let mut w = words[i].clone();
+            if i == from.word && from.at > 0 {
+                w = cut(&w, from.at, false).1;
+            }
+            if i == b.word {
+                // The break falls inside this word.
+                let offset = if i == from.word { from.at } else { 0 };
+                w = cut(&w, b.at - offset, b.hyphen).0;
+            }
+            line.push(w);
+            i += 1;
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+        from = *b;
+    }
+    lines
+}
+
+fn build_line(words: Vec<Word>, index: usize, last: bool, width: f32, style: ParaStyle<'_>) -> Line {
     let size = style.size;
     // Segments: runs of one face, spaces included.
     let mut segs: Vec<(Face, String, usize)> = Vec::new(); // (face, text, spaces inside)
@@ -288,7 +604,8 @@ fn build_line(words: Vec<Word>, index: usize, last: bool, width: f32, style: Par
     let indent_first = if index == 0 { style.first_indent.max(0.0) } else { 0.0 };
     let avail = width - indent_first;
     let (extra, indent) = match style.align {
-        Align::Justify if !last && spaces > 0 && natural < avail => ((avail - natural) / spaces as f32, indent_first),
+        // A paragraph's last line keeps natural spaces unless total fit shrank it.
+        Align::Justify if spaces > 0 && (!last || natural > avail) => ((avail - natural) / spaces as f32, indent_first),
         Align::Center => (0.0, indent_first + ((avail - natural) / 2.0).max(0.0)),
         Align::Right => (0.0, indent_first + (avail - natural).max(0.0)),
         _ => (0.0, indent_first),
@@ -309,8 +626,8 @@ mod tests {
 
     const TEXT: &str = "Villa María is reaching a universal level of literacy (a literacy rate of 94.5% was reported in 2010). With a long educational tradition and the community's positive perception of education, the city is enthusiastic to build a lifelong learning city.";
 
-    fn style() -> ParaStyle {
-        ParaStyle { size: 9.5, align: Align::Justify, first_indent: 0.0, hyphenate: true }
+    fn style() -> ParaStyle<'static> {
+        ParaStyle { size: 9.5, align: Align::Justify, first_indent: 0.0, hyphenate: true, keep_whole: &[] }
     }
 
     #[test]
@@ -356,6 +673,108 @@ mod tests {
             assert!(l.width() <= 40.01, "{:?}", l.text());
         }
         assert_eq!(lines.iter().map(|l| l.text()).collect::<String>(), "learningfestival@corkcity.ie");
+    }
+
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(Line::text).collect()
+    }
+
+    /// The sum over the lines of the squared stretch per space beyond the natural space: what
+    /// total fit minimises (badness grows with the cube of the ratio).
+    fn looseness(lines: &[Line]) -> f32 {
+        lines.iter().map(|l| (l.extra_per_space / (0.26 * 9.5)).powi(2)).sum()
+    }
+
+    #[test]
+    fn total_fit_sets_a_paragraph_more_evenly_than_first_fit() {
+        let para = TEXT.repeat(4);
+        let spans = [Span::new(para.as_str(), Face::Regular)];
+        let mut better = 0;
+        for width in [150.0, 180.0, 220.0, 260.0, 300.0, 331.0] {
+            let fit = layout(&spans, width, style());
+            let first: Vec<Line> = {
+                let words = words_of(&spans);
+                let lines = greedy(words, width, style());
+                let n = lines.len();
+                lines.into_iter().enumerate().map(|(i, w)| build_line(w, i, i + 1 == n, width, style())).collect()
+            };
+            assert!(
+                looseness(&fit) <= looseness(&first) + 1e-3,
+                "width {width}: total fit {} vs first fit {}\n{:#?}\n{:#?}",
+                looseness(&fit),
+                looseness(&first),
+                texts(&fit),
+                texts(&first)
+            );
+            if looseness(&fit) < looseness(&first) - 1e-3 {
+                better += 1;
+            }
+            for l in &fit[..fit.len() - 1] {
+                // Spaces shrink to two thirds of normal at most, and stretch within tolerance.
+                assert!(l.extra_per_space >= -0.26 * 9.5 / 3.0 - 1e-3, "width {width}: {:?} too tight", l.text());
+            }
+        }
+        assert!(better >= 3, "total fit is better than first fit at {better} of 6 widths");
+    }
+
+    #[test]
+    fn never_three_hyphenated_lines_in_a_row() {
+        let long = "Internationalisation responsibilities characteristically interdisciplinary \
+                    environmentalists institutionalisation intergenerational representativeness \
+                    telecommunications multiculturalism entrepreneurialism ";
+        let para = long.repeat(3);
+        let mut runs_of_two = 0;
+        for width in (90..=200).step_by(5) {
+            let lines = layout(&[Span::new(para.as_str(), Face::Regular)], width as f32, style());
+            let mut run = 0;
+            for l in &lines {
+                if l.text().ends_with('-') {
+                    run += 1;
+                    assert!(run <= 2, "width {width}: three hyphenated lines in a row: {:#?}", texts(&lines));
+                    if run == 2 {
+                        runs_of_two += 1;
+                    }
+                } else {
+                    run = 0;
+                }
+            }
+        }
+        // The text is hard enough that two in a row happen: the limit is what stops a third.
+        assert!(runs_of_two > 0);
+    }
+
+    #[test]
+    fn a_city_name_is_never_hyphenated() {
+        let text = "Delegates travelled from Kaohsiung and Kaohsiung again to Kaohsiung, \
+                    where Kaohsiung's learning festival met Kaohsiung";
+        let hyphenated = |keep: &[String]| {
+            (50..=200)
+                .step_by(1)
+                .filter(|w| {
+                    let st = ParaStyle { keep_whole: keep, ..style() };
+                    layout(&[Span::new(text, Face::Regular)], *w as f32, st)
+                        .iter()
+                        .flat_map(|l| l.text().split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                        .any(|w| w.ends_with('-') && "kaohsiung".starts_with(&w.trim_end_matches('-').to_lowercase()))
+                })
+                .count()
+        };
+        // The patterns break the name, and without the list some widths use a break.
+        assert!(!break_points("Kaohsiung", true, &[]).is_empty());
+        assert!(break_points("Kaohsiung", true, &["kaohsiung".to_string()]).is_empty());
+        assert!(hyphenated(&[]) > 0, "without the list the name is hyphenated somewhere");
+        assert_eq!(hyphenated(&["kaohsiung".to_string()]), 0);
+    }
+
+    #[test]
+    fn justified_lines_may_shrink_but_never_overflow() {
+        // A line a little too long for its column at natural spacing is set tight, not broken
+        // loosely, when that gives the better paragraph.
+        for width in (100..400).step_by(7) {
+            for l in layout(&[Span::new(TEXT, Face::Regular)], width as f32, style()) {
+                assert!(l.indent + l.width() <= width as f32 + 0.01, "{:?}", l.text());
+            }
+        }
     }
 
     #[test]
