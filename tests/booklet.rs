@@ -651,3 +651,115 @@ fn body_text_is_set_evenly_without_hyphenated_city_names() {
     }
     assert!(hyphenated > 10, "the booklet hyphenates ({hyphenated} lines)");
 }
+
+/// Issue 12, point 2: every glyph of every line of both bundled booklets sits where rustybuzz
+/// puts it when it shapes the whole segment (the writer's per-pair kerning is the shaper's
+/// GPOS kerning), and the text drawn still comes back from `pdftotext` word for word.
+#[test]
+fn glyphs_sit_where_the_shaper_puts_them_and_the_text_extracts_unchanged() {
+    let items = portraits::bundled::portraits().unwrap();
+    let find = |id: &str, v: u32| items.iter().find(|i| i.portrait.city.id == id && i.portrait.version == v).unwrap();
+    let mut shaped_faces = std::collections::HashMap::new();
+    let mut checked = 0usize;
+    let mut kerned = 0usize;
+    for def in bundled_defs() {
+        let cities: Vec<templates::CityInput<'_>> = def
+            .cities
+            .iter()
+            .map(|e| templates::CityInput { portrait: &find(&e.city, e.version).portrait, photos: vec![] })
+            .collect();
+        let doc = templates::build(&def, &cities, &mut |_, _| {}).unwrap();
+        for page in &doc.pages {
+            for item in &page.items {
+                let Item::Text { line, size, .. } = item else { continue };
+                for seg in &line.segs {
+                    let m = fonts::metrics(seg.face);
+                    let (face, plan) = shaped_faces.entry(seg.face).or_insert_with(|| {
+                        let f = rustybuzz::Face::from_slice(seg.face.bytes(), 0).unwrap();
+                        let p = fonts::plan(&f);
+                        (f, p)
+                    });
+                    let upem = face.units_per_em() as f32;
+                    let out = rustybuzz::shape_with_plan(face, plan, fonts::buffer(&seg.text));
+                    let chars: Vec<char> = seg.text.chars().collect();
+                    assert_eq!(out.len(), chars.len(), "one glyph per character in {:?}", seg.text);
+                    // Pen positions: ours (advance + pair kerning) against the shaper's.
+                    let (mut ours, mut theirs) = (0.0f32, 0.0f32);
+                    for (i, (info, pos)) in out.glyph_infos().iter().zip(out.glyph_positions()).enumerate() {
+                        assert_eq!(info.glyph_id as u16, m.glyph(chars[i]), "glyph of {:?}", chars[i]);
+                        let at = theirs + pos.x_offset as f32 / upem * size;
+                        assert!(
+                            (ours - at).abs() < 0.01,
+                            "{:?} in {:?}: glyph {i} at {ours:.3} pt, shaper {at:.3} pt",
+                            chars[i],
+                            seg.text
+                        );
+                        ours += m.advance(chars[i]) * size;
+                        if let Some(next) = chars.get(i + 1) {
+                            let k = m.kern(chars[i], *next);
+                            if k != 0.0 {
+                                kerned += 1;
+                            }
+                            ours += k * size;
+                        }
+                        theirs += pos.x_advance as f32 / upem * size;
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 100_000 && kerned > 1_000, "{checked} glyphs, {kerned} kerned pairs");
+
+    // Extraction: the words pdftotext reads are the words laid out.
+    let env = Env::new();
+    let pdf = export(&env, &["--booklet", "learning-city-award-2019"], "kerned.pdf");
+    let def = bundled_defs().into_iter().find(|d| d.id == "learning-city-award-2019").unwrap();
+    let cities: Vec<templates::CityInput<'_>> = def
+        .cities
+        .iter()
+        .map(|e| templates::CityInput { portrait: &find(&e.city, e.version).portrait, photos: vec![] })
+        .collect();
+    let doc = templates::build(&def, &cities, &mut |_, _| {}).unwrap();
+    for (i, page) in doc.pages.iter().enumerate() {
+        let n = (i + 1).to_string();
+        let got = tool("pdftotext", &["-raw", "-f", &n, "-l", &n, pdf.to_str().unwrap(), "-"]);
+        let mut got: Vec<&str> = got.split_whitespace().collect();
+        let mut want: Vec<String> = page
+            .items
+            .iter()
+            .filter_map(|it| if let Item::Text { line, .. } = it { Some(line.text()) } else { None })
+            .flat_map(|t| t.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "page {n}: the words extracted are the words drawn");
+    }
+    // The PDF carries the kerning: words with kerned pairs are as wide in the file (word boxes
+    // from pdftotext -bbox) as the kerned measure, not the plain sum of advances.
+    let xml = tool("pdftotext", &["-bbox", pdf.to_str().unwrap(), "-"]);
+    let regular = fonts::metrics(fonts::Face::Regular);
+    let mut seen = 0;
+    for w in xml.split("<word ").skip(1) {
+        let text = w.split('>').nth(1).unwrap().split('<').next().unwrap();
+        let height = attr(w, "yMax") - attr(w, "yMin");
+        let size = (height / 1.362 * 10.0).round() / 10.0;
+        if (size - 9.2).abs() > 0.05 || !text.chars().all(char::is_alphanumeric) {
+            continue;
+        }
+        let plain: f32 = text.chars().map(|c| regular.advance(c)).sum::<f32>() * size;
+        let kerned = regular.width(text, size);
+        if plain - kerned < 0.2 {
+            continue;
+        }
+        let drawn = attr(w, "xMax") - attr(w, "xMin");
+        if (drawn - kerned).abs() < 0.05 {
+            seen += 1;
+        } else {
+            // Bold words at the body size have other widths: only the regular face is matched.
+            let bold = fonts::metrics(fonts::Face::Bold).width(text, size);
+            assert!((drawn - bold).abs() < 0.05, "{text:?}: {drawn:.2} pt drawn, {kerned:.2} kerned, {plain:.2} plain");
+        }
+    }
+    assert!(seen > 20, "{seen} kerned words measured in the PDF");
+}

@@ -1,8 +1,16 @@
 //! The vendored fonts (Noto Sans, `data/fonts/`, SIL OFL 1.1) and their metrics, read with
-//! ttf-parser: advance widths for line breaking, vertical metrics, and glyph coverage.
+//! ttf-parser: advance widths for line breaking, vertical metrics, and glyph coverage; and
+//! their kerning, from the font's GPOS table as the rustybuzz shaper applies it.
+//!
+//! Kerning is kept per pair of characters: the first time a pair is met it is shaped with
+//! rustybuzz (one cached plan per face, ligatures off so every character keeps its own glyph
+//! and the text stays extractable) and the change in advance is remembered. Widths and the
+//! PDF's glyph offsets both read these pairs, so what is measured is what is drawn; a test
+//! checks the positions against rustybuzz shaping whole lines. Spaces are not kerned (the
+//! line breaker's glue is the space's advance).
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 /// The four faces of the booklet's one family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,6 +65,36 @@ pub struct Metrics {
     pub ascender: f32,
     pub descender: f32,
     pub cap_height: f32,
+    /// The shaper: the face and a plan for left-to-right text without ligatures.
+    shaper: Option<(rustybuzz::Face<'static>, rustybuzz::ShapePlan)>,
+    /// Kerning of character pairs met so far, in em.
+    kerns: RwLock<HashMap<(char, char), f32>>,
+}
+
+/// Features for shaping: the defaults (kerning, marks) without ligatures, which would merge
+/// characters into one glyph.
+fn shaping_features() -> Vec<rustybuzz::Feature> {
+    ["-liga", "-clig", "-dlig", "-hlig", "-calt"].iter().filter_map(|f| f.parse().ok()).collect()
+}
+
+/// A shaping plan for `face`: left to right, Latin script (the booklets' text), no ligatures.
+pub fn plan(face: &rustybuzz::Face<'_>) -> rustybuzz::ShapePlan {
+    rustybuzz::ShapePlan::new(
+        face,
+        rustybuzz::Direction::LeftToRight,
+        Some(rustybuzz::script::LATIN),
+        None,
+        &shaping_features(),
+    )
+}
+
+/// A buffer of `text` with the properties of [`plan`].
+pub fn buffer(text: &str) -> rustybuzz::UnicodeBuffer {
+    let mut b = rustybuzz::UnicodeBuffer::new();
+    b.push_str(text);
+    b.set_direction(rustybuzz::Direction::LeftToRight);
+    b.set_script(rustybuzz::script::LATIN);
+    b
 }
 
 impl Metrics {
@@ -69,6 +107,8 @@ impl Metrics {
                 ascender: 0.9,
                 descender: -0.25,
                 cap_height: 0.7,
+                shaper: None,
+                kerns: RwLock::new(HashMap::new()),
             };
         };
         let upem = f32::from(f.units_per_em());
@@ -93,7 +133,47 @@ impl Metrics {
             ascender: f32::from(f.ascender()) / upem,
             descender: f32::from(f.descender()) / upem,
             cap_height: f.capital_height().map(f32::from).unwrap_or(upem * 0.714) / upem,
+            shaper: rustybuzz::Face::from_slice(face.bytes(), 0).map(|f| {
+                let p = plan(&f);
+                (f, p)
+            }),
+            kerns: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// The kerning between two characters, in em (negative: closer), as the shaper sets the
+    /// pair. Zero next to whitespace and for characters the face lacks.
+    pub fn kern(&self, a: char, b: char) -> f32 {
+        if a.is_whitespace() || b.is_whitespace() {
+            return 0.0;
+        }
+        if let Ok(k) = self.kerns.read() {
+            if let Some(v) = k.get(&(a, b)) {
+                return *v;
+            }
+        }
+        let v = self.shape_pair(a, b);
+        if let Ok(mut k) = self.kerns.write() {
+            k.insert((a, b), v);
+        }
+        v
+    }
+
+    fn shape_pair(&self, a: char, b: char) -> f32 {
+        let (Some((face, plan)), true, true) = (&self.shaper, self.has_glyph(a), self.has_glyph(b)) else {
+            return 0.0;
+        };
+        let mut pair = String::with_capacity(8);
+        pair.push(a);
+        pair.push(b);
+        let out = rustybuzz::shape_with_plan(face, plan, buffer(&pair));
+        let pos = out.glyph_positions();
+        if pos.len() != 2 {
+            return 0.0;
+        }
+        let upem = face.units_per_em() as f32;
+        let shaped = (pos[0].x_advance + pos[1].x_advance) as f32 / upem;
+        shaped - self.advance(a) - self.advance(b)
     }
 
     /// Advance of one character, in em.
@@ -106,9 +186,18 @@ impl Metrics {
         self.advances.get(&ch).map(|a| a.1).unwrap_or(0)
     }
 
-    /// Width of a string at `size` points.
+    /// Width of a string at `size` points, kerning included.
     pub fn width(&self, text: &str, size: f32) -> f32 {
-        text.chars().map(|c| self.advance(c)).sum::<f32>() * size
+        let mut w = 0.0;
+        let mut prev: Option<char> = None;
+        for c in text.chars() {
+            w += self.advance(c);
+            if let Some(p) = prev {
+                w += self.kern(p, c);
+            }
+            prev = Some(c);
+        }
+        w * size
     }
 
     pub fn has_glyph(&self, ch: char) -> bool {
@@ -134,6 +223,23 @@ pub fn missing_glyphs(face: Face, text: &str) -> Vec<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capitals_are_kerned_by_the_fonts_gpos_pairs() {
+        for face in Face::ALL {
+            let m = metrics(face);
+            for pair in ["To", "Ty", "AV", "LT", "Va", "Te"] {
+                let mut c = pair.chars();
+                let (a, b) = (c.next().unwrap(), c.next().unwrap());
+                let k = m.kern(a, b);
+                assert!(k < -0.005, "{face:?} {pair}: kerning {k} em");
+                assert!((m.width(pair, 10.0) - (m.advance(a) + m.advance(b) + k) * 10.0).abs() < 1e-4);
+            }
+            // Unkerned pairs and spaces stay as they are.
+            assert_eq!(m.kern('n', 'n'), 0.0);
+            assert_eq!(m.kern(' ', 'T'), 0.0);
+        }
+    }
 
     #[test]
     fn faces_cover_the_seed_names_and_symbols() {

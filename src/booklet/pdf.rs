@@ -4,7 +4,8 @@
 //! - Fonts are subset here (printpdf embeds whole fonts without its `text_layout` feature) with
 //!   allsorts, tagged `ABCDEF+NotoSans-…`, embedded as Type0/Identity-H with a ToUnicode map.
 //! - Text is written glyph by glyph with its Unicode text (so extraction works), one TJ per
-//!   segment, justification as TJ offsets at the spaces (never `Tw`, which Identity-H ignores).
+//!   segment, kerning (the shaper's pair adjustments, `fonts::Metrics::kern`) and justification
+//!   as TJ offsets after the glyphs (never `Tw`, which Identity-H ignores).
 //! - JPEG photos go in byte for byte with /DCTDecode; PNG pixels with /FlateDecode.
 //! - Fixed after printpdf: /PageMode /UseOutlines as a name, the outline (built here, in
 //!   document order), /PageLabels, the Info dictionary, a content-derived /ID — so the same
@@ -221,12 +222,16 @@ pub fn write(
                         // (negative moves right).
                         let offset =
                             if line.extra_per_space != 0.0 { -line.extra_per_space * 1000.0 / size } else { 0.0 };
-                        let glyphs: Vec<Codepoint> = seg
-                            .text
-                            .chars()
-                            .map(|ch| {
+                        // Kerning as the offset after each glyph: the shaper's pair adjustment
+                        // (em → thousandths, negative kerning moves the next glyph left).
+                        let chars: Vec<char> = seg.text.chars().collect();
+                        let glyphs: Vec<Codepoint> = chars
+                            .iter()
+                            .enumerate()
+                            .map(|(i, &ch)| {
                                 let gid = remap.and_then(|r| r.get(&m.glyph(ch)).copied()).unwrap_or(0);
-                                let off = if ch == ' ' { offset } else { 0.0 };
+                                let kern = chars.get(i + 1).map_or(0.0, |next| -m.kern(ch, *next) * 1000.0);
+                                let off = if ch == ' ' { offset } else { kern };
                                 Codepoint::with_cid(gid, off, ch.to_string())
                             })
                             .collect();

@@ -173,8 +173,8 @@ fn split_word(word: &Word, room: f32, size: f32, hyphenate: bool, keep_whole: &[
     let m = metrics(*face);
     let mut best: Option<(usize, bool)> = None;
     for (i, hyphen) in break_points(text, hyphenate, keep_whole) {
-        let head = &text[..i];
-        let w = m.width(head, size) + if hyphen { m.width("-", size) } else { 0.0 };
+        let head = if hyphen { format!("{}-", &text[..i]) } else { text[..i].to_string() };
+        let w = m.width(&head, size);
         if w <= room {
             best = Some((i, hyphen));
         }
@@ -206,8 +206,10 @@ fn force_split(word: &Word, room: f32, size: f32) -> (Word, Word) {
         let m = metrics(*face);
         let mut h = String::new();
         let mut t = String::new();
+        let mut prev: Option<char> = None;
         for c in text.chars() {
-            let w = m.advance(c) * size;
+            let w = (m.advance(c) + prev.map_or(0.0, |p| m.kern(p, c))) * size;
+            prev = Some(c);
             if !full && (used + w <= room || (head.is_empty() && h.is_empty())) {
                 h.push(c);
                 used += w;
