@@ -227,6 +227,28 @@ fn a_jpeg_photo_is_embedded_byte_for_byte_and_a_png_losslessly() {
     assert!(list.lines().any(|l| l.contains(" image ") && l.contains("240") && l.contains("160")), "{list}");
     let text = pdftotext(&pdf);
     assert!(text.contains("Knowledge ceremony") && text.contains("City of Medellín"), "caption and credit");
+    // Each photo is a Figure whose alternate text is its caption, with its box on the page.
+    let lo = lopdf::Document::load(&pdf).unwrap();
+    let mut figures: Vec<(String, Vec<f32>)> = lo
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"S").ok().and_then(|s| s.as_name().ok()) == Some(b"Figure".as_slice()))
+        .map(|d| {
+            let alt = lopdf::decode_text_string(d.get(b"Alt").unwrap()).unwrap();
+            let a = d.get(b"A").unwrap().as_dict().unwrap();
+            let bbox = a.get(b"BBox").unwrap().as_array().unwrap().iter().map(|v| v.as_float().unwrap()).collect();
+            (alt, bbox)
+        })
+        .collect();
+    figures.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        figures.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+        ["'We count on you at school' programme", "Knowledge ceremony"]
+    );
+    for (_, b) in &figures {
+        assert!(b[0] >= 0.0 && b[2] > b[0] && b[3] > b[1] && b[2] <= 419.6 && b[3] <= 595.3, "{b:?}");
+    }
 
     // An opaque PNG is decoded when it is embedded and compressed at once: its pixels come
     // back out of the PDF exactly.
@@ -762,4 +784,156 @@ fn glyphs_sit_where_the_shaper_puts_them_and_the_text_extracts_unchanged() {
         }
     }
     assert!(seen > 20, "{seen} kerned words measured in the PDF");
+}
+
+/// The letters and digits of a text, lowercased: what stays of it whatever the line breaks,
+/// hyphens, list markers and Markdown marks around it.
+fn letters(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Issue 12, point 3: both bundled booklets are tagged PDF 1.7 with a structure tree read by
+/// `pdfinfo -struct-text`: each city is a Sect whose H1 is its heading, and every printed text
+/// field of the portrait comes under it, in the template's order; page numbers are artifacts
+/// (outside the tree); tables have TH cells with column scope; the catalogue has /MarkInfo
+/// /Marked true, /Lang, DisplayDocTitle and XMP metadata with the title.
+#[test]
+fn the_pdf_is_tagged_with_every_citys_text_under_its_heading_in_reading_order() {
+    let env = Env::new();
+    let items = portraits::bundled::portraits().unwrap();
+    for def in bundled_defs() {
+        let pdf = export(&env, &["--booklet", &def.id], &format!("{}.pdf", def.id));
+        let p = pdf.to_str().unwrap();
+        let info = tool("pdfinfo", &[p]);
+        assert!(info.contains("Tagged:          yes") && info.contains("PDF version:     1.7"), "{info}");
+        let tree = tool("pdfinfo", &["-struct-text", p]);
+        // (indent, element or text) per line.
+        let lines: Vec<(usize, &str)> = tree.lines().map(|l| (l.len() - l.trim_start().len(), l.trim())).collect();
+        assert_eq!(lines[0].1, "Document");
+        // Sections: from each "Sect" to the next line at its indent or less.
+        let mut sects: Vec<Vec<&str>> = Vec::new();
+        let mut i = 0;
+        while i < lines.len() {
+            if lines[i].1 == "Sect" {
+                let indent = lines[i].0;
+                let mut j = i + 1;
+                while j < lines.len() && lines[j].0 > indent {
+                    j += 1;
+                }
+                sects.push(lines[i + 1..j].iter().map(|l| l.1).collect());
+                i = j;
+            } else {
+                i += 1;
+            }
+        }
+        assert_eq!(sects.len(), def.cities.len(), "{}: one Sect per city", def.id);
+        for (n, (entry, sect)) in def.cities.iter().zip(&sects).enumerate() {
+            let portrait = &items
+                .iter()
+                .find(|i| i.portrait.city.id == entry.city && i.portrait.version == entry.version)
+                .unwrap()
+                .portrait;
+            let heading = match def.id.as_str() {
+                "members-meeting-2016" => portrait.city.name.clone(),
+                _ => format!("{}. {}, {}", n + 1, portrait.city.country.name, portrait.city.name),
+            };
+            assert!(sect[0].starts_with("H1"), "{}: the Sect opens with its H1: {:?}", heading, &sect[..2]);
+            assert_eq!(sect[1], format!("\"{heading}\""), "the city's H1");
+            assert_eq!(sect.iter().filter(|l| l.starts_with("H1")).count(), 1, "{heading}: one H1");
+            let text: String = sect.iter().filter(|l| l.starts_with('"')).map(|l| letters(l)).collect();
+            // The printed fields, in the order the template sets them.
+            let mut fields: Vec<String> = vec![portrait.lead.clone()];
+            if def.id == "members-meeting-2016" {
+                fields.insert(0, portrait.tagline.clone().unwrap_or_default());
+                for (key, _) in portraits::model::SECTIONS {
+                    fields.extend(portrait.section(key).map(str::to_string));
+                }
+                fields.extend(portrait.contacts.iter().map(|c| c.name.clone()));
+            } else {
+                fields.extend(portrait.highlights.iter().cloned());
+                fields.extend(portrait.quote.as_ref().map(|q| q.text.clone()));
+            }
+            let mut at = 0;
+            for f in fields.iter().map(|f| letters(f)).filter(|f| !f.is_empty()) {
+                let found = text[at..].find(&f).unwrap_or_else(|| {
+                    panic!("{}: {:?}… not under its H1 in reading order", heading, &f[..f.len().min(60)])
+                });
+                at += found + f.len();
+            }
+        }
+        // Page numbers are artifacts: in the layout the footers are the only untagged text, and
+        // the tree holds exactly the tagged lines (pdfinfo prints one quoted line per marked
+        // sequence); in the file each numbered page marks its number /Artifact /Pagination.
+        let cities: Vec<templates::CityInput<'_>> = def
+            .cities
+            .iter()
+            .map(|e| templates::CityInput {
+                portrait: &items
+                    .iter()
+                    .find(|i| i.portrait.city.id == e.city && i.portrait.version == e.version)
+                    .unwrap()
+                    .portrait,
+                photos: vec![],
+            })
+            .collect();
+        let doc = templates::build(&def, &cities, &mut |_, _| {}).unwrap();
+        let mut tagged_lines = 0;
+        let mut footers = 0;
+        for page in &doc.pages {
+            for item in &page.items {
+                if let Item::Text { tag, y, line, .. } = item {
+                    match tag {
+                        Some(_) => tagged_lines += 1,
+                        // A page number, or a table header set again on a new page.
+                        None if *y <= 30.0 && line.text().chars().all(|c| c.is_ascii_alphanumeric()) => footers += 1,
+                        None => assert!(
+                            ["Country", "City", "Facts", "Year"].contains(&line.text().as_str()),
+                            "untagged {:?}",
+                            line.text()
+                        ),
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            lines.iter().filter(|l| l.1.starts_with('"')).count(),
+            tagged_lines,
+            "every tagged line in the tree"
+        );
+        let lo = lopdf::Document::load(&pdf).unwrap();
+        let paginated = lo
+            .get_pages()
+            .values()
+            .filter(|id| {
+                let content = lo.get_page_content(**id);
+                let ops = lopdf::content::Content::decode(&content).unwrap().operations;
+                ops.iter().any(|o| {
+                    o.operator == "BDC"
+                        && o.operands.first().and_then(|n| n.as_name().ok()) == Some(b"Artifact".as_slice())
+                        && o.operands
+                            .get(1)
+                            .and_then(|d| d.as_dict().ok())
+                            .and_then(|d| d.get(b"Type").ok())
+                            .and_then(|t| t.as_name().ok())
+                            == Some(b"Pagination".as_slice())
+                })
+            })
+            .count();
+        assert!(footers > 10 && paginated == footers, "{paginated} pages mark {footers} page numbers as artifacts");
+        let structure = tool("pdfinfo", &["-struct", p]);
+        if def.id == "members-meeting-2016" {
+            assert!(structure.contains("TH:") && structure.contains("/Scope /Column"), "header cells with scope");
+        }
+        // The catalogue.
+        let cat = lo.catalog().unwrap();
+        let marked = cat.get(b"MarkInfo").unwrap().as_dict().unwrap().get(b"Marked").unwrap().as_bool().unwrap();
+        assert!(marked);
+        assert_eq!(cat.get(b"Lang").unwrap().as_str().unwrap(), b"en");
+        let prefs = cat.get(b"ViewerPreferences").unwrap().as_dict().unwrap();
+        assert!(prefs.get(b"DisplayDocTitle").unwrap().as_bool().unwrap());
+        let meta = lo.get_object(cat.get(b"Metadata").unwrap().as_reference().unwrap()).unwrap().as_stream().unwrap();
+        let xmp = String::from_utf8(meta.content.clone()).unwrap();
+        let title = def.title.replace('&', "&amp;");
+        assert!(xmp.contains("<dc:title>") && xmp.contains(title.trim_end_matches(':')), "{xmp}");
+    }
 }

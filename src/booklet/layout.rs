@@ -29,6 +29,8 @@ pub enum Item {
         size: f32,
         color: Rgb,
         line: Line,
+        /// The structure element it belongs to (`None`: an artifact, such as a page number).
+        tag: Tag,
     },
     Rule {
         x1: f32,
@@ -52,14 +54,79 @@ pub enum Item {
         y: f32,
         w: f32,
         h: f32,
+        tag: Tag,
     },
+    /// A link annotation; `tag` is its Link structure element.
     Link {
         x: f32,
         y: f32,
         w: f32,
         h: f32,
         target: LinkTarget,
+        tag: Tag,
     },
+}
+
+/// An index into the document's `structure`, or `None` for an artifact.
+pub type Tag = Option<usize>;
+
+/// The standard structure types the booklets use (PDF 1.7, 14.8.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Document,
+    Sect,
+    H1,
+    H2,
+    P,
+    L,
+    LI,
+    Lbl,
+    LBody,
+    Table,
+    TR,
+    /// A column header cell.
+    TH,
+    TD,
+    Figure,
+    Link,
+    BlockQuote,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Document => "Document",
+            Role::Sect => "Sect",
+            Role::H1 => "H1",
+            Role::H2 => "H2",
+            Role::P => "P",
+            Role::L => "L",
+            Role::LI => "LI",
+            Role::Lbl => "Lbl",
+            Role::LBody => "LBody",
+            Role::Table => "Table",
+            Role::TR => "TR",
+            Role::TH => "TH",
+            Role::TD => "TD",
+            Role::Figure => "Figure",
+            Role::Link => "Link",
+            Role::BlockQuote => "BlockQuote",
+        }
+    }
+}
+
+/// One element of the structure tree (the tagged PDF's logical structure, in reading order:
+/// children in the order they were made).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructNode {
+    pub role: Role,
+    pub parent: Option<usize>,
+    /// Alternate text (a figure's caption).
+    pub alt: Option<String>,
+    /// The element's language when it differs from the document's.
+    pub lang: Option<String>,
+    /// A figure's page and bounding box `[x0, y0, x1, y1]`.
+    pub bbox: Option<(usize, [f32; 4])>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -119,6 +186,10 @@ pub struct Document {
     pub subject: String,
     pub author: String,
     pub keywords: Vec<String>,
+    /// The structure tree (node 0 is the Document); empty for an untagged document.
+    pub structure: Vec<StructNode>,
+    /// The document's language (BCP 47).
+    pub lang: String,
 }
 
 /// The print boxes of every page, PDF points, `[x0, y0, x1, y1]`.
@@ -159,6 +230,8 @@ pub struct Block {
     pub hyphenate: bool,
     /// Keep with the next block: the space it needs below this one (points).
     pub keep_next: f32,
+    /// Its structure element.
+    pub role: Role,
 }
 
 impl Block {
@@ -173,6 +246,7 @@ impl Block {
             indent: 0.0,
             hyphenate: true,
             keep_next: 0.0,
+            role: Role::P,
         }
     }
 }
@@ -187,11 +261,43 @@ pub struct Flow {
     pub fresh: bool,
     /// Words never hyphenated (the booklet's city names), lowercase and sorted.
     pub keep_whole: Vec<String>,
+    /// The structure tree built so far (node 0: the Document) and the open elements.
+    pub structure: Vec<StructNode>,
+    open: Vec<usize>,
 }
 
 impl Flow {
     pub fn new(frame: Frame) -> Flow {
-        Flow { frame, pages: vec![Page::default()], cursor: frame.top, fresh: true, keep_whole: Vec::new() }
+        Flow {
+            frame,
+            pages: vec![Page::default()],
+            cursor: frame.top,
+            fresh: true,
+            keep_whole: Vec::new(),
+            structure: vec![StructNode { role: Role::Document, parent: None, alt: None, lang: None, bbox: None }],
+            open: vec![0],
+        }
+    }
+
+    /// A new structure element inside the innermost open one.
+    pub fn node(&mut self, role: Role) -> usize {
+        let parent = self.open.last().copied();
+        self.structure.push(StructNode { role, parent, alt: None, lang: None, bbox: None });
+        self.structure.len() - 1
+    }
+
+    /// Opens an element: what follows goes inside it until [`Flow::end`].
+    pub fn begin(&mut self, role: Role) -> usize {
+        let id = self.node(role);
+        self.open.push(id);
+        id
+    }
+
+    /// Closes the innermost open element (the Document stays open).
+    pub fn end(&mut self) {
+        if self.open.len() > 1 {
+            self.open.pop();
+        }
     }
 
     pub fn page_index(&self) -> usize {
@@ -241,9 +347,9 @@ impl Flow {
         self.frame.height - (self.cursor + half + asc)
     }
 
-    fn place_line(&mut self, x: f32, line: Line, style: &Block) {
+    fn place_line(&mut self, x: f32, line: Line, style: &Block, tag: Tag) {
         let y = self.baseline(style.size, style.leading);
-        let item = Item::Text { x: x + line.indent, y, size: style.size, color: style.color, line };
+        let item = Item::Text { x: x + line.indent, y, size: style.size, color: style.color, line, tag };
         self.page().items.push(item);
         self.cursor += style.leading;
         self.fresh = false;
@@ -260,14 +366,21 @@ impl Flow {
         let lines = text::layout(
             spans,
             width,
-            ParaStyle { size: style.size, align: style.align, first_indent, hyphenate: style.hyphenate, keep_whole: &self.keep_whole },
+            ParaStyle {
+                size: style.size,
+                align: style.align,
+                first_indent,
+                hyphenate: style.hyphenate,
+                keep_whole: &self.keep_whole,
+            },
         );
-        self.place_lines(lines, style, x)
+        let tag = self.node(style.role);
+        self.place_lines(lines, style, x, Some(tag))
     }
 
     /// Places laid-out lines with widow and orphan control: never one line of a paragraph alone
     /// at the foot or the head of a page.
-    pub fn place_lines(&mut self, lines: Vec<Line>, style: Block, x: f32) -> Placed {
+    pub fn place_lines(&mut self, lines: Vec<Line>, style: Block, x: f32, tag: Tag) -> Placed {
         self.space(style.before);
         let fit = |room: f32| (room / style.leading + 0.001).floor().max(0.0) as usize;
         let n = lines.len();
@@ -285,7 +398,7 @@ impl Flow {
             let cap = fit(self.room());
             if cap >= remaining.len() {
                 for line in remaining {
-                    self.place_line(x, line, &style);
+                    self.place_line(x, line, &style, tag);
                 }
                 break;
             }
@@ -303,25 +416,36 @@ impl Flow {
             }
             let rest = remaining.split_off(here);
             for line in remaining {
-                self.place_line(x, line, &style);
+                self.place_line(x, line, &style, tag);
             }
             remaining = rest;
             self.new_page();
         }
         self.cursor += style.after;
-        Placed { start_page, start_top, end_page: self.page_index(), end_bottom: self.cursor - style.after }
+        Placed { tag, start_page, start_top, end_page: self.page_index(), end_bottom: self.cursor - style.after }
     }
 
-    /// A list item: the marker in the hanging indent, the text beside it.
+    /// A list item (LI) of the open list (L): the marker (Lbl) in the hanging indent, the text
+    /// (LBody) beside it. The LI and its LBody stay open for a nested list: close both with
+    /// [`Flow::end_list_item`].
     pub fn list_item(&mut self, marker: &str, spans: &[Span], style: Block, hang: f32) -> Placed {
+        self.begin(Role::LI);
+        let lbl = self.node(Role::Lbl);
+        let body = self.begin(Role::LBody);
         let x = self.frame.left + style.indent;
         let width = self.frame.column() - style.indent - hang;
         let lines = text::layout(
             spans,
             width,
-            ParaStyle { size: style.size, align: style.align, first_indent: 0.0, hyphenate: style.hyphenate, keep_whole: &self.keep_whole },
+            ParaStyle {
+                size: style.size,
+                align: style.align,
+                first_indent: 0.0,
+                hyphenate: style.hyphenate,
+                keep_whole: &self.keep_whole,
+            },
         );
-        let placed = self.place_lines(lines, style, x + hang);
+        let placed = self.place_lines(lines, style, x + hang, Some(body));
         // The marker goes on the item's first baseline, wherever that landed.
         let page = placed.start_page;
         let y = self.frame.height
@@ -334,9 +458,22 @@ impl Flow {
             ParaStyle { size: style.size, align: Align::Left, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
         );
         if let Some(line) = marker_line.into_iter().next() {
-            self.pages[page].items.push(Item::Text { x, y, size: style.size, color: style.color, line });
+            self.pages[page].items.push(Item::Text {
+                x,
+                y,
+                size: style.size,
+                color: style.color,
+                line,
+                tag: Some(lbl),
+            });
         }
         placed
+    }
+
+    /// Closes the LBody and LI that [`Flow::list_item`] opened.
+    pub fn end_list_item(&mut self) {
+        self.end();
+        self.end();
     }
 
     /// A horizontal rule across the column at the cursor.
@@ -353,6 +490,8 @@ impl Flow {
 /// Where a block landed.
 #[derive(Debug, Clone, Copy)]
 pub struct Placed {
+    /// The structure element of what was placed.
+    pub tag: Tag,
     pub start_page: usize,
     pub start_top: f32,
     pub end_page: usize,
@@ -380,7 +519,13 @@ impl Flow {
                     text::layout(
                         spans,
                         w - 2.0 * t.padding,
-                        ParaStyle { size: t.size, align: Align::Left, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
+                        ParaStyle {
+                            size: t.size,
+                            align: Align::Left,
+                            first_indent: 0.0,
+                            hyphenate: false,
+                            keep_whole: &[],
+                        },
                     )
                 })
                 .collect()
@@ -394,18 +539,26 @@ impl Flow {
         // The header and at least one row together.
         let first_h = rows.first().map(row_height).unwrap_or(0.0);
         self.need(hh + first_h);
-        self.table_row(&header, t, hh, true);
+        self.begin(Role::Table);
+        self.table_row(&header, t, hh, Some(Role::TH));
         for row in rows {
             let h = row_height(&row);
             if h > self.room() {
                 self.new_page();
-                self.table_row(&header, t, hh, true);
+                // The header set again on a new page is a repetition: an artifact.
+                self.table_row(&header, t, hh, None);
             }
-            self.table_row(&row, t, h, false);
+            self.table_row(&row, t, h, Some(Role::TD));
         }
+        self.end();
     }
 
-    fn table_row(&mut self, cells: &[Vec<Line>], t: &Table<'_>, h: f32, header: bool) {
+    /// A row: `cell` is TH for the header, TD for the body, `None` for a repeated header.
+    fn table_row(&mut self, cells: &[Vec<Line>], t: &Table<'_>, h: f32, cell: Option<Role>) {
+        let header = cell != Some(Role::TD);
+        if cell.is_some() {
+            self.begin(Role::TR);
+        }
         let top = self.frame.height - self.cursor;
         let left = self.frame.left;
         let total: f32 = t.widths.iter().sum();
@@ -415,6 +568,7 @@ impl Flow {
         let style = Block { align: Align::Left, color: if header { ACCENT } else { BLACK }, ..Block::body(t.size) };
         let mut x = left;
         for (lines, w) in cells.iter().zip(t.widths) {
+            let tag = cell.map(|role| self.node(role));
             let mut cursor = self.cursor + t.padding;
             for line in lines {
                 let half = (style.leading - style.size * 1.2).max(0.0) / 2.0;
@@ -425,6 +579,7 @@ impl Flow {
                     size: style.size,
                     color: style.color,
                     line: line.clone(),
+                    tag,
                 });
                 cursor += style.leading;
             }
@@ -434,6 +589,9 @@ impl Flow {
         self.page().items.push(Item::Rule { x1: left, y1: y, x2: left + total, y2: y, width: 0.4, color: GREY });
         self.cursor += h;
         self.fresh = false;
+        if cell.is_some() {
+            self.end();
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod images;
 pub mod layout;
 pub mod pdf;
 pub mod print;
+pub mod structure;
 pub mod svg;
 pub mod templates;
 pub mod text;

@@ -23,7 +23,8 @@ use printpdf::{
 
 use super::fonts::{metrics, Face};
 use super::images::ImageKind;
-use super::layout::{Document, Item, LabelStyle, LinkTarget, Rgb};
+use super::layout::{Document, Item, LabelStyle, LinkTarget, Rgb, StructNode, Tag};
+use super::structure;
 use super::{BookletError, Options};
 
 fn font_id(face: Face) -> FontId {
@@ -202,11 +203,17 @@ pub fn write(
         image_ids.push(id);
     }
     let total = doc.pages.len();
+    let tagged = !doc.structure.is_empty();
+    let mut tagging = Tagging::default();
     for (index, page) in doc.pages.iter().enumerate() {
         let mut ops: Vec<Op> = Vec::with_capacity(page.items.len() * 6);
+        // The structure element of each marked-content id on this page, and of each link.
+        let mut mcids: Vec<usize> = Vec::new();
+        let mut links: Vec<Tag> = Vec::new();
         for item in &page.items {
+            let marked = tagged && mark(&mut ops, item, &doc.structure, &mut mcids);
             match item {
-                Item::Text { x, y, size, color: c, line } => {
+                Item::Text { x, y, size, color: c, line, .. } => {
                     ops.push(Op::StartTextSection);
                     ops.push(Op::SetFillColor { col: color(*c) });
                     let mut current: Option<Face> = None;
@@ -269,8 +276,13 @@ pub fn write(
                     });
                     ops.push(Op::RestoreGraphicsState);
                 }
-                Item::Image { image, x, y, w, h } => {
-                    let Some(id) = image_ids.get(*image) else { continue };
+                Item::Image { image, x, y, w, h, .. } => {
+                    let Some(id) = image_ids.get(*image) else {
+                        if marked {
+                            ops.push(Op::EndMarkedContent);
+                        }
+                        continue;
+                    };
                     ops.push(Op::UseXobject {
                         id: id.clone(),
                         transform: XObjectTransform {
@@ -283,7 +295,8 @@ pub fn write(
                         },
                     });
                 }
-                Item::Link { x, y, w, h, target } => {
+                Item::Link { x, y, w, h, target, tag } => {
+                    links.push(*tag);
                     let actions = match target {
                         LinkTarget::Uri(u) => Actions::Uri(u.clone()),
                         LinkTarget::Page(p) => {
@@ -301,7 +314,12 @@ pub fn write(
                     });
                 }
             }
+            if marked {
+                ops.push(Op::EndMarkedContent);
+            }
         }
+        tagging.mcids.push(mcids);
+        tagging.links.push(links);
         let mut p = PdfPage::new(printpdf::Mm(0.0), printpdf::Mm(0.0), ops);
         let r = printpdf::Rect::from_wh(Pt(doc.width), Pt(doc.height));
         p.media_box = r.clone();
@@ -340,13 +358,73 @@ pub fn write(
     let mut warnings = Vec::new();
     let mut lo = pdf.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
     fix_up(&mut lo, doc)?;
+    if tagged {
+        structure::write(&mut lo, doc, &tagging, date_xmp(options))?;
+    }
     lo.compress();
     let mut out = Vec::new();
-    lo.save_to(&mut out).map_err(|e| BookletError::Pdf(e.to_string()))?;
+    // A tagged file (PDF 1.7) keeps its many small structure objects in compressed object
+    // streams, with a cross-reference stream (PDF 1.5).
+    if tagged { lo.save_modern(&mut out) } else { lo.save_to(&mut out) }
+        .map_err(|e| BookletError::Pdf(e.to_string()))?;
     Ok(out)
 }
 
-fn utf16(s: &str) -> Object {
+/// What the content streams marked: per page, the element of each MCID and of each link
+/// annotation (in the order printpdf writes the page's /Annots).
+#[derive(Debug, Default)]
+pub(super) struct Tagging {
+    pub mcids: Vec<Vec<usize>>,
+    pub links: Vec<Vec<Tag>>,
+}
+
+/// Opens the marked content of one item: `/Role <</MCID n>> BDC` for content of an element,
+/// `/Artifact BMC` (or a pagination artifact for untagged text: page numbers) for the rest.
+/// Links are annotations, not content: nothing to mark. Returns whether an EMC must follow.
+fn mark(ops: &mut Vec<Op>, item: &Item, structure: &[StructNode], mcids: &mut Vec<usize>) -> bool {
+    let tag = match item {
+        Item::Link { .. } => return false,
+        Item::Text { tag, .. } | Item::Image { tag, .. } => *tag,
+        Item::Rule { .. } | Item::Rect { .. } => None,
+    };
+    match tag.and_then(|t| structure.get(t).map(|n| (t, n.role))) {
+        Some((node, role)) => {
+            let mut props = BTreeMap::new();
+            props.insert("MCID".to_string(), DictItem::Int(mcids.len() as i64));
+            mcids.push(node);
+            ops.push(Op::BeginMarkedContentWithProperties {
+                tag: role.name().to_string(),
+                properties: DictItem::Dict { map: props },
+            });
+        }
+        None if matches!(item, Item::Text { .. }) => {
+            let mut props = BTreeMap::new();
+            props.insert("Type".to_string(), DictItem::Name(b"Pagination".to_vec()));
+            ops.push(Op::BeginMarkedContentWithProperties {
+                tag: "Artifact".to_string(),
+                properties: DictItem::Dict { map: props },
+            });
+        }
+        None => ops.push(Op::BeginMarkedContent { tag: "Artifact".to_string() }),
+    }
+    true
+}
+
+/// The export date for XMP (ISO 8601, UTC).
+fn date_xmp(options: &Options) -> String {
+    let d = options.date.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
+}
+
+pub(super) fn utf16(s: &str) -> Object {
     let mut bytes = vec![0xFE, 0xFF];
     for u in s.encode_utf16() {
         bytes.extend_from_slice(&u.to_be_bytes());

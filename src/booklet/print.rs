@@ -59,8 +59,9 @@ pub fn saddle_stitch_order(n: usize) -> Vec<(usize, usize)> {
     (0..n / 2).map(|i| if i % 2 == 0 { (n - 1 - i, i) } else { (i, n - 1 - i) }).collect()
 }
 
-/// Two pages side by side per sheet side, in saddle-stitch order. The outline and page labels
-/// belong to the reading order and are left out; links to a page go to its sheet.
+/// Two pages side by side per sheet side, in saddle-stitch order. The outline, page labels and
+/// structure tree belong to the reading order and are left out (sheets for a press are not
+/// read on screen); links to a page go to its sheet.
 pub fn saddle_stitch(doc: Document) -> Document {
     let doc = pad_to_four(doc);
     let order = saddle_stitch_order(doc.pages.len());
@@ -80,7 +81,7 @@ pub fn saddle_stitch(doc: Document) -> Document {
                 .collect(),
         })
         .collect();
-    Document { width: 2.0 * w, pages: sheets, outline: Vec::new(), labels: Vec::new(), ..doc }
+    Document { width: 2.0 * w, pages: sheets, outline: Vec::new(), labels: Vec::new(), structure: Vec::new(), ..doc }
 }
 
 /// Every page grown by the bleed (and the marks' room) on each side, its content moved in;
@@ -100,10 +101,17 @@ pub fn bleed(doc: Document, marks: bool) -> Document {
             Page { items }
         })
         .collect();
+    let mut structure = doc.structure.clone();
+    for node in &mut structure {
+        if let Some((_, b)) = node.bbox.as_mut() {
+            *b = [b[0] + off, b[1] + off, b[2] + off, b[3] + off];
+        }
+    }
     Document {
         width: w + 2.0 * off,
         height: h + 2.0 * off,
         pages,
+        structure,
         print_boxes: Some(PrintBoxes {
             trim: [off, off, off + w, off + h],
             bleed: [off - BLEED, off - BLEED, off + w + BLEED, off + h + BLEED],
@@ -135,9 +143,9 @@ fn into_bleed(item: &Item, w: f32, h: f32) -> Item {
             let (x, y, w, h) = grow(*x, *y, *iw, *ih);
             Item::Rect { x, y, w, h, color: *color }
         }
-        Item::Image { image, x, y, w: iw, h: ih } => {
+        Item::Image { image, x, y, w: iw, h: ih, tag } => {
             let (x, y, w, h) = grow(*x, *y, *iw, *ih);
-            Item::Image { image: *image, x, y, w, h }
+            Item::Image { image: *image, x, y, w, h, tag: *tag }
         }
         other => other.clone(),
     }
@@ -146,15 +154,17 @@ fn into_bleed(item: &Item, w: f32, h: f32) -> Item {
 /// An item moved by (dx, dy); a link to a page goes to `page(p)`.
 fn shift(item: &Item, dx: f32, dy: f32, page: &dyn Fn(usize) -> usize) -> Item {
     match item {
-        Item::Text { x, y, size, color, line } => {
-            Item::Text { x: x + dx, y: y + dy, size: *size, color: *color, line: line.clone() }
+        Item::Text { x, y, size, color, line, tag } => {
+            Item::Text { x: x + dx, y: y + dy, size: *size, color: *color, line: line.clone(), tag: *tag }
         }
         Item::Rule { x1, y1, x2, y2, width, color } => {
             Item::Rule { x1: x1 + dx, y1: y1 + dy, x2: x2 + dx, y2: y2 + dy, width: *width, color: *color }
         }
         Item::Rect { x, y, w, h, color } => Item::Rect { x: x + dx, y: y + dy, w: *w, h: *h, color: *color },
-        Item::Image { image, x, y, w, h } => Item::Image { image: *image, x: x + dx, y: y + dy, w: *w, h: *h },
-        Item::Link { x, y, w, h, target } => Item::Link {
+        Item::Image { image, x, y, w, h, tag } => {
+            Item::Image { image: *image, x: x + dx, y: y + dy, w: *w, h: *h, tag: *tag }
+        }
+        Item::Link { x, y, w, h, target, tag } => Item::Link {
             x: x + dx,
             y: y + dy,
             w: *w,
@@ -163,6 +173,7 @@ fn shift(item: &Item, dx: f32, dy: f32, page: &dyn Fn(usize) -> usize) -> Item {
                 LinkTarget::Page(p) => LinkTarget::Page(page(*p)),
                 uri => uri.clone(),
             },
+            tag: *tag,
         },
     }
 }

@@ -47,7 +47,7 @@ pub fn page(doc: &Document, index: usize) -> String {
                     h - y - ih
                 );
             }
-            Item::Text { x, y, size, color: c, line } => {
+            Item::Text { x, y, size, color: c, line, .. } => {
                 for seg in &line.segs {
                     let (weight, style) = match seg.face {
                         Face::Regular => ("normal", "normal"),
@@ -98,6 +98,8 @@ mod tests {
             subject: String::new(),
             author: String::new(),
             keywords: vec![],
+            structure: vec![],
+            lang: "en".into(),
         };
         let svg = page(&doc, 0);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));

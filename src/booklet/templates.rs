@@ -4,8 +4,8 @@
 
 use super::fonts::Face;
 use super::layout::{
-    Block, Document, Flow, Frame, ImageData, Item, LabelRange, LabelStyle, LinkTarget, OutlineEntry, Table, ACCENT,
-    BLACK, GREY, LIGHT,
+    Block, Document, Flow, Frame, ImageData, Item, LabelRange, LabelStyle, LinkTarget, OutlineEntry, Role, Table, Tag,
+    ACCENT, BLACK, GREY, LIGHT,
 };
 use super::text::{Align, Span};
 use super::BookletError;
@@ -135,6 +135,7 @@ fn heading(size: f32, color: (f32, f32, f32)) -> Block {
         indent: 0.0,
         hyphenate: false,
         keep_next: BODY * 1.38 * 3.0,
+        role: Role::H2,
     }
 }
 
@@ -159,6 +160,7 @@ fn markdown_blocks(flow: &mut Flow, md: &str, style: Block) {
 }
 
 fn list_blocks(flow: &mut Flow, list: &markdown::List, style: Block, indent: f32) {
+    flow.begin(Role::L);
     let n = list.items.len();
     for (i, item) in list.items.iter().enumerate() {
         let marker = match list.start {
@@ -177,7 +179,9 @@ fn list_blocks(flow: &mut Flow, list: &markdown::List, style: Block, indent: f32
         if let Some(children) = &item.children {
             list_blocks(flow, children, style, indent + hang);
         }
+        flow.end_list_item();
     }
+    flow.end();
 }
 
 /// Pages, outline and labels collected while building.
@@ -191,8 +195,8 @@ struct Builder {
     unnumbered: Vec<usize>,
     /// (TOC entry title, city start page) filled in pass one.
     toc: Vec<(String, usize)>,
-    /// TOC line positions to link: (page, y top, height, target page index).
-    toc_links: Vec<(usize, f32, f32, usize)>,
+    /// TOC line positions to link: (page, y top, height, target page index, Link element).
+    toc_links: Vec<(usize, f32, f32, usize, Tag)>,
 }
 
 impl Builder {
@@ -324,13 +328,25 @@ impl Builder {
         for (i, (title, _)) in entries.iter().enumerate() {
             let target = self.toc.get(i).map(|t| t.1).unwrap_or(0);
             let number = if self.toc.is_empty() { "000".to_string() } else { self.label(target) };
-            let placed = self.flow.paragraph_at(&plain(title), style, f.left, f.column() - 30.0, 0.0);
+            let placed = self.flow.paragraph_at(
+                &plain(title),
+                Block { role: Role::Link, ..style },
+                f.left,
+                f.column() - 30.0,
+                0.0,
+            );
             // The page number, right-aligned on the entry's last line.
             let y_line = f.height - (placed.end_bottom - style.leading);
             let num = super::text::layout(
                 &plain(&number),
                 30.0,
-                super::text::ParaStyle { size: BODY, align: Align::Right, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
+                super::text::ParaStyle {
+                    size: BODY,
+                    align: Align::Right,
+                    first_indent: 0.0,
+                    hyphenate: false,
+                    keep_whole: &[],
+                },
             );
             let half = (style.leading - BODY * 1.2).max(0.0) / 2.0;
             let baseline = y_line - half - super::fonts::metrics(Face::Regular).ascender * BODY;
@@ -342,9 +358,16 @@ impl Builder {
                     size: BODY,
                     color: ACCENT,
                     line,
+                    tag: placed.tag,
                 });
             }
-            self.toc_links.push((placed.start_page, placed.start_top, placed.end_bottom - placed.start_top, target));
+            self.toc_links.push((
+                placed.start_page,
+                placed.start_top,
+                placed.end_bottom - placed.start_top,
+                target,
+                placed.tag,
+            ));
         }
     }
 
@@ -388,7 +411,13 @@ impl Builder {
             let lines = super::text::layout(
                 &plain(&label),
                 f.column(),
-                super::text::ParaStyle { size: 8.0, align: Align::Center, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
+                super::text::ParaStyle {
+                    size: 8.0,
+                    align: Align::Center,
+                    first_indent: 0.0,
+                    hyphenate: false,
+                    keep_whole: &[],
+                },
             );
             if let Some(line) = lines.into_iter().next() {
                 self.flow.pages[i].items.push(Item::Text {
@@ -397,16 +426,18 @@ impl Builder {
                     size: 8.0,
                     color: GREY,
                     line,
+                    tag: None,
                 });
             }
         }
-        for (page, top, h, target) in std::mem::take(&mut self.toc_links) {
+        for (page, top, h, target, tag) in std::mem::take(&mut self.toc_links) {
             self.flow.pages[page].items.push(Item::Link {
                 x: f.left,
                 y: f.height - top - h,
                 w: f.column(),
                 h,
                 target: LinkTarget::Page(target),
+                tag,
             });
         }
         let labels = vec![
@@ -428,12 +459,17 @@ impl Builder {
             subject: def.subtitle.clone().unwrap_or_else(|| def.title.clone()),
             author: "UNESCO Institute for Lifelong Learning".into(),
             keywords: vec!["UNESCO".into(), "Global Network of Learning Cities".into(), "lifelong learning".into()],
+            structure: self.flow.structure,
+            lang: "en".into(),
         }
     }
 }
 
 fn section_heading(flow: &mut Flow, text: &str) {
-    flow.paragraph(&[Span::new(text, Face::Bold)], Block { before: 0.0, after: 10.0, ..heading(16.0, ACCENT) });
+    flow.paragraph(
+        &[Span::new(text, Face::Bold)],
+        Block { before: 0.0, after: 10.0, role: Role::H1, ..heading(16.0, ACCENT) },
+    );
 }
 
 fn write_signed(flow: &mut Flow, s: &crate::model::booklet::Section, size: f32) {
@@ -569,10 +605,12 @@ fn build_once(
         }
         city_starts.push(b.flow.page_index());
         b.mark(&entries[i].0);
+        b.flow.begin(Role::Sect);
         match def.template {
             Template::MembersMeeting => members_city(&mut b, c),
             Template::LearningCityAward => award_city(&mut b, c, i + 1),
         }
+        b.flow.end();
         progress(i + 1, cities.len());
     }
     b.back_cover(def);
@@ -637,7 +675,7 @@ fn members_city(b: &mut Builder, c: &CityInput<'_>) {
     let f = b.flow.frame;
     b.flow.paragraph(
         &[Span::new(p.city.name.clone(), Face::Bold)],
-        Block { before: 0.0, after: 1.0, keep_next: 60.0, ..heading(20.0, ACCENT) },
+        Block { before: 0.0, after: 1.0, keep_next: 60.0, role: Role::H1, ..heading(20.0, ACCENT) },
     );
     b.flow.paragraph(
         &plain(&p.city.country.name),
@@ -690,6 +728,7 @@ fn pull_quote(b: &mut Builder, q: &crate::model::Quote) {
         indent: 14.0,
         ..Block::body(10.5)
     };
+    b.flow.begin(Role::BlockQuote);
     let placed =
         b.flow.paragraph(&[Span::new(format!("‘{}’", q.text), Face::Italic)], Block { keep_next: 24.0, ..style });
     let who = match &q.role {
@@ -699,6 +738,7 @@ fn pull_quote(b: &mut Builder, q: &crate::model::Quote) {
     let end = b
         .flow
         .paragraph(&plain(&who), Block { color: GREY, before: 0.0, after: 8.0, indent: 14.0, ..Block::body(8.4) });
+    b.flow.end();
     // A bar beside the quote, on each page it spans.
     for page in placed.start_page..=end.end_page {
         let top = if page == placed.start_page { placed.start_top + style.before * 0.0 } else { f.top };
@@ -732,7 +772,7 @@ fn contacts(b: &mut Builder, p: &Portrait) {
         if let Some(e) = &c.email {
             let placed = b.flow.paragraph(
                 &[Span::new("Email: ", Face::Regular), Span::new(e.clone(), Face::Bold)],
-                Block { after: 5.0, ..style },
+                Block { after: 5.0, role: Role::Link, ..style },
             );
             let h = placed.end_bottom - placed.start_top;
             b.flow.pages[placed.end_page].items.push(Item::Link {
@@ -741,6 +781,7 @@ fn contacts(b: &mut Builder, p: &Portrait) {
                 w: f.column(),
                 h,
                 target: LinkTarget::Uri(format!("mailto:{e}")),
+                tag: placed.tag,
             });
         }
     }
@@ -754,6 +795,7 @@ fn award_introduction(b: &mut Builder, intro: &crate::model::booklet::Section, c
     let paras = markdown::paragraphs(&intro.text);
     let (first, rest) = paras.split_first().map(|(f, r)| (f.clone(), r.to_vec())).unwrap_or_default();
     b.flow.paragraph(&plain(&first), body());
+    b.flow.begin(Role::L);
     for (i, c) in cities.iter().enumerate() {
         let p = c.portrait;
         let n = cities.len();
@@ -763,7 +805,9 @@ fn award_introduction(b: &mut Builder, intro: &crate::model::booklet::Section, c
             Block { align: Align::Left, after: if i + 1 == n { BODY } else { 1.5 }, ..body() },
             BODY * 1.8,
         );
+        b.flow.end_list_item();
     }
+    b.flow.end();
     for p in rest {
         b.flow.paragraph(&plain(&p), body());
     }
@@ -776,7 +820,7 @@ fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
     let p = c.portrait;
     b.flow.paragraph(
         &[Span::new(format!("{n}. {}, {}", p.city.country.name, p.city.name), Face::Bold)],
-        Block { before: 0.0, after: 6.0, keep_next: 60.0, ..heading(17.0, ACCENT) },
+        Block { before: 0.0, after: 6.0, keep_next: 60.0, role: Role::H1, ..heading(17.0, ACCENT) },
     );
     let f = &p.facts;
     let year = |fact: &crate::model::Fact| fact.year.get().map(|y| format!(" ({y})")).unwrap_or_default();
@@ -812,9 +856,12 @@ fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
     b.flow.paragraph(&plain(&p.lead), Block { after: 8.0, ..body() });
     b.flow.paragraph(&[Span::new("Initiatives", Face::Bold)], heading(11.0, ACCENT));
     let n_h = p.highlights.len();
+    b.flow.begin(Role::L);
     for (i, h) in p.highlights.iter().enumerate() {
         b.flow.list_item("•", &plain(h), Block { after: if i + 1 == n_h { 6.0 } else { 3.0 }, ..body() }, BODY * 1.2);
+        b.flow.end_list_item();
     }
+    b.flow.end();
     if let Some(q) = &p.quote {
         pull_quote(b, q);
     }
@@ -822,12 +869,12 @@ fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
         let Some(data) = c.photos.get(i) else { continue };
         let index = b.images.len();
         b.images.push(data.clone());
-        place_photo(b, index, data, photo);
+        place_photo(b, index, data, photo, &p.city.name);
     }
 }
 
 /// A photo scaled to the column (at most 40% of the page high), kept with its caption.
-fn place_photo(b: &mut Builder, index: usize, data: &ImageData, photo: &crate::model::Photo) {
+fn place_photo(b: &mut Builder, index: usize, data: &ImageData, photo: &crate::model::Photo, city: &str) {
     let f = b.flow.frame;
     let col = f.column();
     let max_h = f.height * 0.4;
@@ -843,10 +890,15 @@ fn place_photo(b: &mut Builder, index: usize, data: &ImageData, photo: &crate::m
     let top = b.flow.cursor;
     let x = f.left + (col - w) / 2.0;
     let page = b.flow.page_index();
-    b.flow.pages[page].items.push(Item::Image { image: index, x, y: f.height - top - h, w, h });
+    let mut caption = photo.caption.clone().unwrap_or_default();
+    // The figure's alternate text: its caption, else what it is a photo of.
+    let figure = b.flow.node(Role::Figure);
+    let y = f.height - top - h;
+    b.flow.structure[figure].alt = Some(if caption.is_empty() { format!("Photo of {city}") } else { caption.clone() });
+    b.flow.structure[figure].bbox = Some((page, [x, y, x + w, y + h]));
+    b.flow.pages[page].items.push(Item::Image { image: index, x, y, w, h, tag: Some(figure) });
     b.flow.cursor += h + 3.0;
     b.flow.fresh = false;
-    let mut caption = photo.caption.clone().unwrap_or_default();
     let credit: Vec<String> = [photo.credit.as_ref(), photo.licence.as_ref()].into_iter().flatten().cloned().collect();
     if !credit.is_empty() {
         if !caption.is_empty() {

@@ -464,10 +464,18 @@ fn breaks_within(elems: &[Elem], width: f32, first_indent: f32, tolerance: f32) 
             let length = sum_w[b] - node.width + pw;
             let ratio = if length < target {
                 let y = sum_y[b] - node.stretch;
-                if y > 0.0 { (target - length) / y } else { f32::INFINITY }
+                if y > 0.0 {
+                    (target - length) / y
+                } else {
+                    f32::INFINITY
+                }
             } else if length > target {
                 let z = sum_z[b] - node.shrink;
-                if z > 0.0 { (target - length) / z } else { f32::NEG_INFINITY }
+                if z > 0.0 {
+                    (target - length) / z
+                } else {
+                    f32::NEG_INFINITY
+                }
             } else {
                 0.0
             };
