@@ -36,6 +36,7 @@ fn export_all(dir: &Path) {
         app::PortraitView,
         app::ValidationReport,
         app::PdfExport,
+        app::PrintRequest,
         app::BookletInfo,
         app::Submitted,
         app::SavedDraft,

@@ -353,6 +353,7 @@ async fn export_booklet(
     state: State<'_, Arc<Shared>>,
     booklet: BookletDef,
     path: String,
+    print: Option<app::PrintRequest>,
 ) -> Res<app::PdfExport> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
@@ -362,7 +363,8 @@ async fn export_booklet(
             let mut progress = |page: usize, pages: usize| {
                 let _ = app_handle.emit("export-progress", ExportProgress { page, pages });
             };
-            app::export_pdf(store, &app::BookletSource::Def(Box::new(booklet)), Path::new(&path), date, &mut progress)
+            let source = app::BookletSource::Def(Box::new(booklet));
+            app::export_pdf_for(store, &source, Path::new(&path), date, print.map(Into::into), &mut progress)
         })?;
         if let Ok(mut set) = shared.exported.lock() {
             set.insert(PathBuf::from(&out.file));

@@ -189,6 +189,23 @@ pub struct PdfExport {
     pub bytes: usize,
 }
 
+/// The print-shop options the export dialog sends: bleed and pages in fours always, crop
+/// marks and saddle-stitch imposition if ticked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+pub struct PrintRequest {
+    pub marks: bool,
+    pub saddle_stitch: bool,
+}
+
+impl From<PrintRequest> for crate::booklet::print::Print {
+    fn from(r: PrintRequest) -> Self {
+        crate::booklet::print::Print {
+            marks: r.marks,
+            impose: r.saddle_stitch.then_some(crate::booklet::print::Imposition::SaddleStitch),
+        }
+    }
+}
+
 /// The definition of an ad-hoc booklet: a template's front matter around the given cities.
 fn adhoc_definition(store: &Store, template: crate::model::booklet::Template, cities: &[String]) -> Result<BookletDef> {
     use crate::model::booklet::{Entry, Template};

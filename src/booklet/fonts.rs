@@ -9,7 +9,7 @@
 //! checks the positions against rustybuzz shaping whole lines. Spaces are not kerned (the
 //! line breaker's glue is the space's advance).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{OnceLock, RwLock};
 
 /// The four faces of the booklet's one family.
@@ -67,8 +67,27 @@ pub struct Metrics {
     pub cap_height: f32,
     /// The shaper: the face and a plan for left-to-right text without ligatures.
     shaper: Option<(rustybuzz::Face<'static>, rustybuzz::ShapePlan)>,
-    /// Kerning of character pairs met so far, in em.
+    /// Kerning of character pairs met so far, in em: below [`DENSE`] in a table of f32 bits
+    /// ([`UNKNOWN`] until met), the others in a map.
+    dense_kerns: Box<[std::sync::atomic::AtomicU32]>,
     kerns: RwLock<HashMap<(char, char), f32>>,
+    /// Advance (em) and glyph of the characters below [`DENSE`] (NaN: not in the face).
+    dense: Box<[(f32, u16)]>,
+}
+
+/// Characters below this (Basic Latin to Latin Extended-A) have dense metric tables.
+const DENSE: usize = 0x180;
+/// A kerning cell not computed yet (a NaN no kerning value has).
+const UNKNOWN: u32 = 0x7fc0_dead;
+
+fn dense_kerns() -> Box<[std::sync::atomic::AtomicU32]> {
+    (0..DENSE * DENSE).map(|_| std::sync::atomic::AtomicU32::new(UNKNOWN)).collect()
+}
+
+fn dense(advances: &HashMap<char, (f32, u16)>) -> Box<[(f32, u16)]> {
+    (0..DENSE as u32)
+        .map(|c| char::from_u32(c).and_then(|c| advances.get(&c).copied()).unwrap_or((f32::NAN, 0)))
+        .collect()
 }
 
 /// Features for shaping: the defaults (kerning, marks) without ligatures, which would merge
@@ -102,17 +121,19 @@ impl Metrics {
         // The fonts are compiled in and tested; a parse failure would be a build defect.
         let Ok(f) = ttf_parser::Face::parse(face.bytes(), 0) else {
             return Metrics {
-                advances: HashMap::new(),
+                advances: HashMap::default(),
                 missing: 0.5,
                 ascender: 0.9,
                 descender: -0.25,
                 cap_height: 0.7,
                 shaper: None,
-                kerns: RwLock::new(HashMap::new()),
+                dense_kerns: dense_kerns(),
+                kerns: RwLock::new(HashMap::default()),
+                dense: dense(&HashMap::default()),
             };
         };
         let upem = f32::from(f.units_per_em());
-        let mut advances = HashMap::new();
+        let mut advances = HashMap::default();
         if let Some(cmap) = f.tables().cmap {
             for sub in cmap.subtables {
                 if !sub.is_unicode() {
@@ -128,7 +149,6 @@ impl Metrics {
         }
         let missing = f.glyph_hor_advance(ttf_parser::GlyphId(0)).map(f32::from).unwrap_or(upem / 2.0) / upem;
         Metrics {
-            advances,
             missing,
             ascender: f32::from(f.ascender()) / upem,
             descender: f32::from(f.descender()) / upem,
@@ -137,7 +157,10 @@ impl Metrics {
                 let p = plan(&f);
                 (f, p)
             }),
-            kerns: RwLock::new(HashMap::new()),
+            dense_kerns: dense_kerns(),
+            kerns: RwLock::new(HashMap::default()),
+            dense: dense(&advances),
+            advances,
         }
     }
 
@@ -146,6 +169,18 @@ impl Metrics {
     pub fn kern(&self, a: char, b: char) -> f32 {
         if a.is_whitespace() || b.is_whitespace() {
             return 0.0;
+        }
+        // Pairs of Latin letters (most of any booklet): a dense table, filled as pairs are met.
+        let (ia, ib) = (a as usize, b as usize);
+        if ia < DENSE && ib < DENSE {
+            let cell = &self.dense_kerns[ia * DENSE + ib];
+            let bits = cell.load(std::sync::atomic::Ordering::Relaxed);
+            if bits != UNKNOWN {
+                return f32::from_bits(bits);
+            }
+            let v = self.shape_pair(a, b);
+            cell.store(v.to_bits(), std::sync::atomic::Ordering::Relaxed);
+            return v;
         }
         if let Ok(k) = self.kerns.read() {
             if let Some(v) = k.get(&(a, b)) {
@@ -178,11 +213,17 @@ impl Metrics {
 
     /// Advance of one character, in em.
     pub fn advance(&self, ch: char) -> f32 {
+        if let Some((adv, _)) = self.dense.get(ch as usize) {
+            return if adv.is_nan() { self.missing } else { *adv };
+        }
         self.advances.get(&ch).map(|a| a.0).unwrap_or(self.missing)
     }
 
     /// The glyph id of a character (0, .notdef, if the face lacks it).
     pub fn glyph(&self, ch: char) -> u16 {
+        if let Some((_, g)) = self.dense.get(ch as usize) {
+            return *g;
+        }
         self.advances.get(&ch).map(|a| a.1).unwrap_or(0)
     }
 

@@ -96,6 +96,26 @@ pub(super) fn write(
             d.set("StructParents", Object::Integer(p as i64));
         }
     }
+    // The text of each Link element, for its annotation's description.
+    let mut link_text: rustc_hash::FxHashMap<usize, String> = doc
+        .structure
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.role == Role::Link)
+        .map(|(i, _)| (i, String::new()))
+        .collect();
+    for page in &doc.pages {
+        for item in &page.items {
+            if let super::layout::Item::Text { line, tag: Some(t), .. } = item {
+                if let Some(text) = link_text.get_mut(t) {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    text.push_str(line.text().trim());
+                }
+            }
+        }
+    }
     // Link annotations: each an indirect object, a kid of its Link element, with its own key
     // in the parent tree.
     let mut next_key = pages.len() as i64;
@@ -118,8 +138,7 @@ pub(super) fn write(
             };
             if let Some(Some(node)) = links.get(i) {
                 dict.set("StructParent", Object::Integer(next_key));
-                let text = doc_text_of(doc, *node);
-                dict.set("Contents", utf16(&text));
+                dict.set("Contents", utf16(link_text.get(node).map_or("", String::as_str)));
                 let mut objr = Dictionary::new();
                 objr.set("Type", name("OBJR"));
                 objr.set("Pg", Object::Reference(page_id));
@@ -143,8 +162,9 @@ pub(super) fn write(
         }
     }
     for (i, node) in doc.structure.iter().enumerate() {
+        // (/Type /StructElem is optional: left out, as are /Pg and MCR dictionaries wherever
+        // plain MCIDs say it, to keep the thousands of elements small.)
         let mut d = Dictionary::new();
-        d.set("Type", name("StructElem"));
         d.set("S", name(node.role.name()));
         d.set("P", Object::Reference(node.parent.map_or(root_id, |p| ids[p])));
         if let Some(pg) = first_page[i] {
@@ -231,22 +251,4 @@ pub(super) fn write(
     // Structure trees are PDF 1.3, MarkInfo and Lang 1.4; PDF/UA-1 is built on PDF 1.7.
     lo.version = "1.7".into();
     Ok(())
-}
-
-/// The text of an element's content, for a link annotation's /Contents (its description).
-fn doc_text_of(doc: &Document, node: usize) -> String {
-    let mut out = String::new();
-    for page in &doc.pages {
-        for item in &page.items {
-            if let super::layout::Item::Text { line, tag: Some(t), .. } = item {
-                if *t == node {
-                    if !out.is_empty() {
-                        out.push(' ');
-                    }
-                    out.push_str(line.text().trim());
-                }
-            }
-        }
-    }
-    out
 }

@@ -124,16 +124,43 @@ fn words_of(spans: &[Span]) -> Vec<Word> {
     words
 }
 
+/// The hyphenation patterns' break points of a lowercase word, remembered per thread (total
+/// fit asks for every word of every paragraph, and a booklet is laid out twice).
+fn pattern_breaks(h: &Standard, lower: &str) -> Vec<usize> {
+    use std::cell::RefCell;
+    thread_local! {
+        static CACHE: RefCell<rustc_hash::FxHashMap<String, Vec<usize>>> = RefCell::default();
+    }
+    CACHE.with(|c| {
+        if let Some(b) = c.borrow().get(lower) {
+            return b.clone();
+        }
+        let b = h.hyphenate(lower).breaks;
+        let mut cache = c.borrow_mut();
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(lower.to_string(), b.clone());
+        b
+    })
+}
+
 /// Break opportunities inside a single-face word: (byte index, add a hyphen). After an
 /// existing hyphen, slash or en dash (two characters before, three after at least), and at the
 /// hyphenation patterns' points of its alphabetic core (six letters at least) unless the word
 /// is one to keep whole (a city's name).
 fn break_points(text: &str, hyphenate: bool, keep_whole: &[String]) -> Vec<(usize, bool)> {
     let mut breaks: Vec<(usize, bool)> = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        if (c == '-' || c == '/' || c == '–') && k >= 2 && k + 3 < chars.len() {
-            breaks.push((i + c.len_utf8(), false));
+    // Most words are short and have no hyphen: nothing to find.
+    if text.len() < 6 {
+        return breaks;
+    }
+    if text.contains(['-', '/', '–']) {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        for (k, &(i, c)) in chars.iter().enumerate() {
+            if (c == '-' || c == '/' || c == '–') && k >= 2 && k + 3 < chars.len() {
+                breaks.push((i + c.len_utf8(), false));
+            }
         }
     }
     if hyphenate {
@@ -150,9 +177,7 @@ fn break_points(text: &str, hyphenate: bool, keep_whole: &[String]) -> Vec<(usiz
                     let lower = core.to_lowercase();
                     let kept = keep_whole.binary_search(&lower).is_ok();
                     if lower.len() == core.len() && !kept {
-                        for b in h.hyphenate(&lower).breaks {
-                            breaks.push((start + b, true));
-                        }
+                        breaks.extend(pattern_breaks(h, &lower).into_iter().map(|b| (start + b, true)));
                     }
                 }
             }
@@ -231,6 +256,54 @@ fn force_split(word: &Word, room: f32, size: f32) -> (Word, Word) {
 /// Lays out a paragraph in a column `width` points wide: justified text by total fit
 /// ([`total_fit`]), the greedy breaker for ragged text and as the last resort.
 pub fn layout(spans: &[Span], width: f32, style: ParaStyle<'_>) -> Vec<Line> {
+    // A booklet is laid out twice (the second pass knows the page numbers for the contents)
+    // and front matter is tried at several sizes: the same paragraph comes back, so its lines
+    // are remembered per thread, keyed by everything they depend on.
+    use std::cell::RefCell;
+    use std::hash::{Hash, Hasher};
+    /// Everything but the spans, exactly (the city names by their hash).
+    type Style = (u32, u32, u32, bool, u8, u64);
+    type Cache = rustc_hash::FxHashMap<u64, Vec<(Vec<Span>, Style, Vec<Line>)>>;
+    thread_local! {
+        static CACHE: RefCell<Cache> = RefCell::default();
+    }
+    let mut kw = rustc_hash::FxHasher::default();
+    style.keep_whole.hash(&mut kw);
+    let st: Style = (
+        width.to_bits(),
+        style.size.to_bits(),
+        style.first_indent.to_bits(),
+        style.hyphenate,
+        style.align as u8,
+        kw.finish(),
+    );
+    let mut h = rustc_hash::FxHasher::default();
+    for s in spans {
+        s.text.hash(&mut h);
+        s.face.hash(&mut h);
+    }
+    st.hash(&mut h);
+    let key = h.finish();
+    let hit = CACHE.with(|c| {
+        c.borrow()
+            .get(&key)
+            .and_then(|entries| entries.iter().find(|(s, t, _)| s == spans && *t == st).map(|(_, _, l)| l.clone()))
+    });
+    if let Some(lines) = hit {
+        return lines;
+    }
+    let lines = layout_uncached(spans, width, style);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 50_000 {
+            c.clear();
+        }
+        c.entry(key).or_default().push((spans.to_vec(), st, lines.clone()));
+    });
+    lines
+}
+
+fn layout_uncached(spans: &[Span], width: f32, style: ParaStyle<'_>) -> Vec<Line> {
     let words = words_of(spans);
     let lines = match style.align {
         Align::Justify => total_fit(&words, width, style).unwrap_or_else(|| greedy(words, width, style)),

@@ -4,7 +4,7 @@
 
 import type {
   BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, Location, OutboxEntry, Portrait,
-  PortraitView, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
+  PortraitView, PrintRequest, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
   SubmissionSummary, SyncRequest, SyncStatus,
 } from './host';
 import { parseMarkdown } from './markdown';
@@ -457,12 +457,19 @@ export class FakeHost implements Host {
     return { pages, total: def.cities.length + 4 };
   }
 
-  async exportBooklet(def: BookletDef, onProgress: (p: number, n: number) => void) {
-    const n = def.cities.length * 2 + 6;
+  async exportBooklet(def: BookletDef, onProgress: (p: number, n: number) => void, print: PrintRequest | null = null) {
+    this.lastPrint = print;
+    let n = def.cities.length * 2 + 6;
     for (let i = 1; i <= n; i += Math.max(1, Math.floor(n / 5))) onProgress(i, n);
     onProgress(n, n);
-    return { file: `/tmp/${def.id}.pdf`, booklet: def.id, pages: n, cities: def.cities.length, bytes: 1000 * n };
+    // The print file: padded to a multiple of 4, two pages a sheet side when imposed.
+    if (print) n = Math.ceil(n / 4) * 4 / (print.saddle_stitch ? 2 : 1);
+    const file = `/tmp/${def.id}${print ? '-print' : ''}.pdf`;
+    return { file, booklet: def.id, pages: n, cities: def.cities.length, bytes: 1000 * n };
   }
+
+  /** The print options of the last export (tests read it). */
+  lastPrint: PrintRequest | null = null;
 
   async openExport() {}
   async openUrl() {}

@@ -20,6 +20,7 @@ import type { Location } from './bindings/Location';
 import type { OutboxEntry } from './bindings/OutboxEntry';
 import type { Partner } from './bindings/Partner';
 import type { PdfExport } from './bindings/PdfExport';
+import type { PrintRequest } from './bindings/PrintRequest';
 import type { Portrait } from './bindings/Portrait';
 import type { PortraitView } from './bindings/PortraitView';
 import type { QuarantineEntry } from './bindings/QuarantineEntry';
@@ -37,7 +38,7 @@ import type { SyncStatus } from './bindings/SyncStatus';
 
 export type {
   ApiError, Block, BookletDef, BookletInfo, Choice, Comment, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
-  Identity, Location, OutboxEntry, Partner, PdfExport, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
+  Identity, Location, OutboxEntry, Partner, PdfExport, PrintRequest, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
   SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 };
 
@@ -97,8 +98,11 @@ export interface Host {
   duplicateBooklet(id: string): Promise<BookletInfo>;
   deleteBooklet(id: string): Promise<void>;
   previewBooklet(def: BookletDef, maxPages: number): Promise<Preview>;
-  /** Asks where to save with the native dialog, then exports; null when cancelled. */
-  exportBooklet(def: BookletDef, onProgress: (page: number, pages: number) => void): Promise<PdfExport | null>;
+  /**
+   * Asks where to save with the native dialog, then exports; null when cancelled. `print`:
+   * the print shop's file (3 mm bleed, pages in fours, crop marks and imposition if asked).
+   */
+  exportBooklet(def: BookletDef, onProgress: (page: number, pages: number) => void, print?: PrintRequest | null): Promise<PdfExport | null>;
   openExport(path: string, reveal: boolean): Promise<void>;
   openUrl(url: string): Promise<void>;
   getSettings(): Promise<Settings>;

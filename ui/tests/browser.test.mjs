@@ -166,6 +166,18 @@ test('a booklet is reordered by keyboard and by buttons', async () => {
   assert.equal(dragged[0], after[2]);
   await page.getByTestId('export').click();
   await page.getByTestId('exported').waitFor();
+  assert.doesNotMatch(await page.getByTestId('exported').textContent(), /print shop/);
+  // For a print shop: the options appear when the box is ticked, are sent with the export and
+  // said with its result.
+  assert.equal(await page.getByTestId('print-marks').count(), 0);
+  await page.getByLabel(/Print-ready PDF/).check();
+  await page.getByLabel('Crop marks at the corners').waitFor();
+  await page.getByLabel(/saddle-stitch order/).check();
+  await page.getByTestId('export').click();
+  await page.getByTestId('exported').filter({ hasText: 'print shop' }).waitFor();
+  const said = await page.getByTestId('exported').textContent();
+  assert.match(said, /-print\.pdf: \d+ sheet sides, \d+ cities, for the print shop: 3 mm bleed, pages in fours, crop marks, two pages a side of each A4 sheet/);
+  assert.deepEqual(await page.evaluate(() => window.__fakeHost.lastPrint), { marks: true, saddle_stitch: true });
   await shot(page, 'browser-booklets');
   await page.close();
 });

@@ -200,6 +200,18 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   for (const name of ['Medellín', 'Sønderborg', 'Aswan', 'Heraklion', 'Petaling Jaya', 'Santiago', 'Ibadan', 'Chengdu', 'Seodaemun-gu', 'Melitopol']) {
     assert.ok(text.includes(name), `${name} is in the exported PDF`);
   }
+  // The same booklet for a print shop, imposed: two A5 pages side by side on each A4 sheet
+  // side, with bleed and crop marks around, and a trim box.
+  await s.js(`document.querySelector('[data-testid=print]').click();`);
+  await s.find('[data-testid=print-saddle]');
+  await s.js(`document.querySelector('[data-testid=print-saddle]').click();`);
+  await s.click('[data-testid=export]');
+  const printed = await s.waitText('[data-testid=exported]', /Wrote .*-print\.pdf.*print shop/, 60000);
+  const printFile = printed.match(/Wrote (.*-print\.pdf)/)[1];
+  const box = execFileSync('pdfinfo', ['-box', printFile], { encoding: 'utf8' });
+  const size = box.match(/Page size:\s+([\d.]+) x ([\d.]+) pts/);
+  assert.ok(size && Math.abs(Number(size[1]) - (2 * 419.53 + 2 * (8.5 + 28.35))) < 1.5, `two A5 pages a sheet, with bleed and marks around: ${box}`);
+  assert.match(box, /TrimBox:/);
   await s.shot('desktop-booklets');
 
   // Restore the backup taken before the review: Cork is back at version 2; the replaced file
