@@ -7,8 +7,8 @@ Reads every word box with poppler's `pdftotext -bbox-layout`. A line's font size
 over the font's ascent + descent (Noto Sans: 1.069 + 0.293 = 1.362 em, from its hhea table);
 body lines are the lines of five or more words at the most common size. For each body line the
 mean gap between its words, over the font size, is one figure; printed are the median, the 95th
-percentile and the share of lines whose mean gap is more than twice a normal space (Noto Sans
-Regular's space is 0.260 em).
+percentile, the share of lines whose mean gap is more than twice a normal space (Noto Sans
+Regular's space is 0.260 em), the tightest and the widest line.
 """
 import statistics
 import subprocess
@@ -41,17 +41,17 @@ def measure(pdf):
     gaps = sorted(g for size, g in all_lines if size == body)
     p95 = gaps[min(len(gaps) - 1, int(round(0.95 * (len(gaps) - 1))))]
     loose = sum(1 for g in gaps if g > 2 * SPACE_EM)
-    return body, len(gaps), statistics.median(gaps), p95, loose / len(gaps), max(gaps)
+    return body, len(gaps), statistics.median(gaps), p95, loose / len(gaps), min(gaps), max(gaps)
 
 
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    print("| file | body size (pt) | body lines (5+ words) | median gap (em) | p95 gap (em) | looser than 2 spaces | widest (em) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| file | body size (pt) | body lines (5+ words) | median gap (em) | p95 gap (em) | looser than 2 spaces | tightest (em) | widest (em) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for pdf in sys.argv[1:]:
-        body, n, median, p95, loose, widest = measure(pdf)
-        print(f"| {pdf} | {body} | {n} | {median:.3f} | {p95:.3f} | {100 * loose:.1f} % | {widest:.3f} |")
+        body, n, median, p95, loose, tightest, widest = measure(pdf)
+        print(f"| {pdf} | {body} | {n} | {median:.3f} | {p95:.3f} | {100 * loose:.1f} % | {tightest:.3f} | {widest:.3f} |")
 
 
 if __name__ == "__main__":
