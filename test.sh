@@ -11,6 +11,12 @@ step() { echo; echo "== $*"; }
 step "UI: install, unit tests, type check, build"
 (cd ui && npm ci --no-audit --no-fund --silent && npm run --silent check && npm test --silent && npm run --silent build -- --logLevel warn)
 
+step "Python tools: the PDF/UA-1 checker the booklet tests run (page-validation, from PyPI)"
+py=target/pyenv/bin/python
+[ -x "$py" ] || python3 -m venv target/pyenv
+"$py" -c 'import page' 2>/dev/null || "$py" -m pip install --quiet --disable-pip-version-check page-validation==0.11.0
+export PORTRAITS_PYTHON="$PWD/$py"
+
 step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy -D warnings"

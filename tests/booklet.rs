@@ -958,3 +958,62 @@ fn the_pdf_is_tagged_with_every_citys_text_under_its_heading_in_reading_order() 
         assert!(xmp.contains("<dc:title>") && xmp.contains(title.trim_end_matches(':')), "{xmp}");
     }
 }
+
+/// Issue 12, point 3: an outside judge. `page` (PyPI `page-validation` 0.11.0, a PDF/UA-1
+/// checker built on the Matterhorn Protocol) finds both bundled booklets and a booklet with
+/// photos conformant on all of its machine-checkable rules, and finds the imposed print file
+/// (no structure: sheets for a press) not conformant, so it is not a checker that passes
+/// everything. The Python it runs is `PORTRAITS_PYTHON` (test.sh makes a venv with it).
+#[test]
+fn an_outside_pdf_ua_checker_passes_the_booklets() {
+    let python = std::env::var("PORTRAITS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let env = Env::new();
+    let mut files = Vec::new();
+    for def in bundled_defs() {
+        files.push(export(&env, &["--booklet", &def.id], &format!("ua-{}.pdf", def.id)));
+    }
+    let jpeg = repo().join("tests/fixtures/images/photo.jpg");
+    let sha = env.run(&["media", "add", jpeg.to_str().unwrap(), "--json"]).ok().json()[0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut v = env.run(&["show", "co-medellin", "--json"]).ok().json()["portrait"].clone();
+    v["version"] = (v["version"].as_u64().unwrap() + 1).into();
+    v["photos"] = serde_json::json!([{"sha256": sha, "mime": "image/jpeg", "caption": "Knowledge ceremony", "credit": null, "licence": null}]);
+    let file = env.path("medellin-photo.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).ok();
+    files.push(export(&env, &["--template", "learning-city-award", "--city", "co-medellin"], "ua-photo.pdf"));
+    let imposed = export(
+        &env,
+        &["--booklet", "learning-city-award-2019", "--print", "--impose", "saddle-stitch"],
+        "ua-imposed.pdf",
+    );
+    let script = r#"
+import sys
+try:
+    import page
+except ImportError:
+    sys.exit("page-validation is not installed: run ./test.sh, or pip install page-validation==0.11.0")
+for f in sys.argv[1:]:
+    r = page.validate_pdf(f, profile=page.ValidationProfile.PDF_UA_1)
+    print(f, r.is_compliant, r.rules.passed, ";".join(sorted({x.rule_id for x in r.failures})))
+"#;
+    let mut args = vec!["-c".to_string(), script.to_string()];
+    args.extend(files.iter().chain([&imposed]).map(|f| f.to_str().unwrap().to_string()));
+    let out = Command::new(&python).args(&args).output().unwrap_or_else(|e| panic!("{python}: {e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), files.len() + 1, "{report}");
+    for line in &lines[..files.len()] {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields[1], "True", "PDF/UA-1 failures: {line}");
+        assert!(fields[2].parse::<usize>().unwrap() > 100, "the checker passed its rules: {line}");
+    }
+    assert!(
+        lines[files.len()].contains(" False ") && lines[files.len()].contains("PDFUA1-TAGGED-DOCUMENT-001"),
+        "the untagged imposed sheets fail: {}",
+        lines[files.len()]
+    );
+}

@@ -24,8 +24,8 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The XMP packet: Dublin Core title, creator, description and language, the PDF producer
-/// and keywords, the dates.
+/// The XMP packet: the PDF/UA-1 identification, Dublin Core title, creator, description and
+/// language, the PDF producer and keywords, the dates.
 fn xmp(doc: &Document, date: &str) -> String {
     let e = xml_escape;
     format!(
@@ -34,7 +34,9 @@ fn xmp(doc: &Document, date: &str) -> String {
             "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n",
             "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n",
             "<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" ",
-            "xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n",
+            "xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" ",
+            "xmlns:pdfuaid=\"http://www.aiim.org/pdfua/ns/id/\">\n",
+            "<pdfuaid:part>1</pdfuaid:part>\n",
             "<dc:format>application/pdf</dc:format>\n",
             "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{title}</rdf:li></rdf:Alt></dc:title>\n",
             "<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>\n",
