@@ -13,6 +13,11 @@ use serde::Serialize;
 use crate::app::{self, ApiError, ErrorCode};
 use crate::model::booklet::Template;
 
+/// `--lang`: a language the booklets are set in.
+fn parse_lang(s: &str) -> Result<crate::booklet::words::Lang, String> {
+    crate::booklet::words::Lang::parse(s).ok_or_else(|| format!("no booklet language \"{s}\": use en, fr or es"))
+}
+
 /// How `export-pdf --print` puts pages on sheets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Impose {
@@ -146,6 +151,10 @@ pub enum Command {
         /// Impose the pages on sheets (with --print): `saddle-stitch`, 2-up A4 sheets ready to fold.
         #[arg(long, value_enum, requires = "print")]
         impose: Option<Impose>,
+        /// Language of the booklet's fixed words, numbers and hyphenation: en, fr or es (the
+        /// portraits' own text stays as written).
+        #[arg(long, default_value = "en", value_parser = parse_lang)]
+        lang: crate::booklet::words::Lang,
     },
     /// Photos stored in the database, content-addressed.
     Media {
@@ -530,12 +539,12 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Backup { file } => backup(&ctx, &file),
         Command::Restore { file } => restore(&ctx, &file),
         Command::Booklet { command } => booklet(&ctx, command),
-        Command::ExportPdf { booklet, template, cities, city, output, date, print, marks, impose } => {
+        Command::ExportPdf { booklet, template, cities, city, output, date, print, marks, impose, lang } => {
             let print = print.then_some(crate::booklet::print::Print {
                 marks,
                 impose: impose.map(|Impose::SaddleStitch| crate::booklet::print::Imposition::SaddleStitch),
             });
-            export_pdf(&ctx, booklet, template, cities, city, &output, date.as_deref(), print)
+            export_pdf(&ctx, booklet, template, cities, city, &output, date.as_deref(), print, lang)
         }
         Command::Media { command: MediaCommand::Add { files } } => media_add(&ctx, &files),
         Command::Schema { feed } => schema(feed),
@@ -849,6 +858,7 @@ fn export_pdf(
     output: &std::path::Path,
     date: Option<&str>,
     print: Option<crate::booklet::print::Print>,
+    lang: crate::booklet::words::Lang,
 ) -> Result<(), ApiError> {
     let source = match (booklet, template) {
         (Some(id), _) => app::BookletSource::Stored(id),
@@ -874,7 +884,7 @@ fn export_pdf(
             eprintln!("writing page {page} of {pages}");
         }
     };
-    let report = app::export_pdf_for(&store, &source, output, date, print, &mut progress)?;
+    let report = app::export_pdf_for(&store, &source, output, date, print, lang, &mut progress)?;
     ctx.emit(&report, |r| format!("wrote {} ({} pages, {} cities, {} bytes)\n", r.file, r.pages, r.cities, r.bytes))
 }
 

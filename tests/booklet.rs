@@ -1017,3 +1017,114 @@ for f in sys.argv[1:]:
         lines[files.len()]
     );
 }
+
+/// Issue 13, point 2: `export-pdf --lang fr|es` sets the templates' fixed words and the numbers
+/// in French or Spanish (the portraits' own text stays as written); no English fixed word is
+/// left; an unknown language is refused, naming it, and writes nothing.
+#[test]
+fn a_booklet_in_french_or_spanish_has_its_fixed_words_and_numbers_in_that_language() {
+    let env = Env::new();
+    let nnbsp = '\u{202f}';
+    let cases = [
+        (
+            "fr",
+            vec![
+                "Données",
+                "Année",
+                "Vision et motivation",
+                "Défis et objectifs",
+                "Plan et mise en œuvre",
+                "Coordonnées",
+                "Courriel\u{a0}:",
+                "Table des matières",
+                "Villes participantes",
+                "Pays",
+                "Mentions légales",
+            ],
+            format!("289{nnbsp}739"),
+        ),
+        (
+            "es",
+            vec![
+                "Datos",
+                "Año",
+                "Visión y motivación",
+                "Retos y objetivos",
+                "Plan y ejecución",
+                "Datos de contacto",
+                "Correo electrónico:",
+                "Índice",
+                "Ciudades participantes",
+                "País",
+                "Créditos",
+            ],
+            "289.739".to_string(),
+        ),
+    ];
+    let english = [
+        "Facts",
+        "Vision and motivation",
+        "Challenges and goals",
+        "Plan and implementation",
+        "Contact details",
+        "Contents",
+        "Participating cities",
+        "Imprint",
+        "Mean years of schooling",
+    ];
+    // (The back cover's address is the definition's own text, "Email: …" included.)
+    for (lang, words, cork_population) in cases {
+        let pdf = export(&env, &["--booklet", "members-meeting-2016", "--lang", lang], &format!("2016-{lang}.pdf"));
+        // (pdftotext writes no-break spaces as spaces; the laid-out lines keep them, below.)
+        let text = pdftotext(&pdf).replace(['\u{a0}', nnbsp], " ");
+        for w in &words {
+            assert!(text.contains(&w.replace('\u{a0}', " ")), "{lang}: {w:?} in the booklet");
+        }
+        assert!(text.contains(&cork_population.replace(nnbsp, " ")), "{lang}: Cork's population {cork_population:?}");
+        let items = portraits::bundled::portraits().unwrap();
+        let def = bundled_defs().into_iter().find(|d| d.id == "members-meeting-2016").unwrap();
+        let cities: Vec<templates::CityInput<'_>> = def
+            .cities
+            .iter()
+            .map(|e| templates::CityInput {
+                portrait: &items
+                    .iter()
+                    .find(|i| i.portrait.city.id == e.city && i.portrait.version == e.version)
+                    .unwrap()
+                    .portrait,
+                photos: vec![],
+            })
+            .collect();
+        let language = portraits::booklet::words::Lang::parse(lang).unwrap();
+        let doc = templates::build_in(&def, &cities, language, &mut |_, _| {}).unwrap();
+        let lines: Vec<String> = doc
+            .pages
+            .iter()
+            .flat_map(|p| p.items.iter())
+            .filter_map(|i| if let Item::Text { line, .. } = i { Some(line.text()) } else { None })
+            .collect();
+        assert!(lines.contains(&cork_population), "{lang}: the line reads {cork_population:?}");
+        for w in english {
+            assert!(!text.contains(w), "{lang}: English {w:?} left in the booklet");
+        }
+        // The portraits' text is theirs: Cork's lead is still in English.
+        assert!(text.contains("Cork"), "{lang}");
+        let award =
+            export(&env, &["--booklet", "learning-city-award-2019", "--lang", lang], &format!("2019-{lang}.pdf"));
+        let text = pdftotext(&award).replace(['\u{a0}', nnbsp], " ");
+        let (population, gdp) = match lang {
+            "fr" => ("Population de la ville : 74 737".to_string(), "56 394 $ US".to_string()),
+            _ => ("Población de la ciudad: 74.737".to_string(), "56.394 USD".to_string()),
+        };
+        assert!(
+            text.contains(&population) && text.contains(&gdp),
+            "{lang}: Sønderborg's facts: {population:?} {gdp:?}"
+        );
+        assert!(!text.contains("City population") && !text.contains("Annual GDP"), "{lang}");
+    }
+    let out = env.path("de.pdf");
+    let r = env.run(&["export-pdf", "--booklet", "members-meeting-2016", "--lang", "de", "-o", out.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no booklet language \"de\""), "{}", r.stderr);
+    assert!(!out.exists());
+}

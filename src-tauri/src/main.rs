@@ -364,7 +364,15 @@ async fn export_booklet(
                 let _ = app_handle.emit("export-progress", ExportProgress { page, pages });
             };
             let source = app::BookletSource::Def(Box::new(booklet));
-            app::export_pdf_for(store, &source, Path::new(&path), date, print.map(Into::into), &mut progress)
+            app::export_pdf_for(
+                store,
+                &source,
+                Path::new(&path),
+                date,
+                print.map(Into::into),
+                portraits::booklet::words::Lang::En,
+                &mut progress,
+            )
         })?;
         if let Ok(mut set) = shared.exported.lock() {
             set.insert(PathBuf::from(&out.file));

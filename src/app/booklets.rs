@@ -262,17 +262,19 @@ pub fn export_pdf(
     date: time::OffsetDateTime,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PdfExport> {
-    export_pdf_for(store, source, out, date, None, progress)
+    export_pdf_for(store, source, out, date, None, crate::booklet::words::Lang::En, progress)
 }
 
 /// As [`export_pdf`], for the print shop when `print` is given (bleed, crop marks, pages in
-/// fours, imposition: [`crate::booklet::print`]).
+/// fours, imposition: [`crate::booklet::print`]), in `lang` (fixed words, numbers,
+/// hyphenation).
 pub fn export_pdf_for(
     store: &Store,
     source: &BookletSource,
     out: &Path,
     date: time::OffsetDateTime,
     print: Option<crate::booklet::print::Print>,
+    lang: crate::booklet::words::Lang,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PdfExport> {
     use crate::booklet::{self, BookletError};
@@ -281,7 +283,7 @@ pub fn export_pdf_for(
     let inputs: Vec<booklet::Input<'_>> =
         portraits.iter().zip(photos).map(|(p, photos)| booklet::Input { portrait: p, photos }).collect();
     let (bytes, rendered) =
-        booklet::render(&def, &inputs, &booklet::Options { date, print }, progress).map_err(|e| match e {
+        booklet::render(&def, &inputs, &booklet::Options { date, print, lang }, progress).map_err(|e| match e {
             BookletError::Pdf(m) => ApiError::new(ErrorCode::Internal, m),
             other => ApiError::invalid(other.to_string(), vec![]),
         })?;

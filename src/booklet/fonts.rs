@@ -285,7 +285,7 @@ mod tests {
     #[test]
     fn faces_cover_the_seed_names_and_symbols() {
         for face in Face::ALL {
-            for s in ["Sønderborg", "Eskişehir", "Ybycuí", "CO₂", "Medellín", "km²", "‘’“”–—…•"]
+            for s in ["Sønderborg", "Eskişehir", "Ybycuí", "CO₂", "Medellín", "km²", "‘’“”–—…•", "\u{a0}\u{202f}œÍñ"]
             {
                 assert!(missing_glyphs(face, s).is_empty(), "{face:?} lacks glyphs of {s}");
             }

@@ -261,6 +261,8 @@ pub struct Flow {
     pub fresh: bool,
     /// Words never hyphenated (the booklet's city names), lowercase and sorted.
     pub keep_whole: Vec<String>,
+    /// The booklet's language (hyphenation patterns).
+    pub lang: super::words::Lang,
     /// The structure tree built so far (node 0: the Document) and the open elements.
     pub structure: Vec<StructNode>,
     open: Vec<usize>,
@@ -274,6 +276,7 @@ impl Flow {
             cursor: frame.top,
             fresh: true,
             keep_whole: Vec::new(),
+            lang: super::words::Lang::En,
             structure: vec![StructNode { role: Role::Document, parent: None, alt: None, lang: None, bbox: None }],
             open: vec![0],
         }
@@ -372,6 +375,7 @@ impl Flow {
                 first_indent,
                 hyphenate: style.hyphenate,
                 keep_whole: &self.keep_whole,
+                lang: self.lang,
             },
         );
         let tag = self.node(style.role);
@@ -443,6 +447,7 @@ impl Flow {
                 first_indent: 0.0,
                 hyphenate: style.hyphenate,
                 keep_whole: &self.keep_whole,
+                lang: self.lang,
             },
         );
         let placed = self.place_lines(lines, style, x + hang, Some(body));
@@ -455,7 +460,14 @@ impl Flow {
         let marker_line = text::layout(
             &[Span::new(marker, Face::Regular)],
             hang,
-            ParaStyle { size: style.size, align: Align::Left, first_indent: 0.0, hyphenate: false, keep_whole: &[] },
+            ParaStyle {
+                size: style.size,
+                align: Align::Left,
+                first_indent: 0.0,
+                hyphenate: false,
+                keep_whole: &[],
+                lang: Default::default(),
+            },
         );
         if let Some(line) = marker_line.into_iter().next() {
             self.pages[page].items.push(Item::Text {
@@ -525,6 +537,7 @@ impl Flow {
                             first_indent: 0.0,
                             hyphenate: false,
                             keep_whole: &[],
+                            lang: Default::default(),
                         },
                     )
                 })
@@ -628,7 +641,14 @@ mod tests {
         let total = text::layout(
             &long_text(),
             frame().column(),
-            ParaStyle { size: 10.0, align: Align::Justify, first_indent: 0.0, hyphenate: true, keep_whole: &[] },
+            ParaStyle {
+                size: 10.0,
+                align: Align::Justify,
+                first_indent: 0.0,
+                hyphenate: true,
+                keep_whole: &[],
+                lang: Default::default(),
+            },
         )
         .len();
         // Room for all lines but one: the last would be a widow, so two go over.

@@ -17,6 +17,7 @@ pub mod structure;
 pub mod svg;
 pub mod templates;
 pub mod text;
+pub mod words;
 
 use crate::model::booklet::BookletDef;
 use crate::model::Portrait;
@@ -48,6 +49,8 @@ pub struct Options {
     pub date: time::OffsetDateTime,
     /// Print-shop output (bleed, marks, imposition); None for the screen and the web.
     pub print: Option<print::Print>,
+    /// The language of the fixed words, numbers and hyphenation.
+    pub lang: words::Lang,
 }
 
 /// What an export produced.
@@ -66,7 +69,7 @@ pub fn render(
     options: &Options,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Vec<u8>, Rendered), BookletError> {
-    let mut doc = layout_document(def, inputs)?;
+    let mut doc = layout_document(def, inputs, options.lang)?;
     if let Some(p) = &options.print {
         doc = print::prepare(doc, p);
     }
@@ -77,13 +80,17 @@ pub fn render(
 
 /// Page thumbnails of a booklet, as SVG documents (the first `max_pages`).
 pub fn preview(def: &BookletDef, inputs: &[Input<'_>], max_pages: usize) -> Result<(Vec<String>, usize), BookletError> {
-    let doc = layout_document(def, inputs)?;
+    let doc = layout_document(def, inputs, words::Lang::En)?;
     let pages = (0..doc.pages.len().min(max_pages)).map(|i| svg::page(&doc, i)).collect();
     Ok((pages, doc.pages.len()))
 }
 
 /// Checks the photos and lays the booklet out.
-fn layout_document(def: &BookletDef, inputs: &[Input<'_>]) -> Result<layout::Document, BookletError> {
+fn layout_document(
+    def: &BookletDef,
+    inputs: &[Input<'_>],
+    lang: words::Lang,
+) -> Result<layout::Document, BookletError> {
     if inputs.is_empty() {
         return Err(BookletError::Empty);
     }
@@ -113,5 +120,5 @@ fn layout_document(def: &BookletDef, inputs: &[Input<'_>]) -> Result<layout::Doc
         }
         cities.push(templates::CityInput { portrait: p, photos });
     }
-    templates::build(def, &cities, &mut |_, _| {})
+    templates::build_in(def, &cities, lang, &mut |_, _| {})
 }

@@ -8,6 +8,7 @@ use super::layout::{
     ACCENT, BLACK, GREY, LIGHT,
 };
 use super::text::{Align, Span};
+use super::words::{Lang, Words};
 use super::BookletError;
 use crate::model::booklet::{BookletDef, Template};
 use crate::model::markdown::{self, Block as MdBlock};
@@ -186,6 +187,8 @@ fn list_blocks(flow: &mut Flow, list: &markdown::List, style: Block, indent: f32
 
 /// Pages, outline and labels collected while building.
 struct Builder {
+    /// The fixed words, in the booklet's language.
+    words: Words,
     flow: Flow,
     outline: Vec<OutlineEntry>,
     images: Vec<ImageData>,
@@ -200,9 +203,14 @@ struct Builder {
 }
 
 impl Builder {
-    fn new() -> Builder {
+    fn new(lang: Lang) -> Builder {
+        // The flow's language is the text's: the portraits and the definition's front matter
+        // are written in English (portraits carry no language or translations yet), so they
+        // are hyphenated as English whatever language the fixed words are in.
+        let flow = Flow::new(frame());
         Builder {
-            flow: Flow::new(frame()),
+            words: Words::new(lang),
+            flow,
             outline: Vec::new(),
             images: Vec::new(),
             body_start: 0,
@@ -270,9 +278,10 @@ impl Builder {
     fn imprint(&mut self, def: &BookletDef) {
         let Some(im) = &def.imprint else { return };
         self.flow.break_page();
-        self.mark("Imprint");
+        let imprint = self.words.get("imprint");
+        self.mark(&imprint);
         let small = Block { after: 5.0, ..Block::body(7.8) };
-        self.flow.paragraph(&[Span::new("Imprint", Face::Bold)], Block { before: 0.0, ..heading(11.0, ACCENT) });
+        self.flow.paragraph(&[Span::new(imprint, Face::Bold)], Block { before: 0.0, ..heading(11.0, ACCENT) });
         self.flow.paragraph(&plain(&im.publisher), small);
         if let Some(c) = &im.copyright {
             self.flow.paragraph(&plain(c), small);
@@ -283,18 +292,21 @@ impl Builder {
             }
         }
         if let Some(p) = &im.photos {
-            self.flow.paragraph(&[Span::new("Photos", Face::Bold)], Block { keep_next: 12.0, after: 1.0, ..small });
+            self.flow.paragraph(
+                &[Span::new(self.words.get("photos"), Face::Bold)],
+                Block { keep_next: 12.0, after: 1.0, ..small },
+            );
             self.flow.paragraph(&plain(p), small);
         }
         if let Some(d) = &im.design {
-            self.flow.paragraph(&[Span::new("Design", Face::Bold)], Block { keep_next: 12.0, after: 1.0, ..small });
+            self.flow.paragraph(
+                &[Span::new(self.words.get("design"), Face::Bold)],
+                Block { keep_next: 12.0, after: 1.0, ..small },
+            );
             self.flow.paragraph(&plain(d), small);
         }
         self.flow.paragraph(&plain(&def.attribution), small);
-        self.flow.paragraph(
-            &plain("Typeset with Learning City Portraits in Noto Sans (SIL Open Font License 1.1)."),
-            Block { color: GREY, ..small },
-        );
+        self.flow.paragraph(&plain(&self.words.get("typeset")), Block { color: GREY, ..small });
     }
 
     /// A foreword or introduction on its own page: at the body size if it fits on one page
@@ -321,8 +333,9 @@ impl Builder {
     /// The contents: one line per city with its page number, each line a link.
     fn contents(&mut self, entries: &[(String, String)]) {
         self.flow.break_page();
-        self.mark("Contents");
-        self.section_heading("Contents");
+        let contents = self.words.get("contents");
+        self.mark(&contents);
+        self.section_heading(&contents);
         let f = self.flow.frame;
         let style = Block { align: Align::Left, after: 2.0, hyphenate: false, ..body() };
         for (i, (title, _)) in entries.iter().enumerate() {
@@ -346,6 +359,7 @@ impl Builder {
                     first_indent: 0.0,
                     hyphenate: false,
                     keep_whole: &[],
+                    lang: Default::default(),
                 },
             );
             let half = (style.leading - BODY * 1.2).max(0.0) / 2.0;
@@ -417,6 +431,7 @@ impl Builder {
                     first_indent: 0.0,
                     hyphenate: false,
                     keep_whole: &[],
+                    lang: Default::default(),
                 },
             );
             if let Some(line) = lines.into_iter().next() {
@@ -460,6 +475,7 @@ impl Builder {
             author: "UNESCO Institute for Lifelong Learning".into(),
             keywords: vec!["UNESCO".into(), "Global Network of Learning Cities".into(), "lifelong learning".into()],
             structure: self.flow.structure,
+            // The language of most of the text (the portraits'), for screen readers.
             lang: "en".into(),
         }
     }
@@ -524,9 +540,19 @@ pub fn build(
     cities: &[CityInput<'_>],
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Document, BookletError> {
+    build_in(def, cities, Lang::En, progress)
+}
+
+/// [`build`] with the fixed words, numbers and hyphenation of `lang`.
+pub fn build_in(
+    def: &BookletDef,
+    cities: &[CityInput<'_>],
+    lang: Lang,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Document, BookletError> {
     check(def, cities)?;
-    let (_, starts, body_start) = build_once(def, cities, None, &mut |_, _| {})?;
-    let (doc, again, _) = build_once(def, cities, Some((&starts, body_start)), progress)?;
+    let (_, starts, body_start) = build_once(def, cities, lang, None, &mut |_, _| {})?;
+    let (doc, again, _) = build_once(def, cities, lang, Some((&starts, body_start)), progress)?;
     // The contents' numbers were set from the first pass: the second must have put every city
     // where the first did (the contents' length does not depend on the numbers).
     debug_assert_eq!(starts, again);
@@ -549,10 +575,11 @@ fn city_name_words(cities: &[CityInput<'_>]) -> Vec<String> {
 fn build_once(
     def: &BookletDef,
     cities: &[CityInput<'_>],
+    lang: Lang,
     starts: Option<(&[usize], usize)>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Document, Vec<usize>, usize), BookletError> {
-    let mut b = Builder::new();
+    let mut b = Builder::new(lang);
     b.flow.keep_whole = city_name_words(cities);
     if let Some((s, body_start)) = starts {
         b.toc = cities.iter().zip(s).map(|(c, p)| (c.portrait.city.name.clone(), *p)).collect();
@@ -621,8 +648,9 @@ fn build_once(
 /// "Participating cities": a table by country, the awardee mark and its footnote.
 fn participants(b: &mut Builder, def: &BookletDef, cities: &[CityInput<'_>]) {
     b.flow.break_page();
-    b.mark("Participating cities");
-    b.section_heading("Participating cities");
+    let title = b.words.get("participating-cities");
+    b.mark(&title);
+    b.section_heading(&title);
     let mut rows: Vec<(String, String)> = cities
         .iter()
         .map(|c| {
@@ -637,7 +665,10 @@ fn participants(b: &mut Builder, def: &BookletDef, cities: &[CityInput<'_>]) {
     let widths = [col * 0.58, col * 0.42];
     let table = Table {
         widths: &widths,
-        header: vec![vec![Span::new("Country", Face::Bold)], vec![Span::new("City", Face::Bold)]],
+        header: vec![
+            vec![Span::new(b.words.get("country"), Face::Bold)],
+            vec![Span::new(b.words.get("city"), Face::Bold)],
+        ],
         rows: rows.into_iter().map(|(c, n)| vec![plain(&c), plain(&n)]).collect(),
         size: 8.6,
         padding: 3.0,
@@ -646,26 +677,29 @@ fn participants(b: &mut Builder, def: &BookletDef, cities: &[CityInput<'_>]) {
     if let Some(y) = def.awardee_mark_year {
         b.flow.space(6.0);
         b.flow.paragraph(
-            &[Span::new(format!("* UNESCO Learning City Awardee {y}"), Face::Italic)],
+            &[Span::new(b.words.with("awardee", &[("year", &y.to_string())]), Face::Italic)],
             Block { align: Align::Left, color: GREY, ..Block::body(8.0) },
         );
     }
 }
 
-fn fact_rows(p: &Portrait) -> Vec<(String, String, String)> {
+fn fact_rows(p: &Portrait, w: &Words) -> Vec<(String, String, String)> {
     let f = &p.facts;
     let year = |fact: &crate::model::Fact| match fact.year.get() {
         Some(y) => format!("({y})"),
-        None if fact.number().is_some() || fact.men.is_some() => "(n/a)".to_string(),
+        None if fact.number().is_some() || fact.men.is_some() => format!("({})", w.get("not-available")),
         None => String::new(),
     };
-    vec![
-        ("Population".into(), f.population.display_value(), year(&f.population)),
-        ("Area (km²)".into(), f.area_km2.display_value(), year(&f.area_km2)),
-        ("GDP per capita (in USD): City".into(), f.gdp_city_usd.display_value(), year(&f.gdp_city_usd)),
-        ("GDP per capita (in USD): Country".into(), f.gdp_country_usd.display_value(), year(&f.gdp_country_usd)),
-        ("Mean years of schooling (City)".into(), f.schooling_years.display_value(), year(&f.schooling_years)),
+    [
+        ("population", &f.population),
+        ("area-km2", &f.area_km2),
+        ("gdp-city", &f.gdp_city_usd),
+        ("gdp-country", &f.gdp_country_usd),
+        ("schooling", &f.schooling_years),
     ]
+    .into_iter()
+    .map(|(id, fact)| (w.get(id), w.fact_value(fact), year(fact)))
+    .collect()
 }
 
 /// One city of the members' meeting booklet: name, country, tagline, facts table, lead, the
@@ -692,8 +726,12 @@ fn members_city(b: &mut Builder, c: &CityInput<'_>) {
     let widths = [col * 0.52, col * 0.28, col * 0.20];
     let table = Table {
         widths: &widths,
-        header: vec![vec![Span::new("Facts", Face::Bold)], vec![], vec![Span::new("Year", Face::Bold)]],
-        rows: fact_rows(p)
+        header: vec![
+            vec![Span::new(b.words.get("facts"), Face::Bold)],
+            vec![],
+            vec![Span::new(b.words.get("year"), Face::Bold)],
+        ],
+        rows: fact_rows(p, &b.words)
             .into_iter()
             .map(|(l, v, y)| vec![plain(&l), vec![Span::new(v, Face::Bold)], plain(&y)])
             .collect(),
@@ -703,8 +741,9 @@ fn members_city(b: &mut Builder, c: &CityInput<'_>) {
     b.flow.table(&table);
     b.flow.space(8.0);
     b.flow.paragraph(&[Span::new(p.lead.clone(), Face::Bold)], Block { after: 8.0, ..Block::body(9.6) });
-    for (key, title) in SECTIONS {
+    for (key, _) in SECTIONS {
         if let Some(md) = p.section(key) {
+            let title = b.words.get(&format!("section-{key}"));
             b.flow.paragraph(&[Span::new(title, Face::Bold)], heading(11.0, ACCENT));
             markdown_blocks(&mut b.flow, md, body());
         }
@@ -758,7 +797,7 @@ fn contacts(b: &mut Builder, p: &Portrait) {
         return;
     }
     let f = b.flow.frame;
-    b.flow.paragraph(&[Span::new("Contact details", Face::Bold)], heading(11.0, ACCENT));
+    b.flow.paragraph(&[Span::new(b.words.get("contact-details"), Face::Bold)], heading(11.0, ACCENT));
     let style = Block { align: Align::Left, after: 1.0, ..body() };
     for c in &p.contacts {
         let mut who = c.name.clone();
@@ -771,7 +810,7 @@ fn contacts(b: &mut Builder, p: &Portrait) {
         b.flow.paragraph(&plain(&who), Block { keep_next: style.leading, ..style });
         if let Some(e) = &c.email {
             let placed = b.flow.paragraph(
-                &[Span::new("Email: ", Face::Regular), Span::new(e.clone(), Face::Bold)],
+                &[Span::new(format!("{} ", b.words.get("email")), Face::Regular), Span::new(e.clone(), Face::Bold)],
                 Block { after: 5.0, role: Role::Link, ..style },
             );
             let h = placed.end_bottom - placed.start_top;
@@ -824,20 +863,24 @@ fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
     );
     let f = &p.facts;
     let year = |fact: &crate::model::Fact| fact.year.get().map(|y| format!(" ({y})")).unwrap_or_default();
+    let w = &b.words;
     let mut facts = vec![
-        format!("City population: {}{}", f.population.display_value(), year(&f.population)),
-        format!("City/urban area: {} km²{}", f.area_km2.display_value(), year(&f.area_km2)),
+        (w.get("city-population"), format!("{}{}", w.fact_value(&f.population), year(&f.population))),
+        (
+            w.get("city-area"),
+            format!("{}{}", w.with("area-value", &[("value", &w.fact_value(&f.area_km2))]), year(&f.area_km2)),
+        ),
     ];
     if f.gdp_city_usd.number().is_some() {
-        facts.push(format!("Annual GDP: US${}{}", f.gdp_city_usd.display_value(), year(&f.gdp_city_usd)));
+        let value = w.with("gdp-value", &[("value", &w.fact_value(&f.gdp_city_usd))]);
+        facts.push((w.get("annual-gdp"), format!("{value}{}", year(&f.gdp_city_usd))));
     }
     let fact_style = Block { align: Align::Left, after: 1.0, color: BLACK, ..Block::body(8.6) };
     b.flow.space(2.0);
     let first_fact = b.flow.cursor;
-    for (i, line) in facts.iter().enumerate() {
-        let (label, value) = line.split_once(": ").unwrap_or((line, ""));
+    for (i, (label, value)) in facts.iter().enumerate() {
         b.flow.paragraph(
-            &[Span::new(format!("{label}: "), Face::Regular), Span::new(value, Face::Bold)],
+            &[Span::new(format!("{label} "), Face::Regular), Span::new(value.clone(), Face::Bold)],
             Block { after: if i + 1 == facts.len() { 8.0 } else { 1.0 }, ..fact_style },
         );
     }
@@ -854,7 +897,7 @@ fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
         },
     );
     b.flow.paragraph(&plain(&p.lead), Block { after: 8.0, ..body() });
-    b.flow.paragraph(&[Span::new("Initiatives", Face::Bold)], heading(11.0, ACCENT));
+    b.flow.paragraph(&[Span::new(b.words.get("initiatives"), Face::Bold)], heading(11.0, ACCENT));
     let n_h = p.highlights.len();
     b.flow.begin(Role::L);
     for (i, h) in p.highlights.iter().enumerate() {
@@ -894,7 +937,8 @@ fn place_photo(b: &mut Builder, index: usize, data: &ImageData, photo: &crate::m
     // The figure's alternate text: its caption, else what it is a photo of.
     let figure = b.flow.node(Role::Figure);
     let y = f.height - top - h;
-    b.flow.structure[figure].alt = Some(if caption.is_empty() { format!("Photo of {city}") } else { caption.clone() });
+    b.flow.structure[figure].alt =
+        Some(if caption.is_empty() { b.words.with("photo-of", &[("city", city)]) } else { caption.clone() });
     b.flow.structure[figure].bbox = Some((page, [x, y, x + w, y + h]));
     b.flow.pages[page].items.push(Item::Image { image: index, x, y, w, h, tag: Some(figure) });
     b.flow.cursor += h + 3.0;
@@ -904,7 +948,7 @@ fn place_photo(b: &mut Builder, index: usize, data: &ImageData, photo: &crate::m
         if !caption.is_empty() {
             caption.push_str(" — ");
         }
-        caption.push_str(&format!("Photo: {}", credit.join(", ")));
+        caption.push_str(&b.words.with("photo-credit", &[("credit", &credit.join(", "))]));
     }
     if !caption.is_empty() {
         b.flow.paragraph(

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use hyphenation::{Hyphenator, Language, Load, Standard};
 
 use super::fonts::{metrics, Face};
+use super::words::Lang;
 
 /// A run of text in one face.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,11 +77,27 @@ pub struct ParaStyle<'a> {
     pub hyphenate: bool,
     /// Words never hyphenated (city names), lowercase and sorted.
     pub keep_whole: &'a [String],
+    /// The language, for its hyphenation patterns.
+    pub lang: Lang,
 }
 
-fn hyphenator() -> Option<&'static Standard> {
-    static H: OnceLock<Option<Standard>> = OnceLock::new();
-    H.get_or_init(|| Standard::from_embedded(Language::EnglishUS).ok()).as_ref()
+/// The hyphenation patterns of a language: US English compiled into the `hyphenation` crate,
+/// French and Spanish from `data/hyphenation/` (see its README), loaded once.
+fn hyphenator(lang: Lang) -> Option<&'static Standard> {
+    static EN: OnceLock<Option<Standard>> = OnceLock::new();
+    static FR: OnceLock<Option<Standard>> = OnceLock::new();
+    static ES: OnceLock<Option<Standard>> = OnceLock::new();
+    let load = |language: Language, mut bytes: &[u8]| Standard::from_reader(language, &mut bytes).ok();
+    match lang {
+        Lang::En => EN.get_or_init(|| Standard::from_embedded(Language::EnglishUS).ok()),
+        Lang::Fr => {
+            FR.get_or_init(|| load(Language::French, include_bytes!("../../data/hyphenation/fr.standard.bincode")))
+        }
+        Lang::Es => {
+            ES.get_or_init(|| load(Language::Spanish, include_bytes!("../../data/hyphenation/es.standard.bincode")))
+        }
+    }
+    .as_ref()
 }
 
 /// A word: pieces in possibly different faces, with no space inside.
@@ -101,7 +118,10 @@ fn words_of(spans: &[Span]) -> Vec<Word> {
     let mut words: Vec<Word> = Vec::new();
     let mut current: Option<Word> = None;
     for span in spans {
-        for (i, part) in span.text.split(|c: char| c.is_whitespace()).enumerate() {
+        // No-break spaces (French before a colon, in numbers) join what they separate.
+        for (i, part) in
+            span.text.split(|c: char| c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{202f}' | '\u{2007}')).enumerate()
+        {
             if i > 0 {
                 // Whitespace between parts ends the current word.
                 if let Some(mut w) = current.take() {
@@ -126,13 +146,14 @@ fn words_of(spans: &[Span]) -> Vec<Word> {
 
 /// The hyphenation patterns' break points of a lowercase word, remembered per thread (total
 /// fit asks for every word of every paragraph, and a booklet is laid out twice).
-fn pattern_breaks(h: &Standard, lower: &str) -> Vec<usize> {
+fn pattern_breaks(h: &Standard, lang: Lang, lower: &str) -> Vec<usize> {
     use std::cell::RefCell;
     thread_local! {
-        static CACHE: RefCell<rustc_hash::FxHashMap<String, Vec<usize>>> = RefCell::default();
+        static CACHE: RefCell<rustc_hash::FxHashMap<(Lang, String), Vec<usize>>> = RefCell::default();
     }
     CACHE.with(|c| {
-        if let Some(b) = c.borrow().get(lower) {
+        let key = (lang, lower.to_string());
+        if let Some(b) = c.borrow().get(&key) {
             return b.clone();
         }
         let b = h.hyphenate(lower).breaks;
@@ -140,7 +161,7 @@ fn pattern_breaks(h: &Standard, lower: &str) -> Vec<usize> {
         if cache.len() > 100_000 {
             cache.clear();
         }
-        cache.insert(lower.to_string(), b.clone());
+        cache.insert(key, b.clone());
         b
     })
 }
@@ -149,7 +170,7 @@ fn pattern_breaks(h: &Standard, lower: &str) -> Vec<usize> {
 /// existing hyphen, slash or en dash (two characters before, three after at least), and at the
 /// hyphenation patterns' points of its alphabetic core (six letters at least) unless the word
 /// is one to keep whole (a city's name).
-fn break_points(text: &str, hyphenate: bool, keep_whole: &[String]) -> Vec<(usize, bool)> {
+fn break_points(text: &str, hyphenate: bool, keep_whole: &[String], lang: Lang) -> Vec<(usize, bool)> {
     let mut breaks: Vec<(usize, bool)> = Vec::new();
     // Most words are short and have no hyphen: nothing to find.
     if text.len() < 6 {
@@ -164,7 +185,7 @@ fn break_points(text: &str, hyphenate: bool, keep_whole: &[String]) -> Vec<(usiz
         }
     }
     if hyphenate {
-        if let Some(h) = hyphenator() {
+        if let Some(h) = hyphenator(lang) {
             // Hyphenate the alphabetic core of the word, without leading/trailing punctuation.
             let start = text.find(|c: char| c.is_alphabetic()).unwrap_or(0);
             let end = text
@@ -177,7 +198,7 @@ fn break_points(text: &str, hyphenate: bool, keep_whole: &[String]) -> Vec<(usiz
                     let lower = core.to_lowercase();
                     let kept = keep_whole.binary_search(&lower).is_ok();
                     if lower.len() == core.len() && !kept {
-                        breaks.extend(pattern_breaks(h, &lower).into_iter().map(|b| (start + b, true)));
+                        breaks.extend(pattern_breaks(h, lang, &lower).into_iter().map(|b| (start + b, true)));
                     }
                 }
             }
@@ -190,14 +211,14 @@ fn break_points(text: &str, hyphenate: bool, keep_whole: &[String]) -> Vec<(usiz
 
 /// Splits a single-face word at a break opportunity: returns (head incl. hyphen if needed,
 /// tail), the head being the longest that fits in `room`.
-fn split_word(word: &Word, room: f32, size: f32, hyphenate: bool, keep_whole: &[String]) -> Option<(Word, Word)> {
+fn split_word(word: &Word, room: f32, size: f32, style: ParaStyle<'_>) -> Option<(Word, Word)> {
     if word.pieces.len() != 1 {
         return None;
     }
     let (face, text) = &word.pieces[0];
     let m = metrics(*face);
     let mut best: Option<(usize, bool)> = None;
-    for (i, hyphen) in break_points(text, hyphenate, keep_whole) {
+    for (i, hyphen) in break_points(text, style.hyphenate, style.keep_whole, style.lang) {
         let head = if hyphen { format!("{}-", &text[..i]) } else { text[..i].to_string() };
         let w = m.width(&head, size);
         if w <= room {
@@ -262,7 +283,7 @@ pub fn layout(spans: &[Span], width: f32, style: ParaStyle<'_>) -> Vec<Line> {
     use std::cell::RefCell;
     use std::hash::{Hash, Hasher};
     /// Everything but the spans, exactly (the city names by their hash).
-    type Style = (u32, u32, u32, bool, u8, u64);
+    type Style = (u32, u32, u32, bool, u8, u64, Lang);
     type Cache = rustc_hash::FxHashMap<u64, Vec<(Vec<Span>, Style, Vec<Line>)>>;
     thread_local! {
         static CACHE: RefCell<Cache> = RefCell::default();
@@ -276,6 +297,7 @@ pub fn layout(spans: &[Span], width: f32, style: ParaStyle<'_>) -> Vec<Line> {
         style.hyphenate,
         style.align as u8,
         kw.finish(),
+        style.lang,
     );
     let mut h = rustc_hash::FxHasher::default();
     for s in spans {
@@ -333,7 +355,7 @@ fn greedy(mut words: Vec<Word>, width: f32, style: ParaStyle<'_>) -> Vec<Vec<Wor
         // Does not fit: break the word if a piece of it fits, else start a new line.
         let room = avail - used - space;
         if room > size * 1.5 {
-            if let Some((head, tail)) = split_word(&word, room, size, style.hyphenate, style.keep_whole) {
+            if let Some((head, tail)) = split_word(&word, room, size, style) {
                 current.push(head);
                 lines.push(std::mem::take(&mut current));
                 used = 0.0;
@@ -343,7 +365,7 @@ fn greedy(mut words: Vec<Word>, width: f32, style: ParaStyle<'_>) -> Vec<Vec<Wor
         }
         if current.is_empty() {
             // A single word wider than the line: break it where it must.
-            let (head, tail) = match split_word(&word, avail, size, style.hyphenate, style.keep_whole) {
+            let (head, tail) = match split_word(&word, avail, size, style) {
                 Some(pair) => pair,
                 None => force_split(&word, avail, size),
             };
@@ -434,7 +456,11 @@ fn total_fit(words: &[Word], width: f32, style: ParaStyle<'_>) -> Option<Vec<Vec
     let mut places: Vec<Option<Place>> = Vec::with_capacity(words.len() * 3);
     for (i, word) in words.iter().enumerate() {
         let single = word.pieces.len() == 1;
-        let breaks = if single { break_points(&word.pieces[0].1, style.hyphenate, style.keep_whole) } else { vec![] };
+        let breaks = if single {
+            break_points(&word.pieces[0].1, style.hyphenate, style.keep_whole, style.lang)
+        } else {
+            vec![]
+        };
         if breaks.is_empty() {
             elems.push(Elem::Box { w: word.width(size) });
             places.push(None);
@@ -710,7 +736,14 @@ mod tests {
     const TEXT: &str = "Villa María is reaching a universal level of literacy (a literacy rate of 94.5% was reported in 2010). With a long educational tradition and the community's positive perception of education, the city is enthusiastic to build a lifelong learning city.";
 
     fn style() -> ParaStyle<'static> {
-        ParaStyle { size: 9.5, align: Align::Justify, first_indent: 0.0, hyphenate: true, keep_whole: &[] }
+        ParaStyle {
+            size: 9.5,
+            align: Align::Justify,
+            first_indent: 0.0,
+            hyphenate: true,
+            keep_whole: &[],
+            lang: Lang::En,
+        }
     }
 
     #[test]
@@ -843,8 +876,8 @@ mod tests {
                 .count()
         };
         // The patterns break the name, and without the list some widths use a break.
-        assert!(!break_points("Kaohsiung", true, &[]).is_empty());
-        assert!(break_points("Kaohsiung", true, &["kaohsiung".to_string()]).is_empty());
+        assert!(!break_points("Kaohsiung", true, &[], Lang::En).is_empty());
+        assert!(break_points("Kaohsiung", true, &["kaohsiung".to_string()], Lang::En).is_empty());
         assert!(hyphenated(&[]) > 0, "without the list the name is hyphenated somewhere");
         assert_eq!(hyphenated(&["kaohsiung".to_string()]), 0);
     }
@@ -858,6 +891,45 @@ mod tests {
                 assert!(l.indent + l.width() <= width as f32 + 0.01, "{:?}", l.text());
             }
         }
+    }
+
+    #[test]
+    fn each_language_hyphenates_with_its_own_patterns() {
+        // French and Spanish patterns, loaded from data/hyphenation, break their words where
+        // their dictionaries do, and differently from the English patterns.
+        let fr = break_points("développement", true, &[], Lang::Fr);
+        let es = break_points("aprendizaje", true, &[], Lang::Es);
+        let en_on_fr = break_points("développement", true, &[], Lang::En);
+        assert!(!fr.is_empty() && !es.is_empty(), "{fr:?} {es:?}");
+        assert_ne!(fr, en_on_fr);
+        let cut = |w: &str, b: &[(usize, bool)]| {
+            let mut out = String::new();
+            let mut last = 0;
+            for (i, _) in b {
+                out.push_str(&w[last..*i]);
+                out.push('-');
+                last = *i;
+            }
+            out.push_str(&w[last..]);
+            out
+        };
+        assert_eq!(cut("développement", &fr), "dé-ve-lop-pe-ment");
+        assert_eq!(cut("aprendizaje", &es), "apren-di-za-je");
+        // And a paragraph set in French uses them.
+        let text = "Le développement de l'apprentissage tout au long de la vie";
+        let st = ParaStyle { lang: Lang::Fr, ..style() };
+        let hyphenated: Vec<String> = (60..160)
+            .flat_map(|w| layout(&[Span::new(text, Face::Regular)], w as f32, st))
+            .map(|l| l.text())
+            .filter(|t| t.ends_with('-'))
+            .collect();
+        assert!(
+            hyphenated.iter().any(|t| t.ends_with("dé-")
+                || t.ends_with("déve-")
+                || t.ends_with("dévelop-")
+                || t.ends_with("développe-")),
+            "{hyphenated:?}"
+        );
     }
 
     #[test]

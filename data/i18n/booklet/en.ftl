@@ -1,0 +1,33 @@
+# The fixed words of the booklet templates, English. Every message here exists in fr.ftl and
+# es.ftl (a test checks it).
+facts = Facts
+year = Year
+population = Population
+area-km2 = Area (km²)
+gdp-city = GDP per capita (in USD): City
+gdp-country = GDP per capita (in USD): Country
+schooling = Mean years of schooling (City)
+not-available = n/a
+men-women = Men: { $men } / Women: { $women }
+section-vision = Vision and motivation
+section-challenges = Challenges and goals
+section-plan = Plan and implementation
+contact-details = Contact details
+email = Email:
+contents = Contents
+participating-cities = Participating cities
+country = Country
+city = City
+awardee = * UNESCO Learning City Awardee { $year }
+imprint = Imprint
+photos = Photos
+design = Design
+typeset = Typeset with Learning City Portraits in Noto Sans (SIL Open Font License 1.1).
+initiatives = Initiatives
+city-population = City population:
+city-area = City/urban area:
+area-value = { $value } km²
+annual-gdp = Annual GDP:
+gdp-value = US${ $value }
+photo-credit = Photo: { $credit }
+photo-of = Photo of { $city }
