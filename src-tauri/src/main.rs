@@ -330,11 +330,17 @@ struct Preview {
 }
 
 #[tauri::command]
-async fn preview_booklet(state: State<'_, Arc<Shared>>, booklet: BookletDef, max_pages: usize) -> Res<Preview> {
+async fn preview_booklet(
+    state: State<'_, Arc<Shared>>,
+    booklet: BookletDef,
+    max_pages: usize,
+    lang: Option<String>,
+) -> Res<Preview> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
+        let lang = app::booklet_lang(lang.as_deref())?;
         with_own_connection(&shared, |store| {
-            app::preview_booklet(store, &app::BookletSource::Def(Box::new(booklet)), max_pages.min(24))
+            app::preview_booklet(store, &app::BookletSource::Def(Box::new(booklet)), max_pages.min(24), lang)
         })
     })
     .await
@@ -354,9 +360,11 @@ async fn export_booklet(
     booklet: BookletDef,
     path: String,
     print: Option<app::PrintRequest>,
+    lang: Option<String>,
 ) -> Res<app::PdfExport> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
+        let lang = app::booklet_lang(lang.as_deref())?;
         // Its own connection: the window stays responsive while the PDF is typeset.
         let out = with_own_connection(&shared, |store| {
             let date = app::export_date(None)?;
@@ -364,15 +372,7 @@ async fn export_booklet(
                 let _ = app_handle.emit("export-progress", ExportProgress { page, pages });
             };
             let source = app::BookletSource::Def(Box::new(booklet));
-            app::export_pdf_for(
-                store,
-                &source,
-                Path::new(&path),
-                date,
-                print.map(Into::into),
-                portraits::booklet::words::Lang::En,
-                &mut progress,
-            )
+            app::export_pdf_for(store, &source, Path::new(&path), date, print.map(Into::into), lang, &mut progress)
         })?;
         if let Ok(mut set) = shared.exported.lock() {
             set.insert(PathBuf::from(&out.file));

@@ -314,12 +314,32 @@ fn resolve_definition(store: &Store, source: &BookletSource) -> Result<BookletDe
 }
 
 /// Page thumbnails (SVG) of a booklet, and its page count.
-pub fn preview_booklet(store: &Store, source: &BookletSource, max_pages: usize) -> Result<(Vec<String>, usize)> {
+pub fn preview_booklet(
+    store: &Store,
+    source: &BookletSource,
+    max_pages: usize,
+    lang: crate::booklet::words::Lang,
+) -> Result<(Vec<String>, usize)> {
     let def = resolve_definition(store, source)?;
     let (portraits, photos) = booklet_inputs(store, &def)?;
     let inputs: Vec<crate::booklet::Input<'_>> =
         portraits.iter().zip(photos).map(|(p, photos)| crate::booklet::Input { portrait: p, photos }).collect();
-    crate::booklet::preview(&def, &inputs, max_pages).map_err(|e| ApiError::invalid(e.to_string(), vec![]))
+    crate::booklet::preview(&def, &inputs, max_pages, lang).map_err(|e| ApiError::invalid(e.to_string(), vec![]))
+}
+
+/// The language a booklet is asked for in (`None`: English), or an `invalid_input` error at
+/// `$.lang` naming it.
+pub fn booklet_lang(tag: Option<&str>) -> Result<crate::booklet::words::Lang> {
+    match tag {
+        None => Ok(crate::booklet::words::Lang::En),
+        Some(t) => crate::booklet::words::Lang::parse(t).ok_or_else(|| {
+            let message = format!("no booklet language \"{t}\": use en, fr or es");
+            ApiError::invalid(
+                message.clone(),
+                vec![crate::model::validate::FieldError { path: "$.lang".into(), message }],
+            )
+        }),
+    }
 }
 
 /// The pinned portraits of a booklet and their photos' bytes.

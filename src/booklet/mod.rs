@@ -79,8 +79,13 @@ pub fn render(
 }
 
 /// Page thumbnails of a booklet, as SVG documents (the first `max_pages`).
-pub fn preview(def: &BookletDef, inputs: &[Input<'_>], max_pages: usize) -> Result<(Vec<String>, usize), BookletError> {
-    let doc = layout_document(def, inputs, words::Lang::En)?;
+pub fn preview(
+    def: &BookletDef,
+    inputs: &[Input<'_>],
+    max_pages: usize,
+    lang: words::Lang,
+) -> Result<(Vec<String>, usize), BookletError> {
+    let doc = layout_document(def, inputs, lang)?;
     let pages = (0..doc.pages.len().min(max_pages)).map(|i| svg::page(&doc, i)).collect();
     Ok((pages, doc.pages.len()))
 }

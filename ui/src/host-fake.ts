@@ -4,7 +4,7 @@
 
 import type {
   BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, Location, OutboxEntry, Portrait,
-  PortraitView, PrintRequest, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
+  PortraitView, PrintRequest, BookletLang, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
   SubmissionSummary, SyncRequest, SyncStatus,
 } from './host';
 import { parseMarkdown } from './markdown';
@@ -457,19 +457,21 @@ export class FakeHost implements Host {
     return { pages, total: def.cities.length + 4 };
   }
 
-  async exportBooklet(def: BookletDef, onProgress: (p: number, n: number) => void, print: PrintRequest | null = null) {
+  async exportBooklet(def: BookletDef, onProgress: (p: number, n: number) => void, print: PrintRequest | null = null, lang: BookletLang = 'en') {
     this.lastPrint = print;
+    this.lastLang = lang;
     let n = def.cities.length * 2 + 6;
     for (let i = 1; i <= n; i += Math.max(1, Math.floor(n / 5))) onProgress(i, n);
     onProgress(n, n);
     // The print file: padded to a multiple of 4, two pages a sheet side when imposed.
     if (print) n = Math.ceil(n / 4) * 4 / (print.saddle_stitch ? 2 : 1);
-    const file = `/tmp/${def.id}${print ? '-print' : ''}.pdf`;
+    const file = `/tmp/${def.id}${lang === 'en' ? '' : `-${lang}`}${print ? '-print' : ''}.pdf`;
     return { file, booklet: def.id, pages: n, cities: def.cities.length, bytes: 1000 * n };
   }
 
-  /** The print options of the last export (tests read it). */
+  /** The print options and language of the last export (tests read them). */
   lastPrint: PrintRequest | null = null;
+  lastLang: BookletLang = 'en';
 
   async openExport() {}
   async openUrl() {}

@@ -6,7 +6,7 @@ import { open, save } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
 import type {
   Block, BookletDef, BookletInfo, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry, Partner,
-  PdfExport, PrintRequest, Portrait, PortraitView, Preview, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
+  BookletLang, PdfExport, PrintRequest, Portrait, PortraitView, Preview, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
   SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 } from './host';
 
@@ -38,15 +38,15 @@ export class TauriHost implements Host {
   saveBooklet(booklet: BookletDef, isNew: boolean) { return invoke<BookletDef>('save_booklet', { booklet, new: isNew }); }
   duplicateBooklet(id: string) { return invoke<BookletInfo>('duplicate_booklet', { id }); }
   deleteBooklet(id: string) { return invoke<void>('delete_booklet', { id }); }
-  previewBooklet(booklet: BookletDef, maxPages: number) { return invoke<Preview>('preview_booklet', { booklet, maxPages }); }
-  async exportBooklet(booklet: BookletDef, onProgress: (page: number, pages: number) => void, print: PrintRequest | null = null) {
+  previewBooklet(booklet: BookletDef, maxPages: number, lang: BookletLang = 'en') { return invoke<Preview>('preview_booklet', { booklet, maxPages, lang }); }
+  async exportBooklet(booklet: BookletDef, onProgress: (page: number, pages: number) => void, print: PrintRequest | null = null, lang: BookletLang = 'en') {
     const dir = await invoke<string | null>('dialog_dir');
-    const name = print ? `${booklet.id}-print.pdf` : `${booklet.id}.pdf`;
+    const name = `${booklet.id}${lang === 'en' ? '' : `-${lang}`}${print ? '-print' : ''}.pdf`;
     const path = dir ? `${dir}/${name}` : await save({ defaultPath: name, filters: [{ name: 'PDF', extensions: ['pdf'] }] });
     if (!path) return null;
     const unlisten = await listen<{ page: number; pages: number }>('export-progress', (e) => onProgress(e.payload.page, e.payload.pages));
     try {
-      return await invoke<PdfExport>('export_booklet', { booklet, path, print });
+      return await invoke<PdfExport>('export_booklet', { booklet, path, print, lang });
     } finally {
       unlisten();
     }

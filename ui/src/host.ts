@@ -42,6 +42,14 @@ export type {
   SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 };
 
+/** The languages a booklet's fixed words and numbers are set in (Rust's `booklet::words::Lang`). */
+export type BookletLang = 'en' | 'fr' | 'es';
+export const BOOKLET_LANGS: { tag: BookletLang; name: string }[] = [
+  { tag: 'en', name: 'English' },
+  { tag: 'fr', name: 'Français' },
+  { tag: 'es', name: 'Español' },
+];
+
 /** The Settings screen's view of the settings (generated from Rust's `SettingsView`). */
 export type Settings = SettingsView;
 
@@ -97,12 +105,18 @@ export interface Host {
   saveBooklet(def: BookletDef, isNew: boolean): Promise<BookletDef>;
   duplicateBooklet(id: string): Promise<BookletInfo>;
   deleteBooklet(id: string): Promise<void>;
-  previewBooklet(def: BookletDef, maxPages: number): Promise<Preview>;
+  /** `lang`: the language of the fixed words and numbers (en, fr, es; English by default). */
+  previewBooklet(def: BookletDef, maxPages: number, lang?: BookletLang): Promise<Preview>;
   /**
    * Asks where to save with the native dialog, then exports; null when cancelled. `print`:
    * the print shop's file (3 mm bleed, pages in fours, crop marks and imposition if asked).
    */
-  exportBooklet(def: BookletDef, onProgress: (page: number, pages: number) => void, print?: PrintRequest | null): Promise<PdfExport | null>;
+  exportBooklet(
+    def: BookletDef,
+    onProgress: (page: number, pages: number) => void,
+    print?: PrintRequest | null,
+    lang?: BookletLang,
+  ): Promise<PdfExport | null>;
   openExport(path: string, reveal: boolean): Promise<void>;
   openUrl(url: string): Promise<void>;
   getSettings(): Promise<Settings>;

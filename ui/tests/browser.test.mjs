@@ -178,6 +178,14 @@ test('a booklet is reordered by keyboard and by buttons', async () => {
   const said = await page.getByTestId('exported').textContent();
   assert.match(said, /-print\.pdf: \d+ sheet sides, \d+ cities, for the print shop: 3 mm bleed, pages in fours, crop marks, two pages a side of each A4 sheet/);
   assert.deepEqual(await page.evaluate(() => window.__fakeHost.lastPrint), { marks: true, saddle_stitch: true });
+  // In French: the language goes with the export and is said with its result.
+  await page.getByLabel(/Print-ready PDF/).uncheck();
+  await page.getByLabel('Language of the headings, facts and numbers').selectOption('fr');
+  await page.getByTestId('export').click();
+  await page.getByTestId('exported').filter({ hasText: 'in Français' }).waitFor();
+  assert.match(await page.getByTestId('exported').textContent(), /-fr\.pdf: \d+ pages, \d+ cities, in Français\./);
+  assert.equal(await page.evaluate(() => window.__fakeHost.lastLang), 'fr');
+  assert.equal(await page.evaluate(() => window.__fakeHost.lastPrint), null);
   await shot(page, 'browser-booklets');
   await page.close();
 });

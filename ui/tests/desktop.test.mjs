@@ -205,13 +205,17 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   await s.js(`document.querySelector('[data-testid=print]').click();`);
   await s.find('[data-testid=print-saddle]');
   await s.js(`document.querySelector('[data-testid=print-saddle]').click();`);
+  // …and in French: the contents and facts come out in French.
+  await s.js(`const l = document.querySelector('[data-testid=booklet-lang]'); l.value = 'fr'; l.dispatchEvent(new Event('change', { bubbles: true }));`);
   await s.click('[data-testid=export]');
-  const printed = await s.waitText('[data-testid=exported]', /Wrote .*-print\.pdf.*print shop/, 60000);
-  const printFile = printed.match(/Wrote (.*-print\.pdf)/)[1];
+  const printed = await s.waitText('[data-testid=exported]', /Wrote .*-fr-print\.pdf.*in Français, for the print shop/, 60000);
+  const printFile = printed.match(/Wrote (.*-fr-print\.pdf)/)[1];
   const box = execFileSync('pdfinfo', ['-box', printFile], { encoding: 'utf8' });
   const size = box.match(/Page size:\s+([\d.]+) x ([\d.]+) pts/);
   assert.ok(size && Math.abs(Number(size[1]) - (2 * 419.53 + 2 * (8.5 + 28.35))) < 1.5, `two A5 pages a sheet, with bleed and marks around: ${box}`);
   assert.match(box, /TrimBox:/);
+  const french = execFileSync('pdftotext', [printFile, '-'], { encoding: 'utf8' });
+  assert.ok(french.includes('Table des matières') && french.includes('Population de la ville'), 'the print file is in French');
   await s.shot('desktop-booklets');
 
   // Restore the backup taken before the review: Cork is back at version 2; the replaced file
