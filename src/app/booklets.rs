@@ -394,3 +394,20 @@ pub fn export_date(arg: Option<&str>) -> Result<time::OffsetDateTime> {
     }
     Ok(time::OffsetDateTime::now_utc())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::booklet::words::Lang;
+
+    #[test]
+    fn a_booklet_language_is_read_as_people_write_it_and_an_unknown_one_is_named() {
+        assert_eq!(booklet_lang(None).unwrap(), Lang::En);
+        assert_eq!(booklet_lang(Some("fr")).unwrap(), Lang::Fr);
+        assert_eq!(booklet_lang(Some("es-MX")).unwrap(), Lang::Es);
+        let e = booklet_lang(Some("de")).unwrap_err();
+        assert_eq!(e.code, crate::app::ErrorCode::InvalidInput);
+        assert_eq!(e.fields[0].path, "$.lang");
+        assert!(e.message.contains("\"de\""), "{}", e.message);
+    }
+}
