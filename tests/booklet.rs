@@ -1040,6 +1040,8 @@ fn a_booklet_in_french_or_spanish_has_its_fixed_words_and_numbers_in_that_langua
                 "Villes participantes",
                 "Pays",
                 "Mentions légales",
+                "Brésil",
+                "République de Corée",
             ],
             format!("289{nnbsp}739"),
         ),
@@ -1057,6 +1059,8 @@ fn a_booklet_in_french_or_spanish_has_its_fixed_words_and_numbers_in_that_langua
                 "Ciudades participantes",
                 "País",
                 "Créditos",
+                "Brasil",
+                "República de Corea",
             ],
             "289.739".to_string(),
         ),
@@ -1106,6 +1110,10 @@ fn a_booklet_in_french_or_spanish_has_its_fixed_words_and_numbers_in_that_langua
         assert!(lines.contains(&cork_population), "{lang}: the line reads {cork_population:?}");
         for w in english {
             assert!(!text.contains(w), "{lang}: English {w:?} left in the booklet");
+        }
+        // Country names under the cities' names (the portraits' own text may name them in English).
+        for country in ["Brazil", "Republic of Korea"] {
+            assert!(!text.lines().any(|l| l.trim() == country), "{lang}: the country line {country:?} is in English");
         }
         // The portraits' text is theirs: Cork's lead is still in English.
         assert!(text.contains("Cork"), "{lang}");

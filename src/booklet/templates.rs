@@ -592,12 +592,23 @@ fn build_once(
         .iter()
         .enumerate()
         .map(|(i, c)| match def.template {
-            Template::MembersMeeting => {
-                (format!("{}, {}", c.portrait.city.name, c.portrait.city.country.name), String::new())
-            }
-            Template::LearningCityAward => {
-                (format!("{}. {}, {}", i + 1, c.portrait.city.country.name, c.portrait.city.name), String::new())
-            }
+            Template::MembersMeeting => (
+                format!(
+                    "{}, {}",
+                    c.portrait.city.name,
+                    b.words.country(&c.portrait.city.country.code, &c.portrait.city.country.name)
+                ),
+                String::new(),
+            ),
+            Template::LearningCityAward => (
+                format!(
+                    "{}. {}, {}",
+                    i + 1,
+                    b.words.country(&c.portrait.city.country.code, &c.portrait.city.country.name),
+                    c.portrait.city.name
+                ),
+                String::new(),
+            ),
         })
         .collect();
     match def.template {
@@ -656,7 +667,10 @@ fn participants(b: &mut Builder, def: &BookletDef, cities: &[CityInput<'_>]) {
         .map(|c| {
             let p = c.portrait;
             let mark = def.awardee_mark_year.is_some_and(|y| p.city.awards.contains(&y));
-            (p.city.country.name.clone(), format!("{}{}", p.city.name, if mark { " *" } else { "" }))
+            (
+                b.words.country(&p.city.country.code, &p.city.country.name),
+                format!("{}{}", p.city.name, if mark { " *" } else { "" }),
+            )
         })
         .collect();
     // The seed lists by country, in the booklet's order within a country.
@@ -712,7 +726,7 @@ fn members_city(b: &mut Builder, c: &CityInput<'_>) {
         Block { before: 0.0, after: 1.0, keep_next: 60.0, role: Role::H1, ..heading(20.0, ACCENT) },
     );
     b.flow.paragraph(
-        &plain(&p.city.country.name),
+        &plain(&b.words.country(&p.city.country.code, &p.city.country.name)),
         Block { after: 4.0, color: GREY, align: Align::Left, ..Block::body(10.0) },
     );
     b.flow.rule(1.2, ACCENT, 4.0);
@@ -840,7 +854,10 @@ fn award_introduction(b: &mut Builder, intro: &crate::model::booklet::Section, c
         let n = cities.len();
         b.flow.list_item(
             &format!("{}.", i + 1),
-            &[Span::new(format!("{}, {}", p.city.country.name, p.city.name), Face::Bold)],
+            &[Span::new(
+                format!("{}, {}", b.words.country(&p.city.country.code, &p.city.country.name), p.city.name),
+                Face::Bold,
+            )],
             Block { align: Align::Left, after: if i + 1 == n { BODY } else { 1.5 }, ..body() },
             BODY * 1.8,
         );
@@ -858,7 +875,10 @@ fn award_introduction(b: &mut Builder, intro: &crate::model::booklet::Section, c
 fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
     let p = c.portrait;
     b.flow.paragraph(
-        &[Span::new(format!("{n}. {}, {}", p.city.country.name, p.city.name), Face::Bold)],
+        &[Span::new(
+            format!("{n}. {}, {}", b.words.country(&p.city.country.code, &p.city.country.name), p.city.name),
+            Face::Bold,
+        )],
         Block { before: 0.0, after: 6.0, keep_next: 60.0, role: Role::H1, ..heading(17.0, ACCENT) },
     );
     let f = &p.facts;

@@ -66,6 +66,25 @@ pub fn syntax_errors(lang: Lang) -> Vec<String> {
     }
 }
 
+/// French and Spanish country names by ISO 3166-1 code, read once from the compiled-in table.
+fn countries() -> &'static std::collections::HashMap<String, (String, String)> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<String, (String, String)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../data/i18n/countries.json")).unwrap_or(serde_json::Value::Null);
+        v["countries"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(code, n)| {
+                        Some((code.clone(), (n["fr"].as_str()?.to_string(), n["es"].as_str()?.to_string())))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
 /// The fixed words of one language.
 pub struct Words {
     pub lang: Lang,
@@ -102,6 +121,25 @@ impl Words {
 
     pub fn get(&self, id: &str) -> String {
         self.with(id, &[])
+    }
+
+    /// A country's name in this language: in English the name the data gives (the United
+    /// Nations' form); in French and Spanish from `data/i18n/countries.json` by its ISO code,
+    /// else the data's name.
+    pub fn country(&self, code: &str, name: &str) -> String {
+        if self.lang == Lang::En {
+            return name.to_string();
+        }
+        countries().get(code).map_or_else(
+            || name.to_string(),
+            |(fr, es)| {
+                if self.lang == Lang::Fr {
+                    fr.clone()
+                } else {
+                    es.clone()
+                }
+            },
+        )
     }
 
     /// A number as this language writes it: English 80,006.5; French 80 006,5 (a narrow
@@ -200,6 +238,12 @@ mod tests {
         assert_eq!(es.number(380.2), "380,2");
         assert_eq!(fr.with("gdp-value", &[("value", "6\u{202f}643")]), "6\u{202f}643\u{a0}$\u{a0}US");
         assert_eq!(Lang::parse("FR-ca"), Some(Lang::Fr));
+        // Country names: the table has every ISO country in both languages.
+        assert_eq!(countries().len(), 249);
+        assert_eq!(fr.country("BR", "Brazil"), "Brésil");
+        assert_eq!(es.country("KR", "Republic of Korea"), "República de Corea");
+        assert_eq!(en.country("KR", "Republic of Korea"), "Republic of Korea");
+        assert_eq!(fr.country("ZZ", "Nowhere"), "Nowhere");
         assert_eq!(Lang::parse("de"), None);
     }
 }
