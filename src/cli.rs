@@ -151,10 +151,10 @@ pub enum Command {
         /// Impose the pages on sheets (with --print): `saddle-stitch`, 2-up A4 sheets ready to fold.
         #[arg(long, value_enum, requires = "print")]
         impose: Option<Impose>,
-        /// Language of the booklet's fixed words, numbers and hyphenation: en, fr or es (the
-        /// portraits' own text stays as written).
-        #[arg(long, default_value = "en", value_parser = parse_lang)]
-        lang: crate::booklet::words::Lang,
+        /// Language of the booklet's fixed words and numbers: en, fr or es [default: the
+        /// definition's `lang`, else en]. The portraits' own text stays as written.
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<crate::booklet::words::Lang>,
     },
     /// Photos stored in the database, content-addressed.
     Media {
@@ -858,7 +858,7 @@ fn export_pdf(
     output: &std::path::Path,
     date: Option<&str>,
     print: Option<crate::booklet::print::Print>,
-    lang: crate::booklet::words::Lang,
+    lang: Option<crate::booklet::words::Lang>,
 ) -> Result<(), ApiError> {
     let source = match (booklet, template) {
         (Some(id), _) => app::BookletSource::Stored(id),

@@ -1136,3 +1136,20 @@ fn a_booklet_in_french_or_spanish_has_its_fixed_words_and_numbers_in_that_langua
     assert!(r.stderr.contains("no booklet language \"de\""), "{}", r.stderr);
     assert!(!out.exists());
 }
+
+/// Issue 13, point 2: a booklet remembers its language. A definition with `lang = "fr"` exports
+/// in French without `--lang`, and `--lang en` still gives English.
+#[test]
+fn a_booklet_defined_in_french_exports_in_french_unless_asked_otherwise() {
+    let env = Env::new();
+    let toml = "id = \"ports\"\ntemplate = \"learning-city-award\"\ntitle = \"Ports\"\nlang = \"fr\"\nattribution = \"CC\"\n[[cities]]\ncity = \"dk-sonderborg\"\nversion = 2\n";
+    let file = env.path("ports.toml");
+    std::fs::write(&file, toml).unwrap();
+    env.run(&["booklet", "create", file.to_str().unwrap()]).ok();
+    let shown = env.run(&["booklet", "show", "ports", "--json"]).ok().json();
+    assert_eq!(shown["lang"], "fr", "{shown}");
+    let french = pdftotext(&export(&env, &["--booklet", "ports"], "ports.pdf"));
+    assert!(french.contains("Population de la ville") && french.contains("Table des matières"), "{french}");
+    let english = pdftotext(&export(&env, &["--booklet", "ports", "--lang", "en"], "ports-en.pdf"));
+    assert!(english.contains("City population") && !english.contains("Population de la ville"));
+}

@@ -249,6 +249,7 @@ fn adhoc_definition(store: &Store, template: crate::model::booklet::Template, ci
         imprint: None,
         back_cover: None,
         attribution: "Portraits from UNESCO Institute for Lifelong Learning publications, licensed CC-BY-SA 3.0 IGO (http://creativecommons.org/licenses/by-sa/3.0/igo/).".into(),
+        lang: None,
         cities: entries,
     })
 }
@@ -262,23 +263,24 @@ pub fn export_pdf(
     date: time::OffsetDateTime,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PdfExport> {
-    export_pdf_for(store, source, out, date, None, crate::booklet::words::Lang::En, progress)
+    export_pdf_for(store, source, out, date, None, None, progress)
 }
 
 /// As [`export_pdf`], for the print shop when `print` is given (bleed, crop marks, pages in
 /// fours, imposition: [`crate::booklet::print`]), in `lang` (fixed words, numbers,
-/// hyphenation).
+/// hyphenation) or else the definition's language.
 pub fn export_pdf_for(
     store: &Store,
     source: &BookletSource,
     out: &Path,
     date: time::OffsetDateTime,
     print: Option<crate::booklet::print::Print>,
-    lang: crate::booklet::words::Lang,
+    lang: Option<crate::booklet::words::Lang>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PdfExport> {
     use crate::booklet::{self, BookletError};
     let def = resolve_definition(store, source)?;
+    let lang = lang.unwrap_or_else(|| def_lang(&def));
     let (portraits, photos) = booklet_inputs(store, &def)?;
     let inputs: Vec<booklet::Input<'_>> =
         portraits.iter().zip(photos).map(|(p, photos)| booklet::Input { portrait: p, photos }).collect();
@@ -318,21 +320,27 @@ pub fn preview_booklet(
     store: &Store,
     source: &BookletSource,
     max_pages: usize,
-    lang: crate::booklet::words::Lang,
+    lang: Option<crate::booklet::words::Lang>,
 ) -> Result<(Vec<String>, usize)> {
     let def = resolve_definition(store, source)?;
+    let lang = lang.unwrap_or_else(|| def_lang(&def));
     let (portraits, photos) = booklet_inputs(store, &def)?;
     let inputs: Vec<crate::booklet::Input<'_>> =
         portraits.iter().zip(photos).map(|(p, photos)| crate::booklet::Input { portrait: p, photos }).collect();
     crate::booklet::preview(&def, &inputs, max_pages, lang).map_err(|e| ApiError::invalid(e.to_string(), vec![]))
 }
 
-/// The language a booklet is asked for in (`None`: English), or an `invalid_input` error at
-/// `$.lang` naming it.
-pub fn booklet_lang(tag: Option<&str>) -> Result<crate::booklet::words::Lang> {
+/// The language a definition asks for (validated: English when absent).
+fn def_lang(def: &BookletDef) -> crate::booklet::words::Lang {
+    def.lang.as_deref().and_then(crate::booklet::words::Lang::parse).unwrap_or_default()
+}
+
+/// The language a booklet is asked for in (`None`: the definition's), or an `invalid_input`
+/// error at `$.lang` naming it.
+pub fn booklet_lang(tag: Option<&str>) -> Result<Option<crate::booklet::words::Lang>> {
     match tag {
-        None => Ok(crate::booklet::words::Lang::En),
-        Some(t) => crate::booklet::words::Lang::parse(t).ok_or_else(|| {
+        None => Ok(None),
+        Some(t) => crate::booklet::words::Lang::parse(t).map(Some).ok_or_else(|| {
             let message = format!("no booklet language \"{t}\": use en, fr or es");
             ApiError::invalid(
                 message.clone(),
@@ -402,9 +410,9 @@ mod tests {
 
     #[test]
     fn a_booklet_language_is_read_as_people_write_it_and_an_unknown_one_is_named() {
-        assert_eq!(booklet_lang(None).unwrap(), Lang::En);
-        assert_eq!(booklet_lang(Some("fr")).unwrap(), Lang::Fr);
-        assert_eq!(booklet_lang(Some("es-MX")).unwrap(), Lang::Es);
+        assert_eq!(booklet_lang(None).unwrap(), None);
+        assert_eq!(booklet_lang(Some("fr")).unwrap(), Some(Lang::Fr));
+        assert_eq!(booklet_lang(Some("es-MX")).unwrap(), Some(Lang::Es));
         let e = booklet_lang(Some("de")).unwrap_err();
         assert_eq!(e.code, crate::app::ErrorCode::InvalidInput);
         assert_eq!(e.fields[0].path, "$.lang");

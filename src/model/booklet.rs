@@ -66,8 +66,16 @@ pub struct BookletDef {
     pub back_cover: Option<BackCover>,
     /// The licence and attribution line printed in the booklet.
     pub attribution: String,
+    /// The language of the fixed words (headings, facts, contents) and the numbers: one of
+    /// [`LANGS`]; English when absent. The portraits' own text stays as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub lang: Option<String>,
     pub cities: Vec<Entry>,
 }
+
+/// The languages a booklet can be set in (`booklet::words::Lang`).
+pub const LANGS: [&str; 3] = ["en", "fr", "es"];
 
 /// A titled text with an optional signature (foreword, introduction).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
@@ -179,6 +187,11 @@ impl BookletDef {
         if self.cities.is_empty() {
             e.push(FieldError::new("$.cities", "a booklet needs at least one city"));
         }
+        if let Some(l) = &self.lang {
+            if !LANGS.contains(&l.as_str()) {
+                e.push(FieldError::new("$.lang", format!("no booklet language {l:?}: use en, fr or es")));
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for (i, entry) in self.cities.iter().enumerate() {
             if !seen.insert(entry.city.as_str()) {
@@ -206,5 +219,13 @@ mod tests {
         assert!(err[0].message.contains("brochure") || err[0].message.contains("variant"), "{err:?}");
         let dup = format!("{ok}[[cities]]\ncity = \"ie-cork\"\nversion = 1\n");
         assert!(BookletDef::from_toml(&dup).unwrap_err()[0].path.starts_with("$.cities[1]"));
+        // The booklet's language: one of en, fr, es; absent is English and is not written.
+        let fr = ok.replace("attribution", "lang = \"fr\"\nattribution");
+        assert_eq!(BookletDef::from_toml(&fr).unwrap().lang.as_deref(), Some("fr"));
+        let de = ok.replace("attribution", "lang = \"de\"\nattribution");
+        let err = BookletDef::from_toml(&de).unwrap_err();
+        assert_eq!(err[0].path, "$.lang");
+        assert!(err[0].message.contains("\"de\""), "{err:?}");
+        assert!(!serde_json::to_string(&def).unwrap().contains("lang"));
     }
 }

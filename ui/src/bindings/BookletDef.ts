@@ -24,4 +24,9 @@ awardee_mark_year: number | null, introduction: Section | null, foreword: Sectio
 /**
  * The licence and attribution line printed in the booklet.
  */
-attribution: string, cities: Array<Entry>, };
+attribution: string, 
+/**
+ * The language of the fixed words (headings, facts, contents) and the numbers: one of
+ * [`LANGS`]; English when absent. The portraits' own text stays as written.
+ */
+lang?: string, cities: Array<Entry>, };
