@@ -357,12 +357,26 @@ fn bundled_defs() -> Vec<BookletDef> {
     portraits::bundled::booklets().unwrap()
 }
 
+/// The pinned portraits of a bundled booklet, from the bundled data, without photos.
+fn bundled_inputs<'a>(def: &BookletDef, items: &'a [portraits::store::ImportItem]) -> Vec<templates::CityInput<'a>> {
+    def.cities
+        .iter()
+        .map(|e| templates::CityInput {
+            portrait: &items
+                .iter()
+                .find(|i| i.portrait.city.id == e.city && i.portrait.version == e.version)
+                .unwrap()
+                .portrait,
+            photos: vec![],
+        })
+        .collect()
+}
+
 /// Lays out both seed booklets from the bundled data (no database) and checks every line on
 /// every page against its column, and every character against the fonts.
 #[test]
 fn no_line_is_wider_than_its_column_and_every_character_has_a_glyph() {
     let items = portraits::bundled::portraits().unwrap();
-    let find = |id: &str, v: u32| items.iter().find(|i| i.portrait.city.id == id && i.portrait.version == v).unwrap();
     for p in items.iter().map(|i| &i.portrait) {
         for (field, text) in templates::text_fields(p) {
             for face in fonts::Face::ALL {
@@ -373,11 +387,7 @@ fn no_line_is_wider_than_its_column_and_every_character_has_a_glyph() {
     }
     let frame = templates::frame();
     for def in bundled_defs() {
-        let cities: Vec<templates::CityInput<'_>> = def
-            .cities
-            .iter()
-            .map(|e| templates::CityInput { portrait: &find(&e.city, e.version).portrait, photos: vec![] })
-            .collect();
+        let cities = bundled_inputs(&def, &items);
         let doc = templates::build(&def, &cities, &mut |_, _| {}).unwrap();
         let mut lines = 0;
         for (pi, page) in doc.pages.iter().enumerate() {
@@ -680,16 +690,11 @@ fn body_text_is_set_evenly_without_hyphenated_city_names() {
 #[test]
 fn glyphs_sit_where_the_shaper_puts_them_and_the_text_extracts_unchanged() {
     let items = portraits::bundled::portraits().unwrap();
-    let find = |id: &str, v: u32| items.iter().find(|i| i.portrait.city.id == id && i.portrait.version == v).unwrap();
     let mut shaped_faces = std::collections::HashMap::new();
     let mut checked = 0usize;
     let mut kerned = 0usize;
     for def in bundled_defs() {
-        let cities: Vec<templates::CityInput<'_>> = def
-            .cities
-            .iter()
-            .map(|e| templates::CityInput { portrait: &find(&e.city, e.version).portrait, photos: vec![] })
-            .collect();
+        let cities = bundled_inputs(&def, &items);
         let doc = templates::build(&def, &cities, &mut |_, _| {}).unwrap();
         for page in &doc.pages {
             for item in &page.items {
@@ -737,11 +742,7 @@ fn glyphs_sit_where_the_shaper_puts_them_and_the_text_extracts_unchanged() {
     let env = Env::new();
     let pdf = export(&env, &["--booklet", "learning-city-award-2019"], "kerned.pdf");
     let def = bundled_defs().into_iter().find(|d| d.id == "learning-city-award-2019").unwrap();
-    let cities: Vec<templates::CityInput<'_>> = def
-        .cities
-        .iter()
-        .map(|e| templates::CityInput { portrait: &find(&e.city, e.version).portrait, photos: vec![] })
-        .collect();
+    let cities = bundled_inputs(&def, &items);
     let doc = templates::build(&def, &cities, &mut |_, _| {}).unwrap();
     for (i, page) in doc.pages.iter().enumerate() {
         let n = (i + 1).to_string();
@@ -864,18 +865,7 @@ fn the_pdf_is_tagged_with_every_citys_text_under_its_heading_in_reading_order() 
         // Page numbers are artifacts: in the layout the footers are the only untagged text, and
         // the tree holds exactly the tagged lines (pdfinfo prints one quoted line per marked
         // sequence); in the file each numbered page marks its number /Artifact /Pagination.
-        let cities: Vec<templates::CityInput<'_>> = def
-            .cities
-            .iter()
-            .map(|e| templates::CityInput {
-                portrait: &items
-                    .iter()
-                    .find(|i| i.portrait.city.id == e.city && i.portrait.version == e.version)
-                    .unwrap()
-                    .portrait,
-                photos: vec![],
-            })
-            .collect();
+        let cities = bundled_inputs(&def, &items);
         let doc = templates::build(&def, &cities, &mut |_, _| {}).unwrap();
         // The lines of one element on one page are one marked sequence: one quoted string.
         let mut sequences = 0;
@@ -1087,18 +1077,7 @@ fn a_booklet_in_french_or_spanish_has_its_fixed_words_and_numbers_in_that_langua
         assert!(text.contains(&cork_population.replace(nnbsp, " ")), "{lang}: Cork's population {cork_population:?}");
         let items = portraits::bundled::portraits().unwrap();
         let def = bundled_defs().into_iter().find(|d| d.id == "members-meeting-2016").unwrap();
-        let cities: Vec<templates::CityInput<'_>> = def
-            .cities
-            .iter()
-            .map(|e| templates::CityInput {
-                portrait: &items
-                    .iter()
-                    .find(|i| i.portrait.city.id == e.city && i.portrait.version == e.version)
-                    .unwrap()
-                    .portrait,
-                photos: vec![],
-            })
-            .collect();
+        let cities = bundled_inputs(&def, &items);
         let language = portraits::booklet::words::Lang::parse(lang).unwrap();
         let doc = templates::build_in(&def, &cities, language, &mut |_, _| {}).unwrap();
         let lines: Vec<String> = doc

@@ -63,10 +63,9 @@ fn used_glyphs(doc: &Document) -> BTreeMap<Face, BTreeSet<u16>> {
     used
 }
 
-/// A subset of one face: the font to embed and the map from original to subset glyph ids.
+/// A subset of one face: the font to embed (text reaches it through the subset's own cmap).
 struct Subset {
     font: ParsedFont,
-    remap: BTreeMap<u16, u16>,
 }
 
 fn subset(face: Face, glyphs: &BTreeSet<u16>) -> Result<Subset, BookletError> {
@@ -74,7 +73,6 @@ fn subset(face: Face, glyphs: &BTreeSet<u16>) -> Result<Subset, BookletError> {
     use allsorts::font_data::FontData;
     use allsorts::subset::{subset as allsorts_subset, CmapTarget, SubsetProfile};
     let ids: Vec<u16> = std::iter::once(0).chain(glyphs.iter().copied().filter(|g| *g != 0)).collect();
-    let remap: BTreeMap<u16, u16> = ids.iter().enumerate().map(|(i, g)| (*g, i as u16)).collect();
     let err =
         |what: &str, e: &dyn std::fmt::Display| BookletError::Pdf(format!("subsetting {}: {what}: {e}", face.name()));
     let scope = ReadScope::new(face.bytes());
@@ -93,7 +91,7 @@ fn subset(face: Face, glyphs: &BTreeSet<u16>) -> Result<Subset, BookletError> {
     h ^= face as u32;
     let tag: String = (0..6).map(|i| (b'A' + ((h >> (i * 5)) % 26) as u8) as char).collect();
     font.font_name = Some(format!("{tag}+{}", face.name()));
-    Ok(Subset { font, remap })
+    Ok(Subset { font })
 }
 
 /// The dictionary of an 8-bit image XObject whose stream is already encoded with `filter`.
@@ -196,11 +194,9 @@ pub fn write(
     let mut pdf = PdfDocument::new(&doc.title);
     // Fonts: one subset per face actually used.
     let used = used_glyphs(doc);
-    let mut remaps: BTreeMap<Face, BTreeMap<u16, u16>> = BTreeMap::new();
     for (face, glyphs) in &used {
         let s = subset(*face, glyphs)?;
         pdf.resources.fonts.map.insert(font_id(*face), PdfFont::new(s.font));
-        remaps.insert(*face, s.remap);
     }
     // Images, with stable resource names.
     let mut image_ids = Vec::with_capacity(doc.images.len());

@@ -933,6 +933,27 @@ mod tests {
     }
 
     #[test]
+    fn threads_laying_out_at_once_get_the_same_lines() {
+        // The kerning tables are shared and filled as pairs are met; the paragraph and pattern
+        // caches are per thread. Four threads starting cold together must agree with each other
+        // and with a layout done alone.
+        let para = format!("{TEXT} Tyrannosaurus AVATAR LTV Tōkyō Ærøskøbing Ŋŧ {TEXT}");
+        const WIDTHS: [f32; 3] = [90.0, 150.0, 240.0];
+        let run = |p: String| WIDTHS.map(|w| texts(&layout(&[Span::new(p.as_str(), Face::BoldItalic)], w, style())));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let p = para.clone();
+                std::thread::spawn(move || run(p))
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let alone = run(para.clone());
+        for r in &results {
+            assert_eq!(r, &alone);
+        }
+    }
+
+    #[test]
     fn styles_are_kept_in_segments() {
         let spans = [Span::new("A ", Face::Regular), Span::new("bold", Face::Bold), Span::new(" word.", Face::Regular)];
         let lines = layout(&spans, 300.0, style());
