@@ -477,7 +477,7 @@ fn request_sync(shared: &Shared) -> Res<SyncRequest> {
         }
     }
     wake(shared);
-    Ok(SyncRequest { started: true, message: format!("Syncing with {}…", feed.unwrap_or_default()) })
+    Ok(SyncRequest::started(feed.as_deref()))
 }
 
 #[tauri::command]
@@ -502,7 +502,11 @@ async fn backup(state: State<'_, Arc<Shared>>, path: String) -> Res<()> {
 
 #[derive(Clone, Serialize)]
 struct RestoreProgress {
+    /// In English, for logs; the window words `code`.
     message: String,
+    /// `waiting_for_sync` (with `feed` when known), `waiting_for_task` or `restoring`.
+    code: &'static str,
+    feed: Option<String>,
 }
 
 /// Replaces the database with a backup. A running sync is cancelled and waited for (it stops at
@@ -525,26 +529,31 @@ async fn restore(app_handle: AppHandle, state: State<'_, Arc<Shared>>, path: Str
 }
 
 fn restore_now(app_handle: &AppHandle, shared: &Shared, backup: &Path) -> Res<()> {
-    let say = |message: String| {
-        let _ = app_handle.emit("restore-progress", RestoreProgress { message });
+    let say = |code: &'static str, feed: Option<String>, message: String| {
+        let _ = app_handle.emit("restore-progress", RestoreProgress { message, code, feed });
     };
     let _file = match shared.file_lock.try_write() {
         Ok(g) => g,
         Err(TryLockError::WouldBlock) => {
             let st = shared.status.lock().map(|s| s.0.clone()).unwrap_or_default();
-            say(if st.syncing {
-                match st.feed {
+            if st.syncing {
+                let message = match &st.feed {
                     Some(f) => format!("Waiting for the running sync with {f} to stop…"),
                     None => "Waiting for the running sync to stop…".into(),
-                }
+                };
+                say("waiting_for_sync", st.feed.clone(), message);
             } else {
-                "Waiting for a booklet export, backup or submissions request to finish…".into()
-            });
+                say(
+                    "waiting_for_task",
+                    None,
+                    "Waiting for a booklet export, backup or submissions request to finish…".into(),
+                );
+            }
             shared.file_lock.write().map_err(|_| internal("file lock poisoned"))?
         }
         Err(TryLockError::Poisoned(_)) => return Err(internal("file lock poisoned")),
     };
-    say("Restoring…".into());
+    say("restoring", None, "Restoring…".into());
     let mut guard = shared.store.lock().map_err(|_| internal("database lock poisoned"))?;
     let mut hold = shared.hold.lock().map_err(|_| internal("hold lock poisoned"))?;
     *guard = None; // close the connection before the file is replaced
@@ -642,18 +651,59 @@ fn sync_loop(app: AppHandle, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
     }
 }
 
+/// The words of the window's menu, in the window's language (the UI sends them when its
+/// language is set or changes; English until then).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct MenuLabels {
+    file: String,
+    sync: String,
+    quit: String,
+    go: String,
+    cities: String,
+    map: String,
+    submissions: String,
+    booklets: String,
+    settings: String,
+    help: String,
+    about: String,
+    /// The About box: its title, and its text with `{version}` where the version goes.
+    about_title: String,
+    about_text: String,
+}
+
+impl Default for MenuLabels {
+    fn default() -> Self {
+        let s = |t: &str| t.to_string();
+        MenuLabels {
+            file: s("File"),
+            sync: s("Sync now"),
+            quit: s("Quit"),
+            go: s("Go"),
+            cities: s("Cities"),
+            map: s("Map"),
+            submissions: s("Submissions"),
+            booklets: s("Booklets"),
+            settings: s("Settings"),
+            help: s("Help"),
+            about: s("About Learning City Portraits"),
+            about_title: s("About"),
+            about_text: s("Learning City Portraits {version}\n\nThe portraits of the UNESCO Global Network of Learning Cities, offline.\nCode: MIT. Portraits: CC-BY-SA 3.0 IGO, UNESCO Institute for Lifelong Learning. Fonts: Noto Sans, SIL OFL 1.1."),
+        }
+    }
+}
+
 /// The window's menu: File (Sync now, Quit), Go (the screens, with shortcuts), Help (About).
-fn build_menu(app: &tauri::App) -> tauri::Result<Menu<tauri::Wry>> {
-    let sync = MenuItem::with_id(app, "sync", "Sync now", true, Some("CmdOrCtrl+R"))?;
+fn build_menu<M: Manager<tauri::Wry>>(app: &M, l: &MenuLabels) -> tauri::Result<Menu<tauri::Wry>> {
+    let sync = MenuItem::with_id(app, "sync", &l.sync, true, Some("CmdOrCtrl+R"))?;
     let separator = PredefinedMenuItem::separator(app)?;
-    let quit = PredefinedMenuItem::quit(app, Some("Quit"))?;
-    let file = Submenu::with_items(app, "File", true, &[&sync, &separator, &quit])?;
+    let quit = PredefinedMenuItem::quit(app, Some(&l.quit))?;
+    let file = Submenu::with_items(app, &l.file, true, &[&sync, &separator, &quit])?;
     let screens = [
-        ("cities", "Cities", "CmdOrCtrl+1"),
-        ("map", "Map", "CmdOrCtrl+2"),
-        ("submissions", "Submissions", "CmdOrCtrl+3"),
-        ("booklets", "Booklets", "CmdOrCtrl+4"),
-        ("settings", "Settings", "CmdOrCtrl+5"),
+        ("cities", &l.cities, "CmdOrCtrl+1"),
+        ("map", &l.map, "CmdOrCtrl+2"),
+        ("submissions", &l.submissions, "CmdOrCtrl+3"),
+        ("booklets", &l.booklets, "CmdOrCtrl+4"),
+        ("settings", &l.settings, "CmdOrCtrl+5"),
     ];
     let mut items = Vec::new();
     for (id, label, accel) in screens {
@@ -661,10 +711,25 @@ fn build_menu(app: &tauri::App) -> tauri::Result<Menu<tauri::Wry>> {
     }
     let refs: Vec<&dyn tauri::menu::IsMenuItem<tauri::Wry>> =
         items.iter().map(|i| i as &dyn tauri::menu::IsMenuItem<tauri::Wry>).collect();
-    let go = Submenu::with_items(app, "Go", true, &refs)?;
-    let about = MenuItem::with_id(app, "about", "About Learning City Portraits", true, None::<&str>)?;
-    let help = Submenu::with_items(app, "Help", true, &[&about])?;
+    let go = Submenu::with_items(app, &l.go, true, &refs)?;
+    let about = MenuItem::with_id(app, "about", &l.about, true, None::<&str>)?;
+    let help = Submenu::with_items(app, &l.help, true, &[&about])?;
     Menu::with_items(app, &[&file, &go, &help])
+}
+
+/// The window's language changed: the menu and the window's title say it in that language.
+/// Not async: menus are built on the main thread, and this waits for nothing.
+#[tauri::command]
+fn set_menu_labels(app: AppHandle, labels: MenuLabels, title: String) -> Res<()> {
+    let menu = build_menu(&app, &labels).map_err(|e| internal(format!("menu: {e}")))?;
+    app.set_menu(menu).map_err(|e| internal(format!("menu: {e}")))?;
+    if let Ok(mut kept) = app.state::<Mutex<MenuLabels>>().lock() {
+        *kept = labels;
+    }
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.set_title(&title);
+    }
+    Ok(())
 }
 
 fn db_path() -> Res<PathBuf> {
@@ -726,12 +791,10 @@ fn on_menu(app: &AppHandle, shared: &Arc<Shared>, id: &str) {
     } else if let Some(screen) = id.strip_prefix("go:") {
         let _ = app.emit("navigate", screen);
     } else if id == "about" {
+        let labels = app.state::<Mutex<MenuLabels>>().lock().map(|l| l.clone()).unwrap_or_default();
         app.dialog()
-            .message(format!(
-                "Learning City Portraits {}\n\nThe portraits of the UNESCO Global Network of Learning Cities, offline.\nCode: MIT. Portraits: CC-BY-SA 3.0 IGO, UNESCO Institute for Lifelong Learning. Fonts: Noto Sans, SIL OFL 1.1.",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .title("About")
+            .message(labels.about_text.replace("{version}", env!("CARGO_PKG_VERSION")))
+            .title(labels.about_title)
             .show(|_| {});
     }
 }
@@ -741,7 +804,8 @@ fn setup(app: &mut tauri::App, shared: Arc<Shared>, stop: Arc<AtomicBool>) -> ta
     let handle = app.handle().clone();
     let menu_shared = shared.clone();
     std::thread::spawn(move || sync_loop(handle, shared, stop));
-    app.set_menu(build_menu(app)?)?;
+    app.manage(Mutex::new(MenuLabels::default()));
+    app.set_menu(build_menu(app, &MenuLabels::default())?)?;
     app.on_menu_event(move |app, event| on_menu(app, &menu_shared, event.id().as_ref()));
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.set_title("Learning City Portraits");
@@ -752,6 +816,7 @@ fn setup(app: &mut tauri::App, shared: Arc<Shared>, stop: Arc<AtomicBool>) -> ta
 /// Every command the window may call.
 fn commands() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
+        set_menu_labels,
         list_cities,
         search,
         show_city,

@@ -201,14 +201,15 @@ pub fn set_settings(store: &mut Store, feed_url: Option<&str>, sync_minutes: u32
         Some(f) => match sync::normalise_base(f) {
             Ok(u) => Some(u),
             Err(e) => {
-                errors.push(crate::model::FieldError::new("$.feed_url", e.to_string()));
+                errors.push(crate::model::FieldError::new("$.feed_url", e.to_string()).code("feed_url"));
                 None
             }
         },
         None => None,
     };
     if !(1..=1440).contains(&sync_minutes) {
-        errors.push(crate::model::FieldError::new("$.sync_minutes", "sync every 1 to 1440 minutes"));
+        errors
+            .push(crate::model::FieldError::new("$.sync_minutes", "sync every 1 to 1440 minutes").code("sync_minutes"));
     }
     if let Some(first) = errors.first() {
         return Err(ApiError::invalid(first.message.clone(), errors));
@@ -235,7 +236,7 @@ pub fn sign_in(feed: &str, token: &str) -> Result<crate::protocol::Identity> {
     if crate::protocol::parse_token(token).is_none() {
         return Err(ApiError::invalid(
             "this is not a token (gnlc_…)",
-            vec![crate::model::FieldError::new("$.token", "not a token: it starts with gnlc_")],
+            vec![crate::model::FieldError::new("$.token", "not a token: it starts with gnlc_").code("not_token")],
         ));
     }
     let who = super::whoami(feed, token)?;

@@ -82,7 +82,7 @@ fn put_error(e: StoreError, def: &BookletDef, origin: Option<&Path>) -> ApiError
             ApiError::invalid(at(message.clone()), vec![FieldError::new("$.cities", message)])
         }
         StoreError::Exists(_) => ApiError {
-            fields: vec![FieldError::new("$.id", "another booklet has this id")],
+            fields: vec![FieldError::new("$.id", "another booklet has this id").code("id_taken")],
             ..ApiError::new(
                 ErrorCode::Conflict,
                 at(format!(
@@ -99,7 +99,7 @@ fn refuse_bundled(id: &str, what: &str) -> Result<()> {
     if is_bundled_booklet(id) {
         return Err(ApiError::invalid(
             format!("the booklet {id:?} comes with the app and cannot be {what}: duplicate it and change the copy"),
-            vec![FieldError::new("$.id", format!("comes with the app: cannot be {what}"))],
+            vec![FieldError::new("$.id", format!("comes with the app: cannot be {what}")).code("bundled_booklet")],
         ));
     }
     Ok(())
@@ -217,7 +217,9 @@ fn adhoc_definition(store: &Store, template: crate::model::booklet::Template, ci
         let city = store.city(id).map_err(|_| {
             ApiError::invalid(
                 format!("unknown city {id:?}"),
-                vec![FieldError::new("$.cities", format!("{id:?} does not exist"))],
+                vec![FieldError::new("$.cities", format!("{id:?} does not exist"))
+                    .code("no_city")
+                    .with("value", id.as_str())],
             )
         })?;
         let latest = store.versions(id)?.last().map(|v| v.version).unwrap_or(1);
@@ -344,7 +346,7 @@ pub fn booklet_lang(tag: Option<&str>) -> Result<Option<crate::booklet::words::L
             let message = format!("no booklet language \"{t}\": use en, fr or es");
             ApiError::invalid(
                 message.clone(),
-                vec![crate::model::validate::FieldError { path: "$.lang".into(), message }],
+                vec![crate::model::validate::FieldError::new("$.lang", message).code("unknown_language")],
             )
         }),
     }
@@ -374,7 +376,7 @@ fn booklet_inputs(store: &Store, def: &BookletDef) -> Result<BookletInputs> {
                         "{} v{}: $.photos[{i}]: photo {} is not in the database (add it with `portraits media add`)",
                         p.city.id, p.version, ph.sha256
                     ),
-                    vec![FieldError::new(format!("$.photos[{i}].sha256"), "no such photo")],
+                    vec![FieldError::new(format!("$.photos[{i}].sha256"), "no such photo").code("no_photo")],
                 )
             })?;
             photos.push(bytes);

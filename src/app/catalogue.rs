@@ -123,7 +123,7 @@ pub fn compare(store: &Store, ids: &[String]) -> Result<Vec<Compared>> {
     if !(2..=4).contains(&ids.len()) {
         return Err(ApiError::invalid(
             format!("compare 2 to 4 cities ({} given)", ids.len()),
-            vec![FieldError::new("$.cities", "2 to 4 city ids")],
+            vec![FieldError::new("$.cities", "2 to 4 city ids").code("compare_count")],
         ));
     }
     let mut out: Vec<Compared> = Vec::new();
@@ -131,12 +131,14 @@ pub fn compare(store: &Store, ids: &[String]) -> Result<Vec<Compared>> {
         if ids[..i].contains(id) {
             return Err(ApiError::invalid(
                 format!("{id:?} is given twice"),
-                vec![FieldError::new(format!("$.cities[{i}]"), "given twice")],
+                vec![FieldError::new(format!("$.cities[{i}]"), "given twice").code("twice")],
             ));
         }
         let p = store.portrait(id, None).map_err(|e| match e {
             crate::store::StoreError::NotFound(_) => ApiError {
-                fields: vec![FieldError::new(format!("$.cities[{i}]"), format!("no city {id:?}"))],
+                fields: vec![FieldError::new(format!("$.cities[{i}]"), format!("no city {id:?}"))
+                    .code("no_city")
+                    .with("value", id.as_str())],
                 ..ApiError::new(ErrorCode::NotFound, format!("no city with id {id:?}"))
             },
             other => other.into(),

@@ -33,7 +33,7 @@ fn parse_draft_file(city_id: &str, bytes: &[u8], origin: &str) -> Result<Portrai
     if portrait.city.id != city_id {
         return Err(ApiError::invalid(
             format!("{origin}: the portrait is of {} but the draft is for {city_id}", portrait.city.id),
-            vec![FieldError::new("$.city.id", format!("must be {city_id}"))],
+            vec![FieldError::new("$.city.id", format!("must be {city_id}")).code("wrong_city")],
         ));
     }
     Ok(portrait)
@@ -143,7 +143,11 @@ pub fn save_draft_portrait(
     draft.typed = typed.clone();
     let mut errors = model::validate_portrait(&draft.portrait);
     for (path, text) in &typed {
-        errors.push(FieldError::new(format!("$.{path}"), format!("{text:?} is not a value yet")));
+        errors.push(
+            FieldError::new(format!("$.{path}"), format!("{text:?} is not a value yet"))
+                .code("not_a_value")
+                .with("value", text.as_str()),
+        );
     }
     Ok(SavedDraft { draft, errors, merged })
 }

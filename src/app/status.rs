@@ -124,7 +124,30 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SyncRequest {
     pub started: bool,
+    /// In English, for logs; the window words `code`.
     pub message: String,
+    /// `started`, `already_syncing` or `no_feed`.
+    pub code: String,
+    /// The feed being synced (started, already_syncing).
+    pub feed: Option<String>,
+    /// How long the running sync has run, in seconds (already_syncing).
+    pub running_secs: Option<u32>,
+    /// What the running sync is doing (already_syncing): a [`SyncStatus::phase`].
+    pub phase: Option<String>,
+}
+
+impl SyncRequest {
+    /// "Sync now" started a sync with `feed`.
+    pub fn started(feed: Option<&str>) -> Self {
+        SyncRequest {
+            started: true,
+            message: format!("Syncing with {}…", feed.unwrap_or_default()),
+            code: "started".into(),
+            feed: feed.map(str::to_string),
+            running_secs: None,
+            phase: None,
+        }
+    }
 }
 
 impl SyncStatus {
@@ -137,10 +160,21 @@ impl SyncStatus {
             return Some(SyncRequest {
                 started: false,
                 message: format!("Already syncing with {feed} — started {running_secs} s ago{doing}"),
+                code: "already_syncing".into(),
+                feed: Some(feed),
+                running_secs: Some(u32::try_from(running_secs).unwrap_or(u32::MAX)),
+                phase: self.phase.clone(),
             });
         }
         if feed_url.is_none() {
-            return Some(SyncRequest { started: false, message: "Set the feed URL in Settings first".into() });
+            return Some(SyncRequest {
+                started: false,
+                message: "Set the feed URL in Settings first".into(),
+                code: "no_feed".into(),
+                feed: None,
+                running_secs: None,
+                phase: None,
+            });
         }
         None
     }

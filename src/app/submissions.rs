@@ -34,7 +34,10 @@ pub fn queue_submission(store: &mut Store, city_id: &str, note: Option<&str>) ->
         if chars > crate::protocol::MAX_NOTE {
             return Err(ApiError::invalid(
                 format!("the note to the reviewer is {chars} characters long: at most {}", crate::protocol::MAX_NOTE),
-                vec![FieldError::new("$.note", format!("at most {} characters", crate::protocol::MAX_NOTE))],
+                vec![FieldError::new("$.note", format!("at most {} characters", crate::protocol::MAX_NOTE))
+                    .code("too_long")
+                    .with("count", chars)
+                    .with("max", crate::protocol::MAX_NOTE)],
             ));
         }
     }
@@ -42,8 +45,11 @@ pub fn queue_submission(store: &mut Store, city_id: &str, note: Option<&str>) ->
         ApiError::invalid(format!("{city_id} has no draft: set one with `portraits draft set` or `draft edit`"), vec![])
     })?;
     if !d.conflicts.is_empty() {
-        let fields: Vec<FieldError> =
-            d.conflicts.iter().map(|c| FieldError::new(format!("$.{}", c.field), "in conflict")).collect();
+        let fields: Vec<FieldError> = d
+            .conflicts
+            .iter()
+            .map(|c| FieldError::new(format!("$.{}", c.field), "in conflict").code("in_conflict"))
+            .collect();
         return Err(ApiError::invalid(
             format!("the draft of {city_id} has {} field(s) in conflict: resolve them first (`portraits draft show {city_id}`)", fields.len()),
             fields,
@@ -53,7 +59,11 @@ pub fn queue_submission(store: &mut Store, city_id: &str, note: Option<&str>) ->
         let fields: Vec<FieldError> = d
             .typed
             .iter()
-            .map(|(p, t)| FieldError::new(format!("$.{p}"), format!("{t:?} is not a value yet")))
+            .map(|(p, t)| {
+                FieldError::new(format!("$.{p}"), format!("{t:?} is not a value yet"))
+                    .code("not_a_value")
+                    .with("value", t.as_str())
+            })
             .collect();
         return Err(ApiError::invalid(
             format!("the draft of {city_id} has {} field(s) typed but not valid yet, such as {path}: {text:?}: fix them first", fields.len()),

@@ -179,26 +179,35 @@ impl BookletDef {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if self.id.is_empty() || !self.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            e.push(FieldError::new("$.id", "a booklet id is lower-case ASCII letters, digits and '-'"));
+            e.push(
+                FieldError::new("$.id", "a booklet id is lower-case ASCII letters, digits and '-'").code("booklet_id"),
+            );
         }
         if self.title.trim().is_empty() {
-            e.push(FieldError::new("$.title", "must not be empty"));
+            e.push(FieldError::new("$.title", "must not be empty").code("empty"));
         }
         if self.cities.is_empty() {
-            e.push(FieldError::new("$.cities", "a booklet needs at least one city"));
+            e.push(FieldError::new("$.cities", "a booklet needs at least one city").code("no_cities"));
         }
         if let Some(l) = &self.lang {
             if !LANGS.contains(&l.as_str()) {
-                e.push(FieldError::new("$.lang", format!("no booklet language {l:?}: use en, fr or es")));
+                e.push(
+                    FieldError::new("$.lang", format!("no booklet language {l:?}: use en, fr or es"))
+                        .code("unknown_language")
+                        .with("value", l.as_str()),
+                );
             }
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, entry) in self.cities.iter().enumerate() {
             if !seen.insert(entry.city.as_str()) {
-                e.push(FieldError::new(format!("$.cities[{i}].city"), format!("{:?} appears twice", entry.city)));
+                e.push(
+                    FieldError::new(format!("$.cities[{i}].city"), format!("{:?} appears twice", entry.city))
+                        .code("twice"),
+                );
             }
             if entry.version == 0 {
-                e.push(FieldError::new(format!("$.cities[{i}].version"), "versions start at 1"));
+                e.push(FieldError::new(format!("$.cities[{i}].version"), "versions start at 1").code("version_from_1"));
             }
         }
         e

@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use quality::{catalogue_warnings, warnings, Warning};
-pub use validate::{parse_portrait, validate_portrait, FieldError};
+pub use validate::{parse_portrait, validate_portrait, FieldError, Param};
 
 /// The schema version this build writes. It reads version 1 too: a version 1 portrait is
 /// upgraded as it is read ([`upgrade_value`], and `schema_version` deserialises 1 as 2).

@@ -2,6 +2,9 @@
 //! flag them for a reader or a reviewer instead of changing them. A warning never blocks an
 //! import or a submission.
 
+use std::collections::BTreeMap;
+
+use super::validate::Param;
 use serde::{Deserialize, Serialize};
 
 use super::{Fact, FactValue, Portrait, Year};
@@ -20,11 +23,34 @@ pub struct Warning {
     pub code: String,
     /// JSON path of the value concerned.
     pub path: String,
+    /// In English, for the CLI; the window words the code with `params`.
     pub message: String,
+    /// The values the code's wording needs (numbers as the data has them, names, paths).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[ts(optional, as = "Option<BTreeMap<String, Param>>")]
+    pub params: BTreeMap<String, Param>,
+}
+
+impl Warning {
+    /// The same warning with one more parameter of its wording.
+    #[must_use]
+    fn with(mut self, name: &str, value: impl Into<Param>) -> Self {
+        self.params.insert(name.to_string(), value.into());
+        self
+    }
 }
 
 fn w(code: &str, path: impl Into<String>, message: impl Into<String>) -> Warning {
-    Warning { code: code.into(), path: path.into(), message: message.into() }
+    Warning { code: code.into(), path: path.into(), message: message.into(), params: BTreeMap::new() }
+}
+
+/// A figure as a parameter: whole numbers as numbers, others as their shortest decimal text.
+fn num(v: f64) -> Param {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        Param::Number(v as i64)
+    } else {
+        Param::Text(format!("{v}"))
+    }
 }
 
 fn published_year(p: &Portrait) -> Option<u16> {
@@ -39,27 +65,46 @@ pub fn warnings(p: &Portrait) -> Vec<Warning> {
         if area > 0.0 {
             let d = pop / area;
             if d > MAX_DENSITY {
-                out.push(w(
-                    "density",
-                    "$.facts",
-                    format!("population density {d:.0}/km² is implausibly high (population {pop}, area {area} km²)"),
-                ));
+                out.push(
+                    w(
+                        "density",
+                        "$.facts",
+                        format!(
+                            "population density {d:.0}/km² is implausibly high (population {pop}, area {area} km²)"
+                        ),
+                    )
+                    .with("side", "high")
+                    .with("density", num(d.round()))
+                    .with("population", num(pop))
+                    .with("area", num(area)),
+                );
             } else if d < MIN_DENSITY {
-                out.push(w(
-                    "density",
-                    "$.facts",
-                    format!("population density {d:.2}/km² is implausibly low (population {pop}, area {area} km²)"),
-                ));
+                out.push(
+                    w(
+                        "density",
+                        "$.facts",
+                        format!("population density {d:.2}/km² is implausibly low (population {pop}, area {area} km²)"),
+                    )
+                    .with("side", "low")
+                    .with("density", num((d * 100.0).round() / 100.0))
+                    .with("population", num(pop))
+                    .with("area", num(area)),
+                );
             }
         }
     }
     if let (Some(city), Some(country)) = (f.gdp_city_usd.number(), f.gdp_country_usd.number()) {
         if country > 0.0 && city / country > MAX_GDP_RATIO {
-            out.push(w(
-                "gdp_ratio",
-                "$.facts.gdp_city_usd",
-                format!("city GDP per capita is {:.1}× the country's ({city} vs {country} USD)", city / country),
-            ));
+            out.push(
+                w(
+                    "gdp_ratio",
+                    "$.facts.gdp_city_usd",
+                    format!("city GDP per capita is {:.1}× the country's ({city} vs {country} USD)", city / country),
+                )
+                .with("ratio", num(((city / country) * 10.0).round() / 10.0))
+                .with("city", num(city))
+                .with("country", num(country)),
+            );
         }
     }
     let limit = published_year(p);
@@ -79,29 +124,36 @@ fn fact_warnings(out: &mut Vec<Warning>, key: &str, label: &str, fact: &Fact, li
     }
     if let (Year::Year(y), Some(limit)) = (fact.year, limit) {
         if y > limit {
-            out.push(w(
-                "future_year",
-                format!("{path}.year"),
-                format!("{label}: year {y} is after the portrait's publication ({limit})"),
-            ));
+            out.push(
+                w(
+                    "future_year",
+                    format!("{path}.year"),
+                    format!("{label}: year {y} is after the portrait's publication ({limit})"),
+                )
+                .with("year", y)
+                .with("limit", limit),
+            );
         }
     }
     if let Some(printed) = &fact.printed {
-        out.push(w(
-            "printed_form",
-            format!("{path}.value"),
-            format!(
-                "{label}: printed as {printed:?}, read as {}",
-                fact.number().map(super::format_number).unwrap_or_else(|| "n/a".into())
-            ),
-        ));
+        out.push(
+            w(
+                "printed_form",
+                format!("{path}.value"),
+                format!(
+                    "{label}: printed as {printed:?}, read as {}",
+                    fact.number().map(super::format_number).unwrap_or_else(|| "n/a".into())
+                ),
+            )
+            .with("printed", printed.as_str())
+            .with("value", fact.number().map(num).unwrap_or_else(|| Param::Text("n/a".into()))),
+        );
     }
 }
 
 /// Warnings across a catalogue: the country GDP per capita printed for cities of the same country
 /// should agree to within a factor of three. Returns (city id, warning) pairs.
 pub fn catalogue_warnings(portraits: &[&Portrait]) -> Vec<(String, Warning)> {
-    use std::collections::BTreeMap;
     let mut by_country: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
     for p in portraits {
         if let Some(v) = p.facts.gdp_country_usd.number() {
@@ -127,7 +179,10 @@ pub fn catalogue_warnings(portraits: &[&Portrait]) -> Vec<(String, Warning)> {
                         "country_gdp_mismatch",
                         "$.facts.gdp_country_usd",
                         format!("country GDP per capita {v} USD differs from the {median} USD printed for other cities of {country}"),
-                    ),
+                    )
+                    .with("value", num(*v))
+                    .with("median", num(median))
+                    .with("country", country),
                 ));
             }
         }
@@ -245,16 +300,22 @@ pub fn copied_text(me: &Portrait, others: &[&Portrait]) -> Vec<Warning> {
         let (from, len) = (best.0, best.1 + COPIED_WORDS - 1);
         let shown: Vec<&str> = mine[from..from + len.min(25)].iter().map(|w| w.0.as_str()).collect();
         let more = if len > 25 { " …" } else { "" };
-        out.push(w(
-            "copied_text",
-            mine[from].2.clone(),
-            format!(
-                "a passage of {len} words is also in the portrait of {} ({}): “{}{more}”",
-                other.city.name,
-                field_words(their_field.get(&from).map(String::as_str).unwrap_or("")),
-                shown.join(" ")
-            ),
-        ));
+        out.push(
+            w(
+                "copied_text",
+                mine[from].2.clone(),
+                format!(
+                    "a passage of {len} words is also in the portrait of {} ({}): “{}{more}”",
+                    other.city.name,
+                    field_words(their_field.get(&from).map(String::as_str).unwrap_or("")),
+                    shown.join(" ")
+                ),
+            )
+            .with("count", len)
+            .with("city", other.city.name.as_str())
+            .with("their_field", their_field.get(&from).map(String::as_str).unwrap_or(""))
+            .with("passage", format!("{}{more}", shown.join(" "))),
+        );
     }
     out
 }

@@ -23,10 +23,11 @@
 //! any city's partners in one pass over the other cities (a sparse dot product each); reasons
 //! are written for the few cities returned only.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::validate::Param;
 use super::{fold, markdown, Cluster, Portrait, Region, SECTIONS};
 
 pub const WEIGHT_TEXT: f64 = 0.60;
@@ -211,7 +212,27 @@ pub struct Reason {
     /// `key_features` (shared areas), `clusters` (shared thematic clusters), `interests` (my
     /// interest meets their expertise), `facts` (comparable figures).
     pub kind: String,
+    /// In English, for the CLI; the window words `kind` with `params`: `words` (themes);
+    /// `city`, `passage`, `other_city`, `other_passage` (passage); `features`, numbers joined
+    /// by commas (key_features); `clusters`, ids joined by commas (clusters); `city`,
+    /// `cluster`, `interest`, `other_city`, `expertise` (interests); `fact` (`population` or
+    /// `gdp`), `value`, `other_value` (facts).
     pub detail: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[ts(optional, as = "Option<BTreeMap<String, Param>>")]
+    pub params: BTreeMap<String, Param>,
+}
+
+impl Reason {
+    fn new(kind: &str, detail: String) -> Self {
+        Reason { kind: kind.into(), detail, params: BTreeMap::new() }
+    }
+
+    #[must_use]
+    fn with(mut self, name: &str, value: impl Into<Param>) -> Self {
+        self.params.insert(name.to_string(), value.into());
+        self
+    }
 }
 
 /// A suggested partner: its city, its score (0..=1) and why.
@@ -462,12 +483,17 @@ impl Model {
         let mut reasons = Vec::new();
         if !shared.is_empty() {
             let top: Vec<&str> = shared.iter().take(5).map(|(t, _)| self.terms[*t as usize].as_str()).collect();
-            reasons.push(Reason { kind: "themes".into(), detail: format!("both write about: {}", top.join(", ")) });
+            reasons.push(
+                Reason::new("themes", format!("both write about: {}", top.join(", "))).with("words", top.join(", ")),
+            );
             if let (Some(sa), Some(sb)) = (sentence_with(&ea.text, top[0]), sentence_with(&eb.text, top[0])) {
-                reasons.push(Reason {
-                    kind: "passage".into(),
-                    detail: format!("{}: “{sa}” — {}: “{sb}”", ea.name, eb.name),
-                });
+                reasons.push(
+                    Reason::new("passage", format!("{}: “{sa}” — {}: “{sb}”", ea.name, eb.name))
+                        .with("city", ea.name.as_str())
+                        .with("passage", sa.as_str())
+                        .with("other_city", eb.name.as_str())
+                        .with("other_passage", sb.as_str()),
+                );
             }
         }
         let both = ea.features & eb.features;
@@ -476,43 +502,59 @@ impl Model {
                 .filter(|n| both & (1 << n) != 0)
                 .map(|n| format!("{n}. {}", super::KEY_FEATURES.get(usize::from(n) - 1).copied().unwrap_or("")))
                 .collect();
-            reasons.push(Reason { kind: "key_features".into(), detail: format!("both work on {}", names.join("; ")) });
+            let numbers: Vec<String> = (1..=12u8).filter(|n| both & (1 << n) != 0).map(|n| n.to_string()).collect();
+            reasons.push(
+                Reason::new("key_features", format!("both work on {}", names.join("; ")))
+                    .with("features", numbers.join(",")),
+            );
         }
         let clusters = ea.clusters & eb.clusters;
         if clusters != 0 {
             let names: Vec<&str> =
                 Cluster::ALL.iter().filter(|c| clusters & cluster_bit(**c) != 0).map(|c| c.label()).collect();
-            reasons.push(Reason {
-                kind: "clusters".into(),
-                detail: format!("both work in the clusters: {}", names.join("; ")),
-            });
+            let ids: Vec<&str> =
+                Cluster::ALL.iter().filter(|c| clusters & cluster_bit(**c) != 0).map(|c| c.id()).collect();
+            reasons.push(
+                Reason::new("clusters", format!("both work in the clusters: {}", names.join("; ")))
+                    .with("clusters", ids.join(",")),
+            );
         }
         for (k, c) in Cluster::ALL.iter().enumerate() {
             let (interest, _) = ea.interests[k];
             let (_, expertise) = eb.interests[k];
             if interest >= HIGH_RATING && expertise >= HIGH_RATING {
-                reasons.push(Reason {
-                    kind: "interests".into(),
-                    detail: format!(
-                        "{}'s interest in {} ({interest} of 5) meets {}'s expertise ({expertise} of 5)",
-                        ea.name,
-                        c.label(),
-                        eb.name
-                    ),
-                });
+                reasons.push(
+                    Reason::new(
+                        "interests",
+                        format!(
+                            "{}'s interest in {} ({interest} of 5) meets {}'s expertise ({expertise} of 5)",
+                            ea.name,
+                            c.label(),
+                            eb.name
+                        ),
+                    )
+                    .with("city", ea.name.as_str())
+                    .with("cluster", c.id())
+                    .with("interest", interest)
+                    .with("other_city", eb.name.as_str())
+                    .with("expertise", expertise),
+                );
             }
         }
-        for (label, x, y) in [("population", ea.population, eb.population), ("GDP per capita", ea.gdp, eb.gdp)] {
+        for (key, label, x, y) in
+            [("population", "population", ea.population, eb.population), ("gdp", "GDP per capita", ea.gdp, eb.gdp)]
+        {
             if let (Some(x), Some(y)) = (x, y) {
                 if x.min(y) / x.max(y) >= 0.5 {
-                    reasons.push(Reason {
-                        kind: "facts".into(),
-                        detail: format!(
-                            "comparable {label}: {} and {}",
-                            super::format_number(x),
-                            super::format_number(y)
-                        ),
-                    });
+                    reasons.push(
+                        Reason::new(
+                            "facts",
+                            format!("comparable {label}: {} and {}", super::format_number(x), super::format_number(y)),
+                        )
+                        .with("fact", key)
+                        .with("value", super::format_number(x).replace(',', ""))
+                        .with("other_value", super::format_number(y).replace(',', "")),
+                    );
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Validation of a portrait: structure (the JSON Schema, every error with its JSON path), then
 //! the domain rules that a schema cannot express. Pure functions over bytes and values.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -17,16 +18,92 @@ pub const MAX_LEAD_CHARS: usize = 5_000;
 pub const MAX_LIST_ITEMS: usize = 50;
 
 /// One problem with one place in a document.
+///
+/// `message` is English, for the CLI and logs. `code` names the problem and `params` hold its
+/// values (`too_long` with `count` and `max`), so the window words it in its own language; the
+/// codes are listed in docs/protocol.md ("Field errors"). An error without a code (an older
+/// peer, a problem not yet coded) is shown by its message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct FieldError {
     /// JSON path of the value at fault, e.g. `$.facts.population.year`; `$` for the document.
     pub path: String,
     pub message: String,
+    /// What is wrong, as a stable code (`empty`, `too_long`, `not_year` …); absent when none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[ts(optional, as = "Option<String>")]
+    pub code: String,
+    /// The values the code's wording needs (`{"count": 20412, "max": 20000}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[ts(optional, as = "Option<BTreeMap<String, Param>>")]
+    pub params: BTreeMap<String, Param>,
+}
+
+/// A value of a field error's wording: a number (written the reader's way) or a text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[serde(untagged)]
+pub enum Param {
+    Number(i64),
+    Text(String),
+}
+
+impl From<i64> for Param {
+    fn from(n: i64) -> Self {
+        Param::Number(n)
+    }
+}
+impl From<usize> for Param {
+    fn from(n: usize) -> Self {
+        Param::Number(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+impl From<u32> for Param {
+    fn from(n: u32) -> Self {
+        Param::Number(i64::from(n))
+    }
+}
+impl From<i32> for Param {
+    fn from(n: i32) -> Self {
+        Param::Number(i64::from(n))
+    }
+}
+impl From<u16> for Param {
+    fn from(n: u16) -> Self {
+        Param::Number(i64::from(n))
+    }
+}
+impl From<u8> for Param {
+    fn from(n: u8) -> Self {
+        Param::Number(i64::from(n))
+    }
+}
+impl From<String> for Param {
+    fn from(s: String) -> Self {
+        Param::Text(s)
+    }
+}
+impl From<&str> for Param {
+    fn from(s: &str) -> Self {
+        Param::Text(s.to_string())
+    }
 }
 
 impl FieldError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { path: path.into(), message: message.into() }
+        FieldError { path: path.into(), message: message.into(), code: String::new(), params: BTreeMap::new() }
+    }
+
+    /// The same error with its code.
+    #[must_use]
+    pub fn code(mut self, code: &str) -> Self {
+        self.code = code.to_string();
+        self
+    }
+
+    /// The same error with one more parameter of its wording.
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<Param>) -> Self {
+        self.params.insert(name.to_string(), value.into());
+        self
     }
 }
 
@@ -75,10 +152,13 @@ pub fn parse_portrait(bytes: &[u8]) -> Result<Portrait, Vec<FieldError>> {
         return Err(vec![FieldError::new(
             "$",
             format!("file is {} bytes; a portrait may be at most {} bytes", bytes.len(), MAX_PORTRAIT_BYTES),
-        )]);
+        )
+        .code("file_too_large")
+        .with("size", bytes.len())
+        .with("max", MAX_PORTRAIT_BYTES)]);
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| vec![FieldError::new("$", format!("not valid JSON: {e}"))])?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| vec![FieldError::new("$", format!("not valid JSON: {e}")).code("not_json")])?;
     parse_portrait_value(&value)
 }
 
@@ -110,55 +190,89 @@ pub fn structural_errors(value: &serde_json::Value) -> Vec<FieldError> {
     };
     let mut errors: Vec<FieldError> = v
         .iter_errors(value)
-        .map(|e| FieldError::new(pointer_to_path(e.instance_path().as_str()), shorten(&e.to_string(), 300)))
+        .map(|e| schema_error(pointer_to_path(e.instance_path().as_str()), e.kind(), shorten(&e.to_string(), 300)))
         .collect();
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     errors.dedup();
     errors
 }
 
+/// A schema error with its code: the kinds a form can meet are coded, the rest keep only
+/// jsonschema's message.
+fn schema_error(path: String, kind: &jsonschema::error::ValidationErrorKind, message: String) -> FieldError {
+    use jsonschema::error::ValidationErrorKind as K;
+    let e = FieldError::new(path, message);
+    let limit = |v: &serde_json::Value| v.as_i64().map(Param::Number).unwrap_or_else(|| Param::Text(v.to_string()));
+    match kind {
+        K::Required { property } => e.code("required").with("property", property.as_str().unwrap_or_default()),
+        K::MaxLength { limit: l } => e.code("too_long_max").with("max", i64::try_from(*l).unwrap_or(i64::MAX)),
+        K::MinLength { limit: 1 } => e.code("empty"),
+        K::MaxItems { limit: l } => e.code("too_many").with("max", i64::try_from(*l).unwrap_or(i64::MAX)),
+        K::Minimum { limit: l } => e.code("minimum").with("limit", limit(l)),
+        K::Maximum { limit: l } => e.code("maximum").with("limit", limit(l)),
+        K::Type { .. } => e.code("wrong_type"),
+        K::Enum { .. } | K::Constant { .. } => e.code("not_allowed_value"),
+        K::Pattern { .. } | K::Format { .. } => e.code("wrong_form"),
+        K::AdditionalProperties { unexpected } => e.code("unknown_field").with("name", unexpected.join(", ")),
+        _ => e,
+    }
+}
+
 /// The member record of schema v2: location, mayor and focal point, clusters, interests.
 fn check_member_record(e: &mut Vec<FieldError>, p: &Portrait) {
     if let Some(l) = &p.location {
         if !(l.lat.is_finite() && (-90.0..=90.0).contains(&l.lat)) {
-            e.push(FieldError::new("$.location.lat", format!("{} is not a latitude (-90 to 90)", l.lat)));
+            e.push(
+                FieldError::new("$.location.lat", format!("{} is not a latitude (-90 to 90)", l.lat))
+                    .code("not_latitude"),
+            );
         }
         if !(l.lon.is_finite() && (-180.0..=180.0).contains(&l.lon)) {
-            e.push(FieldError::new("$.location.lon", format!("{} is not a longitude (-180 to 180)", l.lon)));
+            e.push(
+                FieldError::new("$.location.lon", format!("{} is not a longitude (-180 to 180)", l.lon))
+                    .code("not_longitude"),
+            );
         }
     }
     for (key, who) in [("mayor", &p.mayor), ("focal_point", &p.focal_point)] {
         match who {
-            Some(super::PersonRef::Quote) if p.quote.is_none() => {
-                e.push(FieldError::new(format!("$.{key}"), "names the quote's speaker, but the portrait has no quote"))
-            }
-            Some(super::PersonRef::Contact(i)) if *i as usize >= p.contacts.len() => e.push(FieldError::new(
-                format!("$.{key}"),
-                format!("names contact {} but the portrait has {} contact(s)", i + 1, p.contacts.len()),
-            )),
+            Some(super::PersonRef::Quote) if p.quote.is_none() => e.push(
+                FieldError::new(format!("$.{key}"), "names the quote's speaker, but the portrait has no quote")
+                    .code("no_quote"),
+            ),
+            Some(super::PersonRef::Contact(i)) if *i as usize >= p.contacts.len() => e.push(
+                FieldError::new(
+                    format!("$.{key}"),
+                    format!("names contact {} but the portrait has {} contact(s)", i + 1, p.contacts.len()),
+                )
+                .code("no_such_contact")
+                .with("n", *i as usize + 1)
+                .with("count", p.contacts.len()),
+            ),
             _ => {}
         }
     }
     let order = |c: &super::Cluster| super::Cluster::ALL.iter().position(|x| x == c).unwrap_or(0);
     for w in p.clusters.windows(2) {
         if order(&w[0]) >= order(&w[1]) {
-            e.push(FieldError::new("$.clusters", "each cluster once, in the network's order"));
+            e.push(FieldError::new("$.clusters", "each cluster once, in the network's order").code("clusters_order"));
             break;
         }
     }
     for w in p.interests.windows(2) {
         if order(&w[0].theme) >= order(&w[1].theme) {
-            e.push(FieldError::new("$.interests", "each theme once, in the network's order"));
+            e.push(FieldError::new("$.interests", "each theme once, in the network's order").code("interests_order"));
             break;
         }
     }
     for (i, it) in p.interests.iter().enumerate() {
         for (key, v) in [("interest", it.interest), ("expertise", it.expertise)] {
             if !(1..=5).contains(&v) {
-                e.push(FieldError::new(
-                    format!("$.interests[{i}].{key}"),
-                    format!("{v} is not on the scale of 1 to 5"),
-                ));
+                e.push(
+                    FieldError::new(format!("$.interests[{i}].{key}"), format!("{v} is not on the scale of 1 to 5"))
+                        .code("not_on_scale")
+                        .with("value", v),
+                );
             }
         }
     }
@@ -167,15 +281,28 @@ fn check_member_record(e: &mut Vec<FieldError>, p: &Portrait) {
 fn check_text(errors: &mut Vec<FieldError>, path: &str, text: &str, max: usize, multiline: bool) {
     let n = text.chars().count();
     if n > max {
-        errors.push(FieldError::new(path, format!("{n} characters; at most {max} allowed")));
+        errors.push(
+            FieldError::new(path, format!("{n} characters; at most {max} allowed"))
+                .code("too_long")
+                .with("count", n)
+                .with("max", max),
+        );
     }
     if let Some(c) = text.chars().find(|c| c.is_control() && !(multiline && (*c == '\n' || *c == '\t'))) {
-        errors.push(FieldError::new(path, format!("contains the control character U+{:04X}", c as u32)));
+        errors.push(
+            FieldError::new(path, format!("contains the control character U+{:04X}", c as u32))
+                .code("control_character")
+                .with("char", format!("U+{:04X}", c as u32)),
+        );
     }
     // Invisible formatting characters can make a name or a link read as something else
     // (right-to-left overrides, zero-width spaces): refused everywhere.
     if let Some(c) = text.chars().find(|c| is_invisible_format(*c)) {
-        errors.push(FieldError::new(path, format!("contains the invisible formatting character U+{:04X}", c as u32)));
+        errors.push(
+            FieldError::new(path, format!("contains the invisible formatting character U+{:04X}", c as u32))
+                .code("invisible_character")
+                .with("char", format!("U+{:04X}", c as u32)),
+        );
     }
 }
 
@@ -237,70 +364,91 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
         ));
     }
     if c.country.code.len() != 2 || !c.country.code.chars().all(|ch| ch.is_ascii_uppercase()) {
-        e.push(FieldError::new("$.city.country.code", "must be an ISO 3166-1 alpha-2 code in upper case, like \"DK\""));
+        e.push(
+            FieldError::new("$.city.country.code", "must be an ISO 3166-1 alpha-2 code in upper case, like \"DK\"")
+                .code("country_code"),
+        );
     }
     check_text(&mut e, "$.city.name", &c.name, 200, false);
     if c.name.trim().is_empty() {
-        e.push(FieldError::new("$.city.name", "must not be empty"));
+        e.push(FieldError::new("$.city.name", "must not be empty").code("empty"));
     }
     check_text(&mut e, "$.city.country.name", &c.country.name, 200, false);
     for w in c.awards.windows(2) {
         if w[0] >= w[1] {
-            e.push(FieldError::new("$.city.awards", "award years must be ascending, without duplicates"));
+            e.push(
+                FieldError::new("$.city.awards", "award years must be ascending, without duplicates").code("ascending"),
+            );
             break;
         }
     }
     for (i, y) in c.awards.iter().enumerate() {
         if !(2015..=2100).contains(y) {
-            e.push(FieldError::new(
-                format!("$.city.awards[{i}]"),
-                format!("{y} is not a Learning City Award year (first awarded in 2015)"),
-            ));
+            e.push(
+                FieldError::new(
+                    format!("$.city.awards[{i}]"),
+                    format!("{y} is not a Learning City Award year (first awarded in 2015)"),
+                )
+                .code("not_award_year")
+                .with("year", *y),
+            );
         }
     }
     if let Some(j) = c.member_since {
         if !(2013..=2100).contains(&j) {
-            e.push(FieldError::new(
-                "$.city.member_since",
-                format!("{j} is not a plausible year to join the GNLC (founded 2013)"),
-            ));
+            e.push(
+                FieldError::new(
+                    "$.city.member_since",
+                    format!("{j} is not a plausible year to join the GNLC (founded 2013)"),
+                )
+                .code("not_member_year")
+                .with("year", j),
+            );
         }
     }
     // Version.
     if p.version == 0 {
-        e.push(FieldError::new("$.version", "versions start at 1"));
+        e.push(FieldError::new("$.version", "versions start at 1").code("version_from_1"));
     }
     if !is_valid_date(&p.source.published) {
-        e.push(FieldError::new(
-            "$.source.published",
-            format!("{:?} is not a date (YYYY-MM-DD)", shorten(&p.source.published, 40)),
-        ));
+        e.push(
+            FieldError::new(
+                "$.source.published",
+                format!("{:?} is not a date (YYYY-MM-DD)", shorten(&p.source.published, 40)),
+            )
+            .code("not_date"),
+        );
     }
     if let Some(b) = &p.source.booklet {
         if b.is_empty()
             || b.len() > 64
             || !b.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
         {
-            e.push(FieldError::new("$.source.booklet", "a booklet id is lower-case ASCII letters, digits and '-'"));
+            e.push(
+                FieldError::new("$.source.booklet", "a booklet id is lower-case ASCII letters, digits and '-'")
+                    .code("booklet_id"),
+            );
         }
     }
     // Text.
     if let Some(t) = &p.tagline {
         check_text(&mut e, "$.tagline", t, 300, false);
         if t.trim().is_empty() {
-            e.push(FieldError::new("$.tagline", "must not be empty; use null for no tagline"));
+            e.push(FieldError::new("$.tagline", "must not be empty; use null for no tagline").code("empty"));
         }
     }
     check_text(&mut e, "$.lead", &p.lead, MAX_LEAD_CHARS, true);
     if p.lead.trim().is_empty() {
-        e.push(FieldError::new("$.lead", "the lead paragraph must not be empty"));
+        e.push(FieldError::new("$.lead", "the lead paragraph must not be empty").code("empty"));
     }
     for (key, heading) in super::SECTIONS {
         if let Some(md) = p.section(key) {
             let path = format!("$.{key}");
             check_text(&mut e, &path, md, MAX_SECTION_CHARS, true);
             if markdown::parse(md).is_empty() {
-                e.push(FieldError::new(path, format!("\"{heading}\" has no text; use null for no section")));
+                e.push(
+                    FieldError::new(path, format!("\"{heading}\" has no text; use null for no section")).code("empty"),
+                );
             }
         }
     }
@@ -311,14 +459,18 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
             check_text(&mut e, "$.quote.role", r, 300, false);
         }
         if q.text.trim().is_empty() {
-            e.push(FieldError::new("$.quote.text", "must not be empty"));
+            e.push(FieldError::new("$.quote.text", "must not be empty").code("empty"));
         }
         if q.speaker.trim().is_empty() {
-            e.push(FieldError::new("$.quote.speaker", "must not be empty"));
+            e.push(FieldError::new("$.quote.speaker", "must not be empty").code("empty"));
         }
     }
     if p.contacts.len() > MAX_LIST_ITEMS {
-        e.push(FieldError::new("$.contacts", format!("at most {MAX_LIST_ITEMS} contacts")));
+        e.push(
+            FieldError::new("$.contacts", format!("at most {MAX_LIST_ITEMS} contacts"))
+                .code("too_many")
+                .with("max", MAX_LIST_ITEMS),
+        );
     }
     for (i, ct) in p.contacts.iter().enumerate() {
         check_text(&mut e, &format!("$.contacts[{i}].name"), &ct.name, 200, false);
@@ -328,29 +480,41 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
             }
         }
         if ct.name.trim().is_empty() {
-            e.push(FieldError::new(format!("$.contacts[{i}].name"), "must not be empty"));
+            e.push(FieldError::new(format!("$.contacts[{i}].name"), "must not be empty").code("empty"));
         }
         if let Some(em) = &ct.email {
             if !is_plausible_email(em) {
-                e.push(FieldError::new(
-                    format!("$.contacts[{i}].email"),
-                    format!("{:?} is not an email address", shorten(em, 80)),
-                ));
+                e.push(
+                    FieldError::new(
+                        format!("$.contacts[{i}].email"),
+                        format!("{:?} is not an email address", shorten(em, 80)),
+                    )
+                    .code("not_email")
+                    .with("value", shorten(em, 80)),
+                );
             }
         }
     }
     check_member_record(&mut e, p);
     if p.highlights.len() > MAX_LIST_ITEMS {
-        e.push(FieldError::new("$.highlights", format!("at most {MAX_LIST_ITEMS} highlights")));
+        e.push(
+            FieldError::new("$.highlights", format!("at most {MAX_LIST_ITEMS} highlights"))
+                .code("too_many")
+                .with("max", MAX_LIST_ITEMS),
+        );
     }
     for (i, h) in p.highlights.iter().enumerate() {
         check_text(&mut e, &format!("$.highlights[{i}]"), h, 2000, false);
         if h.trim().is_empty() {
-            e.push(FieldError::new(format!("$.highlights[{i}]"), "must not be empty"));
+            e.push(FieldError::new(format!("$.highlights[{i}]"), "must not be empty").code("empty"));
         }
     }
     if p.photos.len() > MAX_LIST_ITEMS {
-        e.push(FieldError::new("$.photos", format!("at most {MAX_LIST_ITEMS} photos")));
+        e.push(
+            FieldError::new("$.photos", format!("at most {MAX_LIST_ITEMS} photos"))
+                .code("too_many")
+                .with("max", MAX_LIST_ITEMS),
+        );
     }
     for (i, ph) in p.photos.iter().enumerate() {
         for (key, value) in [("caption", &ph.caption), ("credit", &ph.credit), ("licence", &ph.licence)] {
@@ -359,37 +523,49 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
             }
         }
         if ph.sha256.len() != 64 || !ph.sha256.chars().all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_uppercase()) {
-            e.push(FieldError::new(format!("$.photos[{i}].sha256"), "must be 64 lower-case hex digits"));
+            e.push(
+                FieldError::new(format!("$.photos[{i}].sha256"), "must be 64 lower-case hex digits").code("not_sha256"),
+            );
         }
     }
     for (i, k) in p.key_feature_areas.iter().enumerate() {
         if !(1..=12).contains(k) {
-            e.push(FieldError::new(
-                format!("$.key_feature_areas[{i}]"),
-                format!("{k} is not a Key Feature area (1–12)"),
-            ));
+            e.push(
+                FieldError::new(format!("$.key_feature_areas[{i}]"), format!("{k} is not a Key Feature area (1–12)"))
+                    .code("not_key_feature")
+                    .with("value", *k),
+            );
         }
     }
     if p.key_feature_areas.windows(2).any(|w| w[0] >= w[1]) {
-        e.push(FieldError::new("$.key_feature_areas", "must be ascending, without duplicates"));
+        e.push(FieldError::new("$.key_feature_areas", "must be ascending, without duplicates").code("ascending"));
     }
     // Facts.
     for (key, _, fact) in p.facts.rows() {
         let path = format!("$.facts.{key}");
         if let Some(v) = fact.number() {
             if v < 0.0 {
-                e.push(FieldError::new(format!("{path}.value"), "must not be negative"));
+                e.push(FieldError::new(format!("{path}.value"), "must not be negative").code("negative"));
             }
         }
         if (fact.men.is_some() || fact.women.is_some()) && key != "schooling_years" {
-            e.push(FieldError::new(path.clone(), "only schooling may be split into men and women"));
+            e.push(
+                FieldError::new(path.clone(), "only schooling may be split into men and women")
+                    .code("split_only_schooling"),
+            );
         }
         if fact.men.is_some() != fact.women.is_some() {
-            e.push(FieldError::new(path.clone(), "a split fact needs both men and women"));
+            e.push(FieldError::new(path.clone(), "a split fact needs both men and women").code("split_needs_both"));
         }
         if let Year::Year(y) = fact.year {
             if !(super::rules::FACT_YEARS.0..=super::rules::FACT_YEARS.1).contains(&y) {
-                e.push(FieldError::new(format!("{path}.year"), format!("{y} is not a plausible year")));
+                e.push(
+                    FieldError::new(format!("{path}.year"), format!("{y} is not a plausible year"))
+                        .code("not_year")
+                        .with("year", y)
+                        .with("first", super::rules::FACT_YEARS.0)
+                        .with("last", super::rules::FACT_YEARS.1),
+                );
             }
         }
     }

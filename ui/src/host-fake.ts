@@ -5,7 +5,7 @@
 import type {
   BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, Location, OutboxEntry, Portrait,
   PortraitView, PrintRequest, BookletLang, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
-  SubmissionSummary, SyncRequest, SyncStatus,
+  SubmissionSummary, SyncRequest, SyncStatus, MenuLabels,
 } from './host';
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
@@ -281,12 +281,12 @@ export class FakeHost implements Host {
       const both = me.key_feature_areas.filter((k) => p.key_feature_areas.includes(k));
       const union = new Set([...me.key_feature_areas, ...p.key_feature_areas]).size;
       const reasons: Partner['reasons'] = [];
-      if (both.length) reasons.push({ kind: 'key_features', detail: `both work on ${both.map((k) => `${k}. ${RULES.key_features[k - 1]}`).join('; ')}` });
+      if (both.length) reasons.push({ kind: 'key_features', detail: `both work on ${both.map((k) => `${k}. ${RULES.key_features[k - 1]}`).join('; ')}`, params: { features: both.join(',') } });
       const [a, b] = [me.facts.population.value, p.facts.population.value];
       let ratio = 0;
       if (typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0) {
         ratio = Math.min(a, b) / Math.max(a, b);
-        if (ratio >= 0.5) reasons.push({ kind: 'facts', detail: `comparable population: ${a.toLocaleString('en')} and ${b.toLocaleString('en')}` });
+        if (ratio >= 0.5) reasons.push({ kind: 'facts', detail: `comparable population: ${a.toLocaleString('en')} and ${b.toLocaleString('en')}`, params: { fact: 'population', value: a, other_value: b } });
       }
       const score = Math.round((0.25 * (union ? both.length / union : 0) + 0.15 * ratio) * 1000) / 1000;
       out.push({ city: id, name: p.city.name, country: p.city.country.name, score, reasons });
@@ -502,7 +502,7 @@ export class FakeHost implements Host {
         error_code: 'offline', pending: this.box.filter((e) => e.status === 'pending').length,
       };
       this.listeners.forEach((l) => l(this.status));
-      return { started: true, message: `Syncing with ${feed}…` };
+      return { started: true, message: `Syncing with ${feed}…`, code: 'started', feed, running_secs: null, phase: null };
     }
     if (feed) {
       for (const e of this.box.filter((e) => e.status === 'pending')) {
@@ -529,11 +529,16 @@ export class FakeHost implements Host {
       error_code: feed ? null : 'invalid_input', pending: this.box.filter((e) => e.status === 'pending').length,
     };
     this.listeners.forEach((l) => l(this.status));
-    return feed ? { started: true, message: `Syncing with ${feed}…` } : { started: false, message: 'Set the feed URL in Settings first' };
+    return feed
+      ? { started: true, message: `Syncing with ${feed}…`, code: 'started', feed, running_secs: null, phase: null }
+      : { started: false, message: 'Set the feed URL in Settings first', code: 'no_feed', feed: null, running_secs: null, phase: null };
   }
   onSyncStatus(cb: (s: SyncStatus) => void) { this.listeners.push(cb); return () => { this.listeners = this.listeners.filter((l) => l !== cb); }; }
   onSyncNote(_cb: (s: SyncRequest) => void) { return () => {}; }
   onNavigate(_cb: (screen: string) => void) { return () => {}; }
   async backup() { return '/tmp/portraits-backup.sqlite3'; }
   async restore() { return null; }
+  /** The last menu words the window gave (for the tests). */
+  menuLabels: { labels: MenuLabels; title: string } | null = null;
+  async setMenuLabels(labels: MenuLabels, title: string) { this.menuLabels = { labels, title }; }
 }

@@ -6,7 +6,7 @@ import { open, save } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
 import type {
   Block, BookletDef, BookletInfo, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry, Partner,
-  BookletLang, PdfExport, PrintRequest, Portrait, PortraitView, Preview, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
+  BookletLang, PdfExport, PrintRequest, Portrait, PortraitView, Preview, QuarantineEntry, RestoreProgress, MenuLabels, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
   SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
 } from './host';
 
@@ -84,11 +84,12 @@ export class TauriHost implements Host {
     await invoke('backup', { path });
     return path;
   }
-  async restore(onProgress?: (message: string) => void) {
+  setMenuLabels(labels: MenuLabels, title: string) { return invoke<void>('set_menu_labels', { labels, title }); }
+  async restore(onProgress?: (progress: RestoreProgress) => void) {
     const dir = await invoke<string | null>('dialog_dir');
     const path = dir ? `${dir}/portraits-backup.sqlite3` : await open({ multiple: false, filters: [{ name: 'SQLite', extensions: ['sqlite3'] }] });
     if (!path || Array.isArray(path)) return null;
-    const unlisten = await listen<{ message: string }>('restore-progress', (e) => onProgress?.(e.payload.message));
+    const unlisten = await listen<RestoreProgress>('restore-progress', (e) => onProgress?.(e.payload));
     try {
       await invoke('restore', { path });
     } finally {

@@ -131,8 +131,10 @@ export interface Host {
   /** The window menu's "Go" items: the screen to show. */
   onNavigate(cb: (screen: string) => void): () => void;
   backup(): Promise<string | null>;
+  /** The native menu's words and the window's title, in the window's language. */
+  setMenuLabels(labels: MenuLabels, title: string): Promise<void>;
   /** Asks for a backup and restores it; `onProgress` hears what it waits for. Null when cancelled. */
-  restore(onProgress?: (message: string) => void): Promise<string | null>;
+  restore(onProgress?: (progress: RestoreProgress) => void): Promise<string | null>;
 }
 
 /** Errors from the host always have this shape. */
@@ -158,4 +160,21 @@ export async function cityNames(host: Host): Promise<Map<string, string>> {
 /** A city's current submission: its latest that was not replaced by a newer round. */
 export function currentSubmission(list: SubmissionSummary[]): SubmissionSummary | null {
   return [...list].reverse().find((s) => s.status !== 'superseded') ?? null;
+}
+
+/**
+ * What a restore waits for: `waiting_for_sync` (with the feed when known), `waiting_for_task`
+ * or `restoring`; `message` is Rust's English, shown only for a code the window does not know.
+ */
+export interface RestoreProgress {
+  code: string;
+  feed: string | null;
+  message: string;
+}
+
+/** The words of the native menu (File, Go, Help) and of the About box (`{version}` kept). */
+export interface MenuLabels {
+  file: string; sync: string; quit: string; go: string;
+  cities: string; map: string; submissions: string; booklets: string; settings: string;
+  help: string; about: string; about_title: string; about_text: string;
 }

@@ -2,6 +2,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
 import type { Host } from './host';
+import { installLocale } from './i18n.svelte';
 
 // The real host inside the Tauri window; the in-memory fake in a plain browser (tests).
 async function pickHost(): Promise<Host> {
@@ -14,6 +15,8 @@ async function pickHost(): Promise<Host> {
   (window as any).__fakeHost = fake; // for the browser tests
   return fake;
 }
+
+installLocale();
 
 pickHost().then((host) => {
   mount(App, { target: document.getElementById('app')!, props: { host } });

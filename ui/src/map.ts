@@ -1,11 +1,14 @@
 // The Map screen's pure parts (unit-tested with Vitest): the projection and its frame, the view
-// (viewBox) that fits a set of cities, the order of the dots, their colours and their words.
+// (viewBox) that fits a set of cities, the order of the dots, their colours and their words
+// (messages `map.*`, in the window's language; English without the window).
 // The country shapes (Natural Earth 1:50m from world-atlas) are loaded by the screen itself.
 
 import { geoEqualEarth, type GeoProjection } from 'd3-geo';
 import type { CitySummary } from './host';
 import type { Region } from './bindings/Region';
 import { fold } from './util';
+import { currentLocale, intlTag, t, type Locale } from './messages';
+import { countryName } from './present';
 
 /** The map's width in SVG units; its height follows from the projection. */
 export const MAP_WIDTH = 960;
@@ -97,40 +100,46 @@ export function placeCities(cities: readonly CitySummary[], projection: GeoProje
   return { placed, missing };
 }
 
-/** Years in words: "2019", "2015 and 2024", "2015, 2019 and 2024". */
-export function yearsText(years: readonly number[]): string {
-  if (years.length <= 1) return years.join('');
-  return `${years.slice(0, -1).join(', ')} and ${years[years.length - 1]}`;
+const listFormats = new Map<string, Intl.ListFormat>();
+
+/** Years in words: "2019", "2015 and 2024", "2015, 2019 and 2024" ("2015, 2019 et 2024"). */
+export function yearsText(years: readonly number[], locale: Locale = currentLocale()): string {
+  const tag = intlTag(locale);
+  let f = listFormats.get(tag);
+  if (!f) listFormats.set(tag, (f = new Intl.ListFormat(tag, { type: 'conjunction' })));
+  return f.format(years.map(String));
 }
 
 /** "Learning City Award 2019" (or several years), or '' for a city without one. */
-export function awardText(c: Pick<CitySummary, 'awards'>): string {
-  return c.awards.length ? `Learning City Award ${yearsText(c.awards)}` : '';
+export function awardText(c: Pick<CitySummary, 'awards'>, locale: Locale = currentLocale()): string {
+  return c.awards.length ? t('map.award', { years: yearsText(c.awards, locale) }, locale) : '';
 }
 
-/** A dot's accessible name: "Sønderborg, Denmark, Learning City Award 2019". */
-export function dotLabel(c: Pick<CitySummary, 'name' | 'country' | 'awards'>): string {
-  const award = awardText(c);
-  return `${c.name}, ${c.country.name}${award ? `, ${award}` : ''}`;
+/** A dot's accessible name: "Sønderborg, Denmark, Learning City Award 2019" (the country in the window's language). */
+export function dotLabel(c: Pick<CitySummary, 'name' | 'country' | 'awards'>, locale: Locale = currentLocale()): string {
+  const award = awardText(c, locale);
+  const params = { city: c.name, country: countryName(c.country, locale) };
+  return award ? t('map.dot_award', { ...params, award }, locale) : t('map.dot', params, locale);
 }
 
 /** "41 of 44 cities shown", "1 of 1 city shown". */
-export function countText(shown: number, total: number): string {
-  return `${shown} of ${total} ${total === 1 ? 'city' : 'cities'} shown`;
+export function countText(shown: number, total: number, locale: Locale = currentLocale()): string {
+  return t('map.shown', { count: total, shown }, locale);
 }
 
 /**
  * The cities a "find a city" box means: every word typed starts a word of the city's name or
- * country, diacritics folded ("sonder" finds Sønderborg, "korea" the Korean cities); or the
- * folded name contains what was typed. Nothing typed: none.
+ * country (as the data writes it or in the window's language: "korea" and "corée"),
+ * diacritics folded ("sonder" finds Sønderborg, "korea" the Korean cities); or the folded name
+ * contains what was typed. Nothing typed: none.
  */
-export function findCities<T extends Pick<CitySummary, 'name' | 'country'>>(cities: readonly T[], text: string): T[] {
+export function findCities<T extends Pick<CitySummary, 'name' | 'country'>>(cities: readonly T[], text: string, locale: Locale = currentLocale()): T[] {
   const q = fold(text).trim();
   if (q === '') return [];
   const split = (s: string) => s.split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
   const typed = split(q);
   return cities.filter((c) => {
-    const words = split(fold(`${c.name} ${c.country.name}`));
+    const words = split(fold(`${c.name} ${c.country.name} ${countryName(c.country, locale)}`));
     return fold(c.name).includes(q) || (typed.length > 0 && typed.every((t) => words.some((w) => w.startsWith(t))));
   });
 }

@@ -11,9 +11,9 @@ import type { SubmissionStatus } from './bindings/SubmissionStatus';
 import type { Warning } from './bindings/Warning';
 import type { Portrait } from './bindings/Portrait';
 import type { PersonRef } from './bindings/PersonRef';
-import { DEFAULT_LOCALE, hasMessage, t } from './messages';
+import { CONTENT_LANG, currentLocale, formatNumberIn, hasMessage, intlTag, t } from './messages';
+import countries from '../../data/i18n/countries.json';
 import type { Locale, MessageKey, Params } from './messages';
-import { formatNumber } from './util';
 
 // ---------------------------------------------------------------------------------------------
 // Words from codes
@@ -35,12 +35,12 @@ function byCode(prefix: string, code: string, locale: Locale): string {
 }
 
 /** "Changes requested"; a status added later reads as words ("on_hold" → "On hold"). */
-export function statusLabel(status: SubmissionStatus | (string & {}), locale: Locale = DEFAULT_LOCALE): string {
+export function statusLabel(status: SubmissionStatus | (string & {}), locale: Locale = currentLocale()): string {
   return byCode('status', status, locale);
 }
 
 /** "Waiting to send", "Sent", "Failed". */
-export function outboxStatusLabel(status: OutboxStatus | (string & {}), locale: Locale = DEFAULT_LOCALE): string {
+export function outboxStatusLabel(status: OutboxStatus | (string & {}), locale: Locale = currentLocale()): string {
   return byCode('outbox', status, locale);
 }
 
@@ -91,36 +91,49 @@ export function parseMoment(value: unknown): Date | null {
   return new Date(nums[0], nums[1] - 1, nums[2]).getDate() === nums[2] ? out : null;
 }
 
-function dateOf(d: Date, locale: Locale): string {
-  const month = t(`date.month.${d.getMonth() + 1}` as MessageKey, {}, locale);
-  return t('date.date', { day: d.getDate(), month, year: d.getFullYear() }, locale);
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dateFormat(locale: Locale, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${locale}/${withTime}`;
+  let f = dateFormats.get(key);
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short', year: 'numeric' };
+    if (withTime) Object.assign(opts, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    dateFormats.set(key, (f = new Intl.DateTimeFormat(intlTag(locale), opts)));
+  }
+  return f;
 }
 
-/** "30 Nov 2026, 11:30", in local time, 24-hour; "unknown time" for what is not a time. */
-export function formatDateTime(value: unknown, locale: Locale = DEFAULT_LOCALE): string {
+/** "30 Nov 2026, 11:30" / "30 nov. 2026, 11:30", local time, 24-hour; "unknown time" for what is not a time. */
+export function formatDateTime(value: unknown, locale: Locale = currentLocale()): string {
   const d = parseMoment(value);
-  if (!d) return t('date.unknown_time', {}, locale);
-  const time = t('date.time', { hour: String(d.getHours()).padStart(2, '0'), minute: String(d.getMinutes()).padStart(2, '0') }, locale);
-  return t('date.date_time', { date: dateOf(d, locale), time }, locale);
+  return d ? dateFormat(locale, true).format(d) : t('date.unknown_time', {}, locale);
 }
 
-/** "30 Nov 2026" (local); "unknown date" for what is not a date. */
-export function formatDate(value: unknown, locale: Locale = DEFAULT_LOCALE): string {
+/** "30 Nov 2026" / "30 nov. 2026" (local); "unknown date" for what is not a date. */
+export function formatDate(value: unknown, locale: Locale = currentLocale()): string {
   const d = parseMoment(value);
-  return d ? dateOf(d, locale) : t('date.unknown_date', {}, locale);
+  return d ? dateFormat(locale, false).format(d) : t('date.unknown_date', {}, locale);
 }
 
-/** "just now", "5 minutes ago", "1 hour ago", "2 days ago"; "never" for no time. */
-export function timeAgo(value: unknown, now: Date = new Date(), locale: Locale = DEFAULT_LOCALE): string {
+const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
+
+/**
+ * "just now", "5 minutes ago", "1 hour ago", "2 days ago" (Intl: "il y a 5 minutes", "hace 5
+ * minutos"); "never" for no time.
+ */
+export function timeAgo(value: unknown, now: Date = new Date(), locale: Locale = currentLocale()): string {
   const d = value == null ? null : parseMoment(value);
   if (!d) return t('time.never', {}, locale);
   const s = Math.max(0, Math.round((now.getTime() - d.getTime()) / 1000));
   if (s < 45) return t('time.just_now', {}, locale);
+  let f = relativeFormats.get(locale);
+  if (!f) relativeFormats.set(locale, (f = new Intl.RelativeTimeFormat(intlTag(locale), { numeric: 'always' })));
   const m = Math.round(s / 60);
-  if (m < 60) return t('time.minutes_ago', { count: m }, locale);
+  if (m < 60) return f.format(-m, 'minute');
   const h = Math.round(m / 60);
-  if (h < 24) return t('time.hours_ago', { count: h }, locale);
-  return t('time.days_ago', { count: Math.round(h / 24) }, locale);
+  if (h < 24) return f.format(-h, 'hour');
+  return f.format(-Math.round(h / 24), 'day');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,7 +144,7 @@ export type Countable =
   | 'pages' | 'updates' | 'fields' | 'versions';
 
 /** "1 city", "44 cities", "1,234 results". */
-export function countText(n: number, what: Countable, locale: Locale = DEFAULT_LOCALE): string {
+export function countText(n: number, what: Countable, locale: Locale = currentLocale()): string {
   return t(`count.${what}`, { count: n }, locale);
 }
 
@@ -181,7 +194,7 @@ function sentence(message: string): string {
  * known code. Transport details never show. With a
  * `context`: "Couldn't submit: …".
  */
-export function errorText(error: { code: ErrorCode | null | undefined; message: string | null | undefined } | null | undefined, context?: ErrorContext, locale: Locale = DEFAULT_LOCALE): string {
+export function errorText(error: { code: ErrorCode | null | undefined; message: string | null | undefined } | null | undefined, context?: ErrorContext, locale: Locale = currentLocale()): string {
   const code = error?.code;
   let reason: string;
   if (code && KEEP_MESSAGE.includes(code) && isHumanMessage(error?.message)) reason = sentence(error!.message);
@@ -198,7 +211,7 @@ export function errorText(error: { code: ErrorCode | null | undefined; message: 
 export function identityText(
   identity: Identity | null | undefined,
   cityName?: (cityId: string) => string | undefined | null,
-  locale: Locale = DEFAULT_LOCALE,
+  locale: Locale = currentLocale(),
 ): string {
   if (!identity) return t('identity.none', {}, locale);
   if (identity.kind === 'staff') return t('identity.staff', {}, locale);
@@ -245,17 +258,17 @@ function fallbackLabel(segs: Segment[]): string {
 }
 
 /** A fact's label from the rules ("Population"); a fact added later reads as words. */
-export function factLabel(key: string, locale: Locale = DEFAULT_LOCALE): string {
+export function factLabel(key: string, locale: Locale = currentLocale()): string {
   return maybe(`field.fact.${key}`, {}, locale) ?? humanize(key);
 }
 
 /** A narrative section's heading ("Vision and motivation"). */
-export function sectionLabel(key: string, locale: Locale = DEFAULT_LOCALE): string {
+export function sectionLabel(key: string, locale: Locale = currentLocale()): string {
   return maybe(`field.section.${key}`, {}, locale) ?? humanize(key);
 }
 
 /** A thematic cluster's name by its id ("health_and_wellbeing" → "Health and well-being"). */
-export function clusterName(id: string, locale: Locale = DEFAULT_LOCALE): string {
+export function clusterName(id: string, locale: Locale = currentLocale()): string {
   return maybe(`cluster.${id}`, {}, locale) ?? humanize(id);
 }
 
@@ -267,7 +280,7 @@ export function personName(p: Pick<Portrait, 'quote' | 'contacts'>, ref: PersonR
 }
 
 /** A Key Feature's name by its number (1–12). */
-export function keyFeatureName(n: number, locale: Locale = DEFAULT_LOCALE): string {
+export function keyFeatureName(n: number, locale: Locale = currentLocale()): string {
   return maybe(`key_feature.${n}`, {}, locale) ?? t('key_feature.unknown', { n }, locale);
 }
 
@@ -296,7 +309,7 @@ const LISTS: Record<string, MessageKey> = {
  * "sections.vision" → "Vision and motivation", "contacts[0].email" → "Contact 1: email",
  * "photos[1].caption" → "Photo 2: caption". Any other path reads as words, never a crash.
  */
-export function fieldLabel(path: string | null | undefined, locale: Locale = DEFAULT_LOCALE): string {
+export function fieldLabel(path: string | null | undefined, locale: Locale = currentLocale()): string {
   let segs = pathSegments(path ?? '');
   if (segs[0] === 'portrait' && segs.length > 1) segs = segs.slice(1); // "$.portrait.photos[0]…" in a request
   if (segs.length === 0) return t('field.document', {}, locale);
@@ -345,16 +358,16 @@ function isFact(v: unknown): v is Fact {
 
 function numberText(v: unknown, locale: Locale): string {
   if (v === 'n/a' || v == null) return t('value.na', {}, locale);
-  return typeof v === 'number' ? formatNumber(v) : String(v);
+  return typeof v === 'number' ? formatNumberIn(v, locale) : String(v);
 }
 
 /** A fact as the booklets print it: "289,739 (2015)", "men 11.2, women 11.9 (2015)", "n/a". */
-export function formatFactValue(fact: Fact | null | undefined, locale: Locale = DEFAULT_LOCALE): string {
+export function formatFactValue(fact: Fact | null | undefined, locale: Locale = currentLocale()): string {
   if (!fact) return t('value.na', {}, locale);
   let value: string;
   if (fact.value !== 'n/a') value = numberText(fact.value, locale);
   else if (fact.men != null && fact.women != null) {
-    value = t('value.split', { men: formatNumber(fact.men), women: formatNumber(fact.women) }, locale);
+    value = t('value.split', { men: formatNumberIn(fact.men, locale), women: formatNumberIn(fact.women, locale) }, locale);
   } else return t('value.na', {}, locale);
   if (fact.year === 'n/a' || fact.year == null) return t('value.fact_no_year', { value }, locale);
   return t('value.fact', { value, year: fact.year }, locale);
@@ -376,7 +389,7 @@ const PLAIN_NUMBER = /(^|\.)(year|member_since|version|baseVersion|publishedVers
 function summarize(v: unknown, path: string, locale: Locale, depth = 0): string {
   if (isEmpty(v)) return t('value.empty', {}, locale);
   if (typeof v === 'string') return v;
-  if (typeof v === 'number') return PLAIN_NUMBER.test(path) ? String(v) : formatNumber(v);
+  if (typeof v === 'number') return PLAIN_NUMBER.test(path) ? String(v) : formatNumberIn(v, locale);
   if (typeof v === 'boolean') return t(v ? 'value.yes' : 'value.no', {}, locale);
   const sep = t('value.list_separator', {}, locale);
   if (depth > 3) return t('value.more', {}, locale);
@@ -411,7 +424,7 @@ function photoText(p: Record<string, unknown>, locale: Locale): string {
  * numbers as their names, texts as they are, nothing as "(empty)", lists one item a line,
  * contacts, quotes and photos in words. Never JSON.
  */
-export function formatFieldValue(path: string, value: unknown, locale: Locale = DEFAULT_LOCALE): string {
+export function formatFieldValue(path: string, value: unknown, locale: Locale = currentLocale()): string {
   if (isEmpty(value)) return t('value.empty', {}, locale);
   const segs = pathSegments(path);
   const [head, second, third] = segs;
@@ -464,7 +477,7 @@ export function formatFieldValue(path: string, value: unknown, locale: Locale = 
 }
 
 /** A data-quality warning in words: its field's label, not its key. */
-export function warningText(w: Pick<Warning, 'code' | 'path' | 'message'>, locale: Locale = DEFAULT_LOCALE): string {
+export function warningText(w: Pick<Warning, 'code' | 'path' | 'message'>, locale: Locale = currentLocale()): string {
   // The message speaks of the figure or its year itself: the fact's label is enough.
   const field = fieldLabel(w.path.replace(/\.(value|year)$/, ''), locale);
   const worded = maybe(`warning.${w.code}`, { field }, locale);
@@ -733,7 +746,7 @@ export function wordDiff(before: string, after: string, options: WordDiffOptions
  * The two sides of a changed field for display: texts word by word (removed words marked on
  * the left, added ones on the right), any other value in words as a whole.
  */
-export function diffSides(field: string, before: unknown, after: unknown, locale: Locale = DEFAULT_LOCALE): { before: DiffSegment[]; after: DiffSegment[] } {
+export function diffSides(field: string, before: unknown, after: unknown, locale: Locale = currentLocale()): { before: DiffSegment[]; after: DiffSegment[] } {
   const text = (v: unknown) => v == null || typeof v === 'string';
   if (text(before) && text(after) && (before || after)) {
     const segs = wordDiff((before as string | null) ?? '', (after as string | null) ?? '');
@@ -745,4 +758,182 @@ export function diffSides(field: string, before: unknown, after: unknown, locale
     before: [{ kind: b === empty ? 'same' : 'removed', text: b }],
     after: [{ kind: a === empty ? 'same' : 'added', text: a }],
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Places
+
+const COUNTRY_NAMES = (countries as { countries: Record<string, Partial<Record<Locale, string>>> }).countries;
+
+/**
+ * A country's name in the window's language, from its ISO code (data/i18n/countries.json, the
+ * booklets' list); English, and a code the list lacks, keep the data's own name.
+ */
+export function countryName(country: { code: string; name: string } | null | undefined, locale: Locale = currentLocale()): string {
+  if (!country) return '';
+  if (locale === 'en') return country.name;
+  return COUNTRY_NAMES[country.code?.toUpperCase()]?.[locale] ?? country.name;
+}
+
+/** One of UNESCO's five regions in the window's language ("Arab States" → "États arabes"). */
+export function regionName(region: string | null | undefined, locale: Locale = currentLocale()): string {
+  if (!region) return '';
+  return maybe(`region.${region}`, {}, locale) ?? region;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/**
+ * A field error's problem in the window's language. Rust sends a code and its parameters
+ * (`too_long` with `{count, max}`) beside its English message; the window words the code
+ * (messages `invalid.<code>`) and keeps the message only for a code it does not know yet.
+ */
+export function fieldErrorText(
+  e: { message: string; code?: string | null; params?: Record<string, string | number> | null },
+  locale: Locale = currentLocale(),
+): string {
+  if (e.code) {
+    // Counts and limits are written the language's way ("20 000"); years and values as given.
+    const params: Params = {};
+    for (const [k, v] of Object.entries(e.params ?? {})) {
+      params[k] = typeof v === 'number' && ['count', 'max', 'size', 'limit'].includes(k) ? formatNumberIn(v, locale) : v;
+    }
+    const worded = maybe(`invalid.${e.code}`, params, locale);
+    if (worded) return worded;
+  }
+  return e.message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sentences that hold a portrait's own words
+
+/** A piece of a sentence: the window's words, or a portrait's own (to be marked `lang`). */
+export interface Piece {
+  text: string;
+  content: boolean;
+}
+
+/**
+ * A message cut where its `content` parameters go, so each portrait word can be marked with
+ * its language while the sentence around it is the window's: "Les deux écrivent sur : " +
+ * [learning, literacy].
+ */
+export function pieces(key: MessageKey, params: Params, content: readonly string[], locale: Locale = currentLocale()): Piece[] {
+  const marks: Params = { ...params };
+  content.forEach((name, i) => {
+    if (name in params) marks[name] = `\u0001${i}\u0002`;
+  });
+  const text = t(key, marks, locale);
+  const out: Piece[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/\u0001(\d+)\u0002/g)) {
+    if (m.index! > last) out.push({ text: text.slice(last, m.index), content: false });
+    out.push({ text: String(params[content[Number(m[1])]]), content: true });
+    last = m.index! + m[0].length;
+  }
+  if (last < text.length) out.push({ text: text.slice(last), content: false });
+  return out;
+}
+
+/** Numbers of a coded message (counts, figures) written the language's way; years as they are. */
+function numbersIn(params: Record<string, string | number> | null | undefined, keep: readonly string[], locale: Locale): Params {
+  const out: Params = {};
+  for (const [k, v] of Object.entries(params ?? {})) {
+    const n = typeof v === 'number' ? v : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : null;
+    out[k] = n !== null && !keep.includes(k) ? formatNumberIn(n, locale) : v;
+  }
+  return out;
+}
+
+/** Why two cities go together, from Rust's kind and parameters; the detail for an unknown kind. */
+export function reasonPieces(r: { kind: string; detail: string; params?: Record<string, string | number> | null }, locale: Locale = currentLocale()): Piece[] {
+  const p = r.params ?? {};
+  const list = (v: unknown) => String(v ?? '').split(',').filter(Boolean);
+  const sep = t('value.list_separator', {}, locale);
+  switch (r.kind) {
+    case 'themes':
+      if (p.words != null) return pieces('reason.themes', { words: p.words }, ['words'], locale);
+      break;
+    case 'passage':
+      if (p.passage != null) return pieces('reason.passage', p, ['city', 'passage', 'other_city', 'other_passage'], locale);
+      break;
+    case 'key_features':
+      if (p.features != null) {
+        const names = list(p.features).map((n) => t('reason.key_feature', { n, name: keyFeatureName(Number(n), locale) }, locale));
+        return pieces('reason.key_features', { features: names.join(sep) }, [], locale);
+      }
+      break;
+    case 'clusters':
+      if (p.clusters != null) return pieces('reason.clusters', { clusters: list(p.clusters).map((c) => clusterName(c, locale)).join(sep) }, [], locale);
+      break;
+    case 'interests':
+      if (p.cluster != null) return pieces('reason.interests', { ...p, cluster: clusterName(String(p.cluster), locale) }, ['city', 'other_city'], locale);
+      break;
+    case 'facts':
+      if (p.fact === 'population' || p.fact === 'gdp') {
+        return pieces(p.fact === 'gdp' ? 'reason.facts_gdp' : 'reason.facts_population', numbersIn(p, [], locale), [], locale);
+      }
+      break;
+  }
+  return [{ text: r.detail, content: true }];
+}
+
+/** A data-quality warning in pieces: the window's words, and a portrait's own (a copied passage). */
+export function warningPieces(w: Pick<Warning, 'code' | 'path' | 'message'> & { params?: Record<string, string | number> | null }, locale: Locale = currentLocale()): Piece[] {
+  const field = fieldLabel(w.path.replace(/\.(value|year)$/, ''), locale);
+  const p = numbersIn(w.params, ['year', 'limit'], locale);
+  switch (w.code) {
+    case 'density':
+      if (p.side === 'high' || p.side === 'low') return pieces(p.side === 'high' ? 'warning.density_high' : 'warning.density_low', p, [], locale);
+      break;
+    case 'gdp_ratio':
+    case 'future_year':
+      if (w.params && Object.keys(w.params).length) return pieces(`warning.${w.code}`, { ...p, field }, [], locale);
+      break;
+    case 'printed_form':
+      if (p.printed != null) return pieces('warning.printed_form', { ...p, field, value: p.value === 'n/a' ? t('value.na', {}, locale) : p.value }, ['printed'], locale);
+      break;
+    case 'country_gdp_mismatch':
+      if (w.params?.country != null) {
+        const code = String(w.params.country);
+        return pieces('warning.country_gdp_mismatch', { ...p, country: countryName({ code, name: code }, locale) }, [], locale);
+      }
+      break;
+    case 'copied_text':
+      if (p.passage != null) {
+        const their = String(w.params?.their_field ?? '');
+        return pieces('warning.copied_text', { ...p, field, their_field: their ? fieldLabel(their, locale) : field }, ['city', 'passage'], locale);
+      }
+      break;
+  }
+  return [{ text: warningText(w, locale), content: false }];
+}
+
+/** What the running sync is doing ("Downloading the catalogue from …"), from its phase. */
+export function syncPhaseText(status: { phase: string | null; message: string | null; feed: string | null }, locale: Locale = currentLocale()): string {
+  if (status.phase && hasMessage(`sync.phase.${status.phase}`)) return t(`sync.phase.${status.phase}` as MessageKey, { feed: status.feed ?? '' }, locale);
+  return status.message ?? '';
+}
+
+/** The answer to "Sync now", from its code. */
+export function syncRequestText(r: { code?: string | null; message: string; feed?: string | null; running_secs?: number | null; phase?: string | null }, locale: Locale = currentLocale()): string {
+  if (r.code === 'started') return t('sync.request.started', { feed: r.feed ?? '' }, locale);
+  if (r.code === 'already_syncing') {
+    const params = { feed: r.feed ?? '', seconds: r.running_secs ?? 0 };
+    const doing = r.phase ? syncPhaseText({ phase: r.phase, message: null, feed: r.feed ?? null }, locale) : '';
+    return doing ? t('sync.request.already_syncing_doing', { ...params, doing }, locale) : t('sync.request.already_syncing', params, locale);
+  }
+  if (r.code === 'no_feed') return t('sync.request.no_feed', {}, locale);
+  return r.message;
+}
+
+/**
+ * The language of a diff's words: the portraits' (CONTENT_LANG) when the values are texts of a
+ * portrait (a lead, a caption, a name), none when the window words them itself (figures, Key
+ * Features, lists, "(empty)").
+ */
+export function diffLang(...values: unknown[]): string | undefined {
+  const texts = values.filter((v) => v != null);
+  return texts.length > 0 && texts.every((v) => typeof v === 'string' && v.trim() !== '') ? CONTENT_LANG : undefined;
 }

@@ -2,21 +2,7 @@
 
 import type { CityFilter } from './host';
 import { RULES } from './rules';
-
-/** "5 minutes ago", "just now", "3 hours ago", "2 days ago"; `now` for tests. */
-export function relativeTime(iso: string | null, now: Date = new Date()): string {
-  if (!iso) return 'never';
-  const t = new Date(iso).getTime();
-  if (Number.isNaN(t)) return 'never';
-  const s = Math.max(0, Math.round((now.getTime() - t) / 1000));
-  if (s < 45) return 'just now';
-  const m = Math.round(s / 60);
-  if (m < 60) return m === 1 ? '1 minute ago' : `${m} minutes ago`;
-  const h = Math.round(m / 60);
-  if (h < 24) return h === 1 ? '1 hour ago' : `${h} hours ago`;
-  const d = Math.round(h / 24);
-  return d === 1 ? '1 day ago' : `${d} days ago`;
-}
+import { currentLocale, formatNumberIn, t, type Locale } from './messages';
 
 // Letters that Unicode does not decompose, folded as Rust's model::fold does (ø → o, ı → i …).
 const EXTRA_FOLDS: Record<string, string> = { ø: 'o', Ø: 'O', ı: 'i', ł: 'l', Ł: 'L', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ß: 'ss', đ: 'd', Đ: 'D' };
@@ -42,11 +28,20 @@ export function moveItem<T>(list: readonly T[], from: number, to: number): T[] {
   return out;
 }
 
-/** Parses what a user typed in a fact field: a number ("80,006", "3499.8"), or "n/a". */
-export function parseFactInput(text: string): number | 'n/a' | null {
+/**
+ * Parses what a user typed in a fact field, as the window's language writes numbers: "80,006"
+ * or "3499.8" in English, "80 006" or "3 499,8" in French, "80.006" or "3499,8" in Spanish; or
+ * "n/a". Spaces (also no-break ones) always group digits. Null when it is not a number.
+ */
+export function parseFactInput(text: string, locale: Locale = currentLocale()): number | 'n/a' | null {
   const t = text.trim();
-  if (t === '' || t.toLowerCase() === 'n/a') return 'n/a';
-  const n = Number(t.replace(/,/g, ''));
+  if (t === '' || /^(n\/a|n\.\s?d\.?|n\/d)$/i.test(t)) return 'n/a';
+  const [group, decimal] = locale === 'en' ? [',', '.'] : locale === 'es' ? ['.', ','] : ['.', ','];
+  let s = t.replace(/[\s\u00a0\u202f]/g, '');
+  if (group === ',' && !/^\d{1,3}(,\d{3})*(\.\d+)?$|^\d+(\.\d+)?$/.test(s)) return null;
+  if (group === '.' && !/^\d{1,3}(\.\d{3})*(,\d+)?$|^\d+(,\d+)?$/.test(s)) return null;
+  s = s.split(group).join('').replace(decimal, '.');
+  const n = Number(s);
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
@@ -60,12 +55,10 @@ export function parseYearInput(text: string): number | 'n/a' | null {
   return y >= first && y <= last ? y : null;
 }
 
-/** A number as the booklets print it: 21705000 → "21,705,000". */
-export function formatNumber(v: number | 'n/a'): string {
-  if (v === 'n/a') return 'n/a';
-  const [i, f] = String(v).split('.');
-  const grouped = i.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return f ? `${grouped}.${f}` : grouped;
+/** A number as the window's language writes it: 21705000 → "21,705,000", "21 705 000", "21.705.000". */
+export function formatNumber(v: number | 'n/a', locale: Locale = currentLocale()): string {
+  if (v === 'n/a') return t('value.na', {}, locale);
+  return formatNumberIn(v, locale);
 }
 
 /** The items of a section that is nothing but a bullet list ("- a\n- b"), or null. */

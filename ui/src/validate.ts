@@ -32,34 +32,59 @@ export function isPlausibleEmail(email: string): boolean {
   return at >= 0 && localBytes <= RULES.limits.email_local_bytes && EMAIL.test(email);
 }
 
-/** Every error of a portrait: schema, then the domain rules a form can check. */
+type Coded = FieldError & { code: string; params?: Record<string, string | number> };
+
+/** An Ajv error with the code Rust gives the same problem (messages `invalid.<code>`). */
+function ajvError(path: string, e: { keyword: string; message?: string; params: Record<string, unknown> }): Coded {
+  const message = e.message ?? 'invalid';
+  const limit = e.params.limit as number;
+  switch (e.keyword) {
+    case 'required': return { path, message, code: 'required', params: { property: String(e.params.missingProperty) } };
+    case 'maxLength': return { path, message, code: 'too_long_max', params: { max: limit } };
+    case 'minLength': return limit === 1 ? { path, message, code: 'empty' } : { path, message, code: 'wrong_form' };
+    case 'maxItems': return { path, message, code: 'too_many', params: { max: limit } };
+    case 'minimum': return { path, message, code: 'minimum', params: { limit } };
+    case 'maximum': return { path, message, code: 'maximum', params: { limit } };
+    case 'type': return { path, message, code: 'wrong_type' };
+    case 'enum': return { path, message, code: 'not_allowed_value' };
+    case 'pattern': case 'format': return { path, message, code: 'wrong_form' };
+    case 'additionalProperties': return { path, message, code: 'unknown_field', params: { name: String(e.params.additionalProperty) } };
+    default: return { path, message, code: '' };
+  }
+}
+
+/**
+ * Every error of a portrait: schema, then the domain rules a form can check. Each carries the
+ * code and parameters Rust gives the same problem, so the window words it in its language
+ * (`fieldErrorText`); `message` stays English, as Rust's.
+ */
 export function validatePortrait(p: unknown): FieldError[] {
-  const errors: FieldError[] = [];
+  const errors: Coded[] = [];
   if (!check(p)) {
     for (const e of check.errors ?? []) {
       let path = pointerToPath(e.instancePath);
       if (e.keyword === 'required' && 'missingProperty' in e.params) path = `${path}.${(e.params as any).missingProperty}`;
       if (e.keyword === 'oneOf' || e.keyword === 'const') continue; // reported by their branches below
-      errors.push({ path, message: e.message ?? 'invalid' });
+      errors.push(ajvError(path, e as any));
     }
   }
   const q = p as any;
   if (q && typeof q === 'object') {
-    if (typeof q.lead === 'string' && q.lead.trim() === '') errors.push({ path: '$.lead', message: 'the lead paragraph must not be empty' });
-    if (typeof q.tagline === 'string' && q.tagline.trim() === '') errors.push({ path: '$.tagline', message: 'must not be empty; leave the tagline out instead' });
+    if (typeof q.lead === 'string' && q.lead.trim() === '') errors.push({ path: '$.lead', message: 'the lead paragraph must not be empty', code: 'empty' });
+    if (typeof q.tagline === 'string' && q.tagline.trim() === '') errors.push({ path: '$.tagline', message: 'must not be empty; leave the tagline out instead', code: 'empty' });
     (q.contacts ?? []).forEach((c: any, i: number) => {
       if (c && typeof c.email === 'string' && c.email !== '' && !isPlausibleEmail(c.email)) {
-        errors.push({ path: `$.contacts[${i}].email`, message: `${JSON.stringify(c.email)} is not an email address` });
+        errors.push({ path: `$.contacts[${i}].email`, message: `${JSON.stringify(c.email)} is not an email address`, code: 'not_email', params: { value: c.email } });
       }
-      if (c && typeof c.name === 'string' && c.name.trim() === '') errors.push({ path: `$.contacts[${i}].name`, message: 'must not be empty' });
+      if (c && typeof c.name === 'string' && c.name.trim() === '') errors.push({ path: `$.contacts[${i}].name`, message: 'must not be empty', code: 'empty' });
     });
     const [firstYear, lastYear] = RULES.fact_years;
     for (const { key } of RULES.facts) {
       const f = q.facts?.[key];
-      if (f && typeof f.value === 'number' && f.value < 0) errors.push({ path: `$.facts.${key}.value`, message: 'must not be negative' });
-      if (f && f.value !== 'n/a' && typeof f.value !== 'number') errors.push({ path: `$.facts.${key}.value`, message: 'a number, or n/a' });
+      if (f && typeof f.value === 'number' && f.value < 0) errors.push({ path: `$.facts.${key}.value`, message: 'must not be negative', code: 'negative' });
+      if (f && f.value !== 'n/a' && typeof f.value !== 'number') errors.push({ path: `$.facts.${key}.value`, message: 'a number, or n/a', code: 'not_a_number' });
       if (f && f.year !== 'n/a' && (typeof f.year !== 'number' || f.year < firstYear || f.year > lastYear)) {
-        errors.push({ path: `$.facts.${key}.year`, message: `a year from ${firstYear} to ${lastYear}, or n/a` });
+        errors.push({ path: `$.facts.${key}.year`, message: `a year from ${firstYear} to ${lastYear}, or n/a`, code: 'year_range', params: { first: firstYear, last: lastYear } });
       }
     }
   }

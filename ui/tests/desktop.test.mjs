@@ -218,6 +218,22 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   assert.ok(french.includes('Table des matières') && french.includes('Population de la ville'), 'the print file is in French');
   await s.shot('desktop-booklets');
 
+  // The window in French (Settings › Language): at once, without a restart; the menu and the
+  // title follow (set_menu_labels answers). Back to the system's language for what follows.
+  await s.go('#/settings');
+  await s.find('#window-language');
+  await s.js(`const l = document.getElementById('window-language'); l.value = 'fr'; l.dispatchEvent(new Event('change', { bubbles: true }));`);
+  await s.waitText('[data-testid=nav-submissions]', /Soumissions/);
+  await s.go('#/cities');
+  await s.waitText('[data-testid=count]', /^44 villes$/);
+  assert.equal(await s.js('return document.title;'), 'Portraits de villes apprenantes');
+  assert.equal(await s.js('return document.documentElement.lang;'), 'fr');
+  await s.shot('desktop-fr-cities');
+  await s.go('#/settings');
+  await s.find('#window-language');
+  await s.js(`const l = document.getElementById('window-language'); l.value = 'system'; l.dispatchEvent(new Event('change', { bubbles: true }));`);
+  await s.waitText('[data-testid=nav-submissions]', /Submissions/);
+
   // Restore the backup taken before the review: Cork is back at version 2; the replaced file
   // is kept beside the database.
   await s.go('#/settings');

@@ -4,4 +4,24 @@
  * What "Sync now" did: started a sync, or says why not (one is running: since when, doing
  * what; or there is no feed to sync with).
  */
-export type SyncRequest = { started: boolean, message: string, };
+export type SyncRequest = { started: boolean, 
+/**
+ * In English, for logs; the window words `code`.
+ */
+message: string, 
+/**
+ * `started`, `already_syncing` or `no_feed`.
+ */
+code: string, 
+/**
+ * The feed being synced (started, already_syncing).
+ */
+feed: string | null, 
+/**
+ * How long the running sync has run, in seconds (already_syncing).
+ */
+running_secs: number | null, 
+/**
+ * What the running sync is doing (already_syncing): a [`SyncStatus::phase`].
+ */
+phase: string | null, };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { en, hasMessage, t, TABLES } from '../messages';
+import { formatNumberIn, hasMessage, pickLocale, t } from '../messages';
 import type { MessageKey } from '../messages';
 import {
   countText, ERROR_CODES, errorText, fieldLabel, formatDate, formatDateTime, formatFactValue, formatFieldValue, humanize,
@@ -14,24 +14,35 @@ import { RULES } from '../rules';
 const CODE_LIKE = /\b[a-z]+_[a-z_]+\b|tcp|os error|[{}]/i;
 
 describe('messages', () => {
-  it('fills placeholders and picks plural forms', () => {
+  it('fills placeholders and picks plural forms in each language', () => {
     expect(t('identity.coordinator', { city: 'Cork' })).toBe('Coordinator of Cork');
     expect(t('count.cities', { count: 1 })).toBe('1 city');
     expect(t('count.cities', { count: 0 })).toBe('0 cities');
     expect(t('count.cities', { count: 1234 })).toBe('1,234 cities');
-    expect(t('date.date', { day: 3, month: 'Nov', year: 2026 })).toBe('3 Nov 2026'); // years without grouping
-    expect(t('identity.coordinator')).toBe('Coordinator of {city}'); // a missing value stays visible
-  });
-
-  it('every message is a text or plural forms with "other", and no placeholder is unnamed', () => {
-    for (const [key, m] of Object.entries(en)) {
-      const texts = typeof m === 'string' ? [m] : Object.values(m);
-      if (typeof m !== 'string') expect(m.other, key).toBeTruthy();
-      for (const text of texts) expect(text, key).not.toMatch(/\{\s*\}/);
-    }
-    expect(Object.keys(TABLES)).toContain('en');
+    expect(t('count.cities', { count: 1234 }, 'fr')).toBe('1\u202f234 villes');
+    expect(t('count.cities', { count: 1 }, 'fr')).toBe('1 ville');
+    expect(t('count.cities', { count: 0 }, 'fr')).toBe('0 ville'); // French: 0 is singular
+    expect(t('count.cities', { count: 1 }, 'es')).toBe('1 ciudad');
+    expect(t('count.cities', { count: 2 }, 'es')).toBe('2 ciudades');
+    expect(t('identity.coordinator', { city: 'Cork' }, 'fr')).toBe('Coordinateur ou coordinatrice de Cork');
     expect(hasMessage('status.accepted')).toBe(true);
     expect(hasMessage('toString')).toBe(false);
+  });
+
+  it('writes numbers as each language does', () => {
+    expect(formatNumberIn(80006, 'en')).toBe('80,006');
+    expect(formatNumberIn(80006, 'fr')).toBe('80\u202f006');
+    expect(formatNumberIn(80006, 'es')).toBe('80.006');
+    expect(formatNumberIn(8006, 'es')).toBe('8006');
+    expect(formatNumberIn(3499.8, 'fr')).toBe('3\u202f499,8');
+  });
+
+  it('takes the language from the system: the first it speaks, else English', () => {
+    expect(pickLocale(['fr-CA', 'en-US'])).toBe('fr');
+    expect(pickLocale(['de-DE', 'es-419'])).toBe('es');
+    expect(pickLocale(['de-DE'])).toBe('en');
+    expect(pickLocale([])).toBe('en');
+    expect(pickLocale(['FR_fr'])).toBe('fr');
   });
 
   it('takes the fact, section and Key Feature labels from the rules', () => {
@@ -69,7 +80,9 @@ describe('dates and times', () => {
   it('writes a local time as "30 Nov 2026, 11:30"', () => {
     expect(formatDateTime('2026-11-30T11:30:00')).toBe('30 Nov 2026, 11:30');
     expect(formatDateTime('2026-01-05T09:05:59')).toBe('5 Jan 2026, 09:05');
-    expect(formatDateTime(new Date(2026, 8, 1, 23, 7).getTime())).toBe('1 Sep 2026, 23:07');
+    expect(formatDateTime(new Date(2026, 8, 1, 23, 7).getTime())).toBe('1 Sept 2026, 23:07');
+    expect(formatDateTime(new Date(2026, 8, 1, 23, 7).getTime(), 'fr')).toBe('1 sept. 2026, 23:07');
+    expect(formatDateTime(new Date(2026, 8, 1, 23, 7).getTime(), 'es')).toBe('1 sept 2026, 23:07');
     expect(formatDateTime(new Date(2026, 11, 31, 0, 0))).toBe('31 Dec 2026, 00:00');
   });
 
@@ -107,6 +120,9 @@ describe('dates and times', () => {
     expect(timeAgo('2026-11-23T11:55:00Z', now)).toBe('5 minutes ago');
     expect(timeAgo('2026-11-23T11:00:00Z', now)).toBe('1 hour ago');
     expect(timeAgo('2026-11-21T12:00:00Z', now)).toBe('2 days ago');
+    expect(timeAgo('2026-11-23T11:55:00Z', now, 'fr')).toBe('il y a 5 minutes');
+    expect(timeAgo('2026-11-23T11:55:00Z', now, 'es')).toBe('hace 5 minutos');
+    expect(timeAgo('2026-11-23T11:59:50Z', now, 'fr')).toBe('à l’instant');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulletItems, bulletMarkdown, cityFilter, formatNumber, moveItem, parseFactInput, parseYearInput, relativeTime } from '../util';
+import { bulletItems, bulletMarkdown, cityFilter, formatNumber, moveItem, parseFactInput, parseYearInput } from '../util';
 
 describe('bullet lists as list editors', () => {
   it('reads a plain bullet list and writes it back', () => {
@@ -9,19 +9,6 @@ describe('bullet lists as list editors', () => {
     expect(bulletMarkdown(['Adult illiteracy', ' ', 'Child\ncare'])).toBe('- Adult illiteracy\n- Child care');
     expect(bulletMarkdown([])).toBeNull();
   });
-});
-
-describe('relativeTime', () => {
-  const now = new Date('2026-11-23T12:00:00Z');
-  it.each([
-    [null, 'never'],
-    ['2026-11-23T11:59:50Z', 'just now'],
-    ['2026-11-23T11:55:00Z', '5 minutes ago'],
-    ['2026-11-23T11:59:00Z', '1 minute ago'],
-    ['2026-11-23T09:00:00Z', '3 hours ago'],
-    ['2026-11-21T12:00:00Z', '2 days ago'],
-    ['not a date', 'never'],
-  ])('%s → %s', (iso, want) => expect(relativeTime(iso, now)).toBe(want));
 });
 
 describe('moveItem', () => {
@@ -47,7 +34,20 @@ describe('fact inputs', () => {
     ['', 'n/a'],
     ['lots', null],
     ['-5', null],
-  ])('value %s', (text, want) => expect(parseFactInput(text)).toBe(want));
+  ])('value %s', (text, want) => expect(parseFactInput(text, 'en')).toBe(want));
+  it.each([
+    ['fr', '80 006', 80006],
+    ['fr', '80\u202f006', 80006],
+    ['fr', '3 499,8', 3499.8],
+    ['fr', '380,2', 380.2],
+    ['fr', 'n.d.', 'n/a'],
+    ['es', '80.006', 80006],
+    ['es', '3499,8', 3499.8],
+    ['es', '8006', 8006],
+    ['en', '80 006', 80006],
+    ['en', '1,2,3', null],
+    ['es', '80,006,1', null],
+  ])('in %s, value %s', (locale, text, want) => expect(parseFactInput(text, locale as 'en' | 'fr' | 'es')).toBe(want));
   it.each([
     ['2015', 2015],
     ['n/a', 'n/a'],
@@ -59,6 +59,8 @@ describe('fact inputs', () => {
     expect(formatNumber(21705000)).toBe('21,705,000');
     expect(formatNumber(3499.8)).toBe('3,499.8');
     expect(formatNumber('n/a')).toBe('n/a');
+    expect(formatNumber(21705000, 'fr')).toBe('21\u202f705\u202f000');
+    expect(formatNumber(21705000, 'es')).toBe('21.705.000');
   });
 });
 
