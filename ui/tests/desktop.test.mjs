@@ -110,7 +110,7 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   // The partner finder in the real window: Cantarranas's partners, with reasons from the core.
   await s.go('#/city/hn-cantarranas');
   await s.click('[data-testid=find-partners]');
-  await s.waitText('[data-testid=partners]', /both write about: .*both work on/s);
+  await s.waitText('[data-testid=partners]', /both write about: .*both work on/is);
   assert.equal(await s.js(`return document.querySelectorAll('[data-testid=partners] > li').length;`), 5);
   await s.shot('desktop-partners');
   // The member record and the map in the real window: Sønderborg's record from the core, its
