@@ -46,36 +46,18 @@ pub enum Param {
     Text(String),
 }
 
-impl From<i64> for Param {
-    fn from(n: i64) -> Self {
-        Param::Number(n)
-    }
+/// Whole numbers of every width the checks count with.
+macro_rules! number_param {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Param {
+            fn from(n: $t) -> Self {
+                Param::Number(i64::try_from(n).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
 }
-impl From<usize> for Param {
-    fn from(n: usize) -> Self {
-        Param::Number(i64::try_from(n).unwrap_or(i64::MAX))
-    }
-}
-impl From<u32> for Param {
-    fn from(n: u32) -> Self {
-        Param::Number(i64::from(n))
-    }
-}
-impl From<i32> for Param {
-    fn from(n: i32) -> Self {
-        Param::Number(i64::from(n))
-    }
-}
-impl From<u16> for Param {
-    fn from(n: u16) -> Self {
-        Param::Number(i64::from(n))
-    }
-}
-impl From<u8> for Param {
-    fn from(n: u8) -> Self {
-        Param::Number(i64::from(n))
-    }
-}
+number_param!(i64, usize, u32, i32, u16, u8);
+
 impl From<String> for Param {
     fn from(s: String) -> Self {
         Param::Text(s)

@@ -81,3 +81,16 @@ export function formatNumberIn(v: number, locale: Locale = getLocale()): string 
   if (!f) numberFormats.set(tag, (f = new Intl.NumberFormat(tag, { maximumFractionDigits: 20 })));
   return f.format(v);
 }
+
+/**
+ * A message cut at its `slots` placeholders, so a template can put an element in each (a link,
+ * a portrait's words marked with their language): pieces of text, and the slots by name.
+ */
+export function slotted(key: MessageKey, params: Params, slots: readonly string[], locale: Locale = getLocale()): { text: string; slot: string | null }[] {
+  const marked: Params = { ...params };
+  slots.forEach((name, i) => (marked[name] = `\u0000${i}\u0000`));
+  return t(key, marked, locale)
+    .split('\u0000')
+    .map((text, i) => (i % 2 ? { text: '', slot: slots[Number(text)] } : { text, slot: null }))
+    .filter((p) => p.slot !== null || p.text !== '');
+}

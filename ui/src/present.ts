@@ -11,7 +11,7 @@ import type { SubmissionStatus } from './bindings/SubmissionStatus';
 import type { Warning } from './bindings/Warning';
 import type { Portrait } from './bindings/Portrait';
 import type { PersonRef } from './bindings/PersonRef';
-import { CONTENT_LANG, currentLocale, formatNumberIn, hasMessage, intlTag, t } from './messages';
+import { CONTENT_LANG, currentLocale, formatNumberIn, hasMessage, intlTag, slotted, t } from './messages';
 import countries from '../../data/i18n/countries.json';
 import type { Locale, MessageKey, Params } from './messages';
 
@@ -820,20 +820,8 @@ export interface Piece {
  * [learning, literacy].
  */
 export function pieces(key: MessageKey, params: Params, content: readonly string[], locale: Locale = currentLocale()): Piece[] {
-  const marks: Params = { ...params };
-  content.forEach((name, i) => {
-    if (name in params) marks[name] = `\u0001${i}\u0002`;
-  });
-  const text = t(key, marks, locale);
-  const out: Piece[] = [];
-  let last = 0;
-  for (const m of text.matchAll(/\u0001(\d+)\u0002/g)) {
-    if (m.index! > last) out.push({ text: text.slice(last, m.index), content: false });
-    out.push({ text: String(params[content[Number(m[1])]]), content: true });
-    last = m.index! + m[0].length;
-  }
-  if (last < text.length) out.push({ text: text.slice(last), content: false });
-  return out;
+  const slots = content.filter((name) => name in params);
+  return slotted(key, params, slots, locale).map((p) => (p.slot ? { text: String(params[p.slot]), content: true } : { text: p.text, content: false }));
 }
 
 /** Numbers of a coded message (counts, figures) written the language's way; years as they are. */
