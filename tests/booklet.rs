@@ -1132,3 +1132,102 @@ fn a_booklet_defined_in_french_exports_in_french_unless_asked_otherwise() {
     let english = pdftotext(&export(&env, &["--booklet", "ports", "--lang", "en"], "ports-en.pdf"));
     assert!(english.contains("City population") && !english.contains("Population de la ville"));
 }
+
+/// Issue 13, point 3: a portrait with a French translation prints in French in a French
+/// booklet: the translated texts in French, the others in English under a line that says so,
+/// each with its /Lang in the structure tree; a Spanish booklet prints the original with the
+/// note; an English one is as before. Search finds the city by its French words.
+#[test]
+fn a_translated_portrait_prints_in_its_language_and_marks_the_original() {
+    let env = Env::new();
+    let mut v = env.run(&["show", "ie-cork", "--json"]).ok().json()["portrait"].clone();
+    v["version"] = (v["version"].as_u64().unwrap() + 1).into();
+    v["source"] = serde_json::json!({"booklet": null, "published": "2026-11-30"});
+    v["translations"] = serde_json::json!({"fr": {
+        "tagline": "Une ville apprenante au bord de la Lee",
+        "lead": "Cork, deuxième ville d’Irlande, fait de l’apprentissage tout au long de la vie une affaire de quartier et de festival.",
+        "vision": "La vision de Cork : des communautés apprenantes, dans chaque quartier, pour chaque âge."
+    }});
+    let file = env.path("in/cork-fr.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).ok();
+
+    // Found by its French words, diacritics folded, and by a prefix.
+    for q in ["deuxieme quartier", "Deuxième", "apprenante festiv"] {
+        let h = env.run(&["search", "--json", q]).ok().json();
+        let ids: Vec<&str> = h.as_array().unwrap().iter().map(|x| x["city_id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["ie-cork"], "{q}");
+        if q.contains("festiv") {
+            continue; // ("Festival" is in the English text too: either passage may be shown.)
+        }
+        // The passage shown is the French one, and says so.
+        assert_eq!(h[0]["snippet_lang"], "fr", "{q}: {}", h[0]);
+        let snippet: String = h[0]["snippet"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+        assert!(
+            snippet.contains(" de la ") && !snippet.contains('\u{1e}') && !snippet.contains('\u{1f}'),
+            "{snippet}"
+        );
+    }
+    // The language tags and separators are not words of the text: an English search's passage
+    // is the original's, without a language.
+    let h = env.run(&["search", "--json", "inequalities"]).ok().json();
+    assert!(h[0].get("snippet_lang").is_none(), "{}", h[0]);
+
+    let struct_langs = |pdf: &Path| -> (String, Vec<(String, String)>) {
+        let lo = lopdf::Document::load(pdf).unwrap();
+        let catalog = lo.catalog().unwrap();
+        let doc_lang = lopdf::decode_text_string(catalog.get(b"Lang").unwrap()).unwrap();
+        let mut marked = Vec::new();
+        for obj in lo.objects.values() {
+            let Ok(d) = obj.as_dict() else { continue };
+            // Structure elements: /S and /P (their /Type is left out).
+            if d.get(b"S").is_err() || d.get(b"P").is_err() {
+                continue;
+            }
+            if let Ok(l) = d.get(b"Lang") {
+                let role = String::from_utf8_lossy(d.get(b"S").unwrap().as_name().unwrap()).to_string();
+                marked.push((role, lopdf::decode_text_string(l).unwrap()));
+            }
+        }
+        (doc_lang, marked)
+    };
+
+    let fr = export(&env, &["--template", "members-meeting", "--city", "ie-cork", "--lang", "fr"], "cork-fr.pdf");
+    let text = pdftotext(&fr);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for s in
+        ["Une ville apprenante au bord de la Lee", "deuxième ville", "Portrait en partie traduit", "Défis et objectifs"]
+    {
+        assert!(flat.contains(s), "French booklet: {s:?} missing");
+    }
+    assert!(!flat.contains("Portrait non traduit"));
+    let english_challenges = v["challenges"].as_str().unwrap().split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    let english_challenges = english_challenges.trim_start_matches("- ");
+    assert!(flat.contains(english_challenges), "the untranslated section in English: {english_challenges:?}");
+    let (doc_lang, marked) = struct_langs(&fr);
+    assert_eq!(doc_lang, "fr");
+    assert!(marked.iter().all(|(_, l)| l == "en"), "only English is marked in a French document: {marked:?}");
+    assert!(marked.iter().filter(|(r, _)| r == "P" || r == "LI" || r == "LBody").count() >= 3, "{marked:?}");
+    // The French lead is not marked English: the untranslated texts are, and only they.
+    assert!(marked.len() < 60, "not everything is marked English: {}", marked.len());
+
+    let es = export(&env, &["--template", "members-meeting", "--city", "ie-cork", "--lang", "es"], "cork-es.pdf");
+    let flat_es = pdftotext(&es).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat_es.contains("Retrato no traducido"), "Spanish booklet says the portrait is the original");
+    assert!(!flat_es.contains("deuxième"), "no French in a Spanish booklet");
+    let (doc_lang, marked_es) = struct_langs(&es);
+    assert_eq!(doc_lang, "es");
+    assert!(
+        marked_es.len() > marked.len(),
+        "everything of the portrait is English in Spanish: {} vs {}",
+        marked_es.len(),
+        marked.len()
+    );
+
+    let en = export(&env, &["--template", "members-meeting", "--city", "ie-cork"], "cork-en.pdf");
+    let flat_en = pdftotext(&en).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!flat_en.contains("deuxième") && !flat_en.contains("translated"), "the English booklet is the original");
+    let (doc_lang, marked_en) = struct_langs(&en);
+    assert_eq!((doc_lang.as_str(), marked_en.len()), ("en", 0));
+}

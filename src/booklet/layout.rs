@@ -261,8 +261,11 @@ pub struct Flow {
     pub fresh: bool,
     /// Words never hyphenated (the booklet's city names), lowercase and sorted.
     pub keep_whole: Vec<String>,
-    /// The booklet's language (hyphenation patterns).
+    /// The language of the text being set (hyphenation patterns).
     pub lang: super::words::Lang,
+    /// The language tag given to the structure elements opened from now on, when the text
+    /// differs from the document's language (a portrait's untranslated field); None inherits.
+    pub text_lang: Option<String>,
     /// The structure tree built so far (node 0: the Document) and the open elements.
     pub structure: Vec<StructNode>,
     open: Vec<usize>,
@@ -277,6 +280,7 @@ impl Flow {
             fresh: true,
             keep_whole: Vec::new(),
             lang: super::words::Lang::En,
+            text_lang: None,
             structure: vec![StructNode { role: Role::Document, parent: None, alt: None, lang: None, bbox: None }],
             open: vec![0],
         }
@@ -285,7 +289,7 @@ impl Flow {
     /// A new structure element inside the innermost open one.
     pub fn node(&mut self, role: Role) -> usize {
         let parent = self.open.last().copied();
-        self.structure.push(StructNode { role, parent, alt: None, lang: None, bbox: None });
+        self.structure.push(StructNode { role, parent, alt: None, lang: self.text_lang.clone(), bbox: None });
         self.structure.len() - 1
     }
 

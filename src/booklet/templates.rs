@@ -12,7 +12,7 @@ use super::words::{Lang, Words};
 use super::BookletError;
 use crate::model::booklet::{BookletDef, Template};
 use crate::model::markdown::{self, Block as MdBlock};
-use crate::model::{Portrait, SECTIONS};
+use crate::model::{Localized, Portrait, ORIGINAL_LANG, SECTIONS};
 
 /// A5, in points.
 pub const PAGE_W: f32 = 419.53;
@@ -189,6 +189,8 @@ fn list_blocks(flow: &mut Flow, list: &markdown::List, style: Block, indent: f32
 struct Builder {
     /// The fixed words, in the booklet's language.
     words: Words,
+    /// The booklet's language: the document's, and the fixed words'.
+    lang: Lang,
     flow: Flow,
     outline: Vec<OutlineEntry>,
     images: Vec<ImageData>,
@@ -204,12 +206,13 @@ struct Builder {
 
 impl Builder {
     fn new(lang: Lang) -> Builder {
-        // The flow's language is the text's: the portraits and the definition's front matter
-        // are written in English (portraits carry no language or translations yet), so they
-        // are hyphenated as English whatever language the fixed words are in.
-        let flow = Flow::new(frame());
+        // The flow's language is the text's, set as the text changes (the fixed words are in
+        // the booklet's language, a portrait's text in its translation or the original).
+        let mut flow = Flow::new(frame());
+        flow.lang = lang;
         Builder {
             words: Words::new(lang),
+            lang,
             flow,
             outline: Vec::new(),
             images: Vec::new(),
@@ -218,6 +221,18 @@ impl Builder {
             toc: Vec::new(),
             toc_links: Vec::new(),
         }
+    }
+
+    /// What follows is text in `tag`: hyphenated as that language, and its structure elements
+    /// marked with it when it is not the document's.
+    fn text_in(&mut self, tag: &str) {
+        self.flow.lang = Lang::parse(tag).unwrap_or_default();
+        self.flow.text_lang = (!tag.eq_ignore_ascii_case(self.lang.tag())).then(|| tag.to_string());
+    }
+
+    /// What follows is in the booklet's language again.
+    fn fixed_words(&mut self) {
+        self.text_in(self.lang.tag());
     }
 
     fn label(&self, page: usize) -> String {
@@ -475,8 +490,9 @@ impl Builder {
             author: "UNESCO Institute for Lifelong Learning".into(),
             keywords: vec!["UNESCO".into(), "Global Network of Learning Cities".into(), "lifelong learning".into()],
             structure: self.flow.structure,
-            // The language of most of the text (the portraits'), for screen readers.
-            lang: "en".into(),
+            // The booklet's language; text in another (an untranslated portrait's, a definition
+            // written in another language) carries its own on its elements.
+            lang: self.lang.tag().into(),
         }
     }
 }
@@ -587,7 +603,11 @@ fn build_once(
         // page), not the sheet's place in the file.
         b.body_start = body_start;
     }
+    // The definition's own texts (title, foreword, introduction) are in its language.
+    let def_lang = def.lang.clone().unwrap_or_else(|| ORIGINAL_LANG.to_string());
+    b.text_in(&def_lang);
     b.cover(def);
+    b.fixed_words();
     let entries: Vec<(String, String)> = cities
         .iter()
         .enumerate()
@@ -615,17 +635,21 @@ fn build_once(
         Template::MembersMeeting => {
             participants(&mut b, def, cities);
             b.imprint(def);
+            b.text_in(&def_lang);
             if let Some(fw) = &def.foreword {
                 b.signed_text(fw);
             }
             if let Some(intro) = &def.introduction {
                 b.signed_text(intro);
             }
+            b.fixed_words();
             b.contents(&entries);
         }
         Template::LearningCityAward => {
             if let Some(intro) = &def.introduction {
+                b.text_in(&def_lang);
                 award_introduction(&mut b, intro, cities);
+                b.fixed_words();
             }
             b.imprint(def);
             b.contents(&entries);
@@ -644,10 +668,13 @@ fn build_once(
         city_starts.push(b.flow.page_index());
         b.mark(&entries[i].0);
         b.flow.begin(Role::Sect);
+        // The portrait in the booklet's language where it is translated, the original elsewhere.
+        let loc = c.portrait.localized(lang.tag());
         match def.template {
-            Template::MembersMeeting => members_city(&mut b, c),
-            Template::LearningCityAward => award_city(&mut b, c, i + 1),
+            Template::MembersMeeting => members_city(&mut b, c, &loc),
+            Template::LearningCityAward => award_city(&mut b, c, &loc, i + 1),
         }
+        b.fixed_words();
         b.flow.end();
         progress(i + 1, cities.len());
     }
@@ -718,8 +745,8 @@ fn fact_rows(p: &Portrait, w: &Words) -> Vec<(String, String, String)> {
 
 /// One city of the members' meeting booklet: name, country, tagline, facts table, lead, the
 /// three sections, the pull quote, contact details.
-fn members_city(b: &mut Builder, c: &CityInput<'_>) {
-    let p = c.portrait;
+fn members_city(b: &mut Builder, c: &CityInput<'_>, loc: &Localized) {
+    let p = &loc.portrait;
     let f = b.flow.frame;
     b.flow.paragraph(
         &[Span::new(p.city.name.clone(), Face::Bold)],
@@ -730,12 +757,15 @@ fn members_city(b: &mut Builder, c: &CityInput<'_>) {
         Block { after: 4.0, color: GREY, align: Align::Left, ..Block::body(10.0) },
     );
     b.flow.rule(1.2, ACCENT, 4.0);
+    untranslated_note(b, c.portrait, loc);
     if let Some(t) = &p.tagline {
+        b.text_in(loc.lang_of("tagline"));
         b.flow.paragraph(
             &[Span::new(t.clone(), Face::Italic)],
             Block { align: Align::Left, hyphenate: false, after: 8.0, ..Block::body(12.5) },
         );
     }
+    b.fixed_words();
     let col = f.column();
     let widths = [col * 0.52, col * 0.28, col * 0.20];
     let table = Table {
@@ -754,19 +784,24 @@ fn members_city(b: &mut Builder, c: &CityInput<'_>) {
     };
     b.flow.table(&table);
     b.flow.space(8.0);
+    b.text_in(loc.lang_of("lead"));
     b.flow.paragraph(&[Span::new(p.lead.clone(), Face::Bold)], Block { after: 8.0, ..Block::body(9.6) });
     for (key, _) in SECTIONS {
         if let Some(md) = p.section(key) {
+            b.fixed_words();
             let title = b.words.get(&format!("section-{key}"));
             b.flow.paragraph(&[Span::new(title, Face::Bold)], heading(11.0, ACCENT));
+            b.text_in(loc.lang_of(key));
             markdown_blocks(&mut b.flow, md, body());
         }
         if key == "vision" {
             if let Some(q) = &p.quote {
+                b.text_in(loc.lang_of("quote"));
                 pull_quote(b, q);
             }
         }
     }
+    b.fixed_words();
     contacts(b, p);
 }
 
@@ -821,7 +856,10 @@ fn contacts(b: &mut Builder, p: &Portrait) {
         if let Some(o) = &c.organisation {
             who.push_str(&format!(", {o}"));
         }
+        // Names, roles and organisations are not translated: the original's language.
+        b.text_in(ORIGINAL_LANG);
         b.flow.paragraph(&plain(&who), Block { keep_next: style.leading, ..style });
+        b.fixed_words();
         if let Some(e) = &c.email {
             let placed = b.flow.paragraph(
                 &[Span::new(format!("{} ", b.words.get("email")), Face::Regular), Span::new(e.clone(), Face::Bold)],
@@ -872,8 +910,8 @@ fn award_introduction(b: &mut Builder, intro: &crate::model::booklet::Section, c
 
 /// One city of the award booklet: "N. Country, City", the facts, the lead, the initiatives,
 /// the mayor's quote, the photos with captions.
-fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
-    let p = c.portrait;
+fn award_city(b: &mut Builder, c: &CityInput<'_>, loc: &Localized, n: usize) {
+    let p = &loc.portrait;
     b.flow.paragraph(
         &[Span::new(
             format!("{n}. {}, {}", b.words.country(&p.city.country.code, &p.city.country.name), p.city.name),
@@ -881,6 +919,7 @@ fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
         )],
         Block { before: 0.0, after: 6.0, keep_next: 60.0, role: Role::H1, ..heading(17.0, ACCENT) },
     );
+    untranslated_note(b, c.portrait, loc);
     let f = &p.facts;
     let year = |fact: &crate::model::Fact| fact.year.get().map(|y| format!(" ({y})")).unwrap_or_default();
     let w = &b.words;
@@ -916,24 +955,61 @@ fn award_city(b: &mut Builder, c: &CityInput<'_>, n: usize) {
             color: LIGHT,
         },
     );
+    b.text_in(loc.lang_of("lead"));
     b.flow.paragraph(&plain(&p.lead), Block { after: 8.0, ..body() });
+    b.fixed_words();
     b.flow.paragraph(&[Span::new(b.words.get("initiatives"), Face::Bold)], heading(11.0, ACCENT));
     let n_h = p.highlights.len();
     b.flow.begin(Role::L);
     for (i, h) in p.highlights.iter().enumerate() {
+        b.text_in(item_lang(c.portrait, loc, |t| &t.highlights, i));
         b.flow.list_item("•", &plain(h), Block { after: if i + 1 == n_h { 6.0 } else { 3.0 }, ..body() }, BODY * 1.2);
         b.flow.end_list_item();
     }
+    b.fixed_words();
     b.flow.end();
     if let Some(q) = &p.quote {
+        b.text_in(loc.lang_of("quote"));
         pull_quote(b, q);
+        b.fixed_words();
     }
     for (i, photo) in p.photos.iter().enumerate() {
         let Some(data) = c.photos.get(i) else { continue };
         let index = b.images.len();
         b.images.push(data.clone());
+        b.text_in(item_lang(c.portrait, loc, |t| &t.captions, i));
         place_photo(b, index, data, photo, &p.city.name);
+        b.fixed_words();
     }
+}
+
+/// The language item `i` of a translated list is shown in: the translation's when it has the
+/// item, else the original's.
+fn item_lang<'a>(
+    original: &Portrait,
+    loc: &'a Localized,
+    list: impl Fn(&crate::model::Translation) -> &Vec<Option<String>>,
+    i: usize,
+) -> &'a str {
+    match original.translation_for(&loc.lang) {
+        Some((_, t)) if list(t).get(i).is_some_and(Option::is_some) => &loc.lang,
+        _ => ORIGINAL_LANG,
+    }
+}
+
+/// Under a city's heading, in a booklet in another language than the portraits': a line saying
+/// the portrait, or part of it, is printed in the original (English), not translated.
+fn untranslated_note(b: &mut Builder, original: &Portrait, loc: &Localized) {
+    if b.lang.tag() == ORIGINAL_LANG || loc.original.is_empty() {
+        return;
+    }
+    let partly = original.translation_for(b.lang.tag()).is_some();
+    let text = b.words.get(if partly { "partly-translated" } else { "untranslated" });
+    b.fixed_words();
+    b.flow.paragraph(
+        &[Span::new(text, Face::Italic)],
+        Block { align: Align::Left, color: GREY, after: 4.0, hyphenate: false, ..Block::body(7.5) },
+    );
 }
 
 /// A photo scaled to the column (at most 40% of the page high), kept with its caption.

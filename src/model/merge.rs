@@ -14,7 +14,7 @@ use super::{markdown, Portrait};
 
 /// The fields a merge compares, in portrait order. `city`, `schema_version`, `version` and
 /// `source` belong to the publisher and are not merged.
-pub const FIELDS: [&str; 20] = [
+pub const FIELDS: [&str; 21] = [
     "tagline",
     "lead",
     "facts.population",
@@ -35,6 +35,7 @@ pub const FIELDS: [&str; 20] = [
     "focal_point",
     "clusters",
     "interests",
+    "translations",
 ];
 
 /// Fields merged paragraph by paragraph.
@@ -99,8 +100,40 @@ pub fn get_field(p: &Value, field: &str) -> Value {
     v.clone()
 }
 
+/// Merges two sides' changes to an object key by key (translations, by language): each key by the
+/// rule of [`merge_value`]; None when a key conflicts. A key whose merge is null is left out.
+fn merge_by_key(base: &Value, theirs: &Value, mine: &Value) -> Option<Value> {
+    let empty = serde_json::Map::new();
+    let obj = |v: &Value| v.as_object().cloned().unwrap_or_else(|| empty.clone());
+    let (b, t, m) = (obj(base), obj(theirs), obj(mine));
+    let mut keys: Vec<&String> = b.keys().chain(t.keys()).chain(m.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = serde_json::Map::new();
+    for k in keys {
+        let get = |o: &serde_json::Map<String, Value>| o.get(k).cloned().unwrap_or(Value::Null);
+        let (state, v) = merge_value(&get(&b), &get(&t), &get(&m));
+        if state == FieldState::Conflict {
+            return None;
+        }
+        if !v.is_null() {
+            out.insert(k.clone(), v);
+        }
+    }
+    Some(if out.is_empty() { Value::Null } else { Value::Object(out) })
+}
+
+/// Fields left out of a portrait's JSON when they are empty: null writes them as absent.
+const OMITTED_WHEN_EMPTY: [&str; 1] = ["translations"];
+
 /// Writes a field (dotted path) of a portrait as JSON.
 pub fn set_field(p: &mut Value, field: &str, value: Value) {
+    if value.is_null() && OMITTED_WHEN_EMPTY.contains(&field) {
+        if let Some(obj) = p.as_object_mut() {
+            obj.shift_remove(field);
+        }
+        return;
+    }
     let parts: Vec<&str> = field.split('.').collect();
     let mut v = p;
     for part in &parts[..parts.len() - 1] {
@@ -223,6 +256,12 @@ pub fn three_way(base: &Portrait, theirs: &Portrait, mine: &Portrait) -> Merge {
                         Value::String(joined.join("\n\n"))
                     };
                 }
+            }
+        }
+        if state == FieldState::Conflict && field == "translations" {
+            if let Some(joined) = merge_by_key(&bv, &tv, &mv) {
+                state = FieldState::Merged;
+                value = joined;
             }
         }
         set_field(&mut merged, field, value.clone());
@@ -392,6 +431,40 @@ mod tests {
         assert_eq!(merged.first().unwrap(), "New first paragraph.");
         assert_eq!(merged.last().unwrap(), "New last paragraph.");
         assert_eq!(merged.len(), paras.len() + 2);
+    }
+
+    #[test]
+    fn translations_merge_language_by_language() {
+        let b = base();
+        let tr = |lead: &str| crate::model::Translation { lead: Some(lead.into()), ..Default::default() };
+        let mut theirs = b.clone();
+        theirs.translations.insert("es".into(), tr("Una ciudad"));
+        let mut mine = b.clone();
+        mine.translations.insert("fr".into(), tr("Une ville"));
+        let r = three_way(&b, &theirs, &mine);
+        assert_eq!(state(&r, "translations"), FieldState::Merged);
+        assert_eq!(r.merged.translations.keys().collect::<Vec<_>>(), ["es", "fr"]);
+
+        // Both changed the same language differently: a conflict, mine kept.
+        let mut mine2 = theirs.clone();
+        mine2.translations.insert("es".into(), tr("Una villa"));
+        let mut theirs2 = theirs.clone();
+        theirs2.translations.insert("es".into(), tr("Una urbe"));
+        let r = three_way(&theirs, &theirs2, &mine2);
+        assert_eq!(state(&r, "translations"), FieldState::Conflict);
+        assert_eq!(r.merged.translations["es"].lead.as_deref(), Some("Una villa"));
+
+        // Mine removed the only translation: the merged portrait has none (absent, not null).
+        let r = three_way(&theirs, &theirs, &b);
+        assert_eq!(state(&r, "translations"), FieldState::Mine);
+        assert!(r.merged.translations.is_empty());
+        // Nobody has any: unchanged, and still a portrait.
+        let r = three_way(&b, &b, &b);
+        assert_eq!(state(&r, "translations"), FieldState::Unchanged);
+        assert_eq!(r.merged, b);
+        // Resolving a conflict to a side without translations.
+        let fd = r.fields.iter().find(|f| f.field == "translations").unwrap().clone();
+        assert!(resolve(&theirs, &fd, Choice::Base).unwrap().translations.is_empty());
     }
 
     #[test]

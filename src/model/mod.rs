@@ -14,6 +14,8 @@ pub mod rules;
 pub mod similar;
 pub mod validate;
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,113 @@ pub struct Portrait {
     /// application form; one entry per theme at most, in [`Cluster::ALL`] order (schema v2).
     #[serde(default)]
     pub interests: Vec<Interest>,
+    /// Translations of the text fields, by language tag (BCP 47: `fr`, `es`, `pt-BR`). The
+    /// fields above are the original, in English ([`ORIGINAL_LANG`]); a translation may cover
+    /// some fields only, and a reader falls back to the original for the rest (schema v2,
+    /// written only when there is one).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[ts(as = "Option<BTreeMap<String, Translation>>", optional)]
+    pub translations: BTreeMap<String, Translation>,
+}
+
+/// The language the portrait's own fields are written in.
+pub const ORIGINAL_LANG: &str = "en";
+
+/// At most this many translations a portrait.
+pub const MAX_TRANSLATIONS: usize = 12;
+
+/// A portrait's text fields in another language. Each is optional: what is absent is read in
+/// the original. Lists (highlights, photo captions) go item by item with the original's,
+/// `null` where an item is not translated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub tagline: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub lead: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub vision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub challenges: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub plan: Option<String>,
+    /// The quote's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub quote: Option<String>,
+    /// The quote speaker's role ("Mayor of …").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub quote_role: Option<String>,
+    /// One per highlight of the original, in its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<Option<String>>>", optional)]
+    pub highlights: Vec<Option<String>>,
+    /// One per photo of the original, in its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<Option<String>>>", optional)]
+    pub captions: Vec<Option<String>>,
+}
+
+impl Translation {
+    /// Its texts as plain text (Markdown read as text), one a line, for full-text search.
+    pub fn plain_text(&self) -> String {
+        let mut out = String::new();
+        for s in [&self.tagline, &self.lead, &self.quote, &self.quote_role].into_iter().flatten() {
+            out.push_str(s);
+            out.push('\n');
+        }
+        for md in [&self.vision, &self.challenges, &self.plan].into_iter().flatten() {
+            out.push_str(&markdown::plain_text(md));
+            out.push('\n');
+        }
+        for s in self.highlights.iter().chain(&self.captions).flatten() {
+            out.push_str(s);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// True when it translates nothing.
+    pub fn is_empty(&self) -> bool {
+        [&self.tagline, &self.lead, &self.vision, &self.challenges, &self.plan, &self.quote, &self.quote_role]
+            .iter()
+            .all(|f| f.is_none())
+            && self.highlights.iter().chain(&self.captions).all(Option::is_none)
+    }
+}
+
+/// The text fields a translation covers, in portrait order.
+pub const TRANSLATABLE: [&str; 8] =
+    ["tagline", "lead", "vision", "challenges", "plan", "quote", "highlights", "captions"];
+
+/// A portrait as read in one language: the translated fields in place of the original's, and
+/// which fields are still the original's (present in the original, not translated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Localized {
+    pub portrait: Portrait,
+    /// The language asked for, when the portrait has a translation into it; else the original's.
+    pub lang: String,
+    /// The [`TRANSLATABLE`] fields shown in the original language (all of them with text when
+    /// there is no translation into the language asked for).
+    pub original: Vec<&'static str>,
+}
+
+impl Localized {
+    /// The language a field is shown in.
+    pub fn lang_of(&self, field: &str) -> &str {
+        if self.original.contains(&field) {
+            ORIGINAL_LANG
+        } else {
+            &self.lang
+        }
+    }
 }
 
 /// Reads `schema_version`: 1 and 2 are read (1 is upgraded to 2 as it is read: the fields
@@ -585,6 +694,101 @@ impl Portrait {
         }
     }
 
+    /// The portrait as read in `lang`: its translation into `lang` where it has one, field by
+    /// field, the original elsewhere. A language tag is matched exactly, then by its primary
+    /// language (`fr-CA` reads a `fr` translation, `fr` reads `fr-CA` when there is no `fr`).
+    pub fn localized(&self, lang: &str) -> Localized {
+        let mut p = self.clone();
+        p.translations = BTreeMap::new();
+        let present: Vec<&'static str> = TRANSLATABLE
+            .into_iter()
+            .filter(|f| match *f {
+                "tagline" => self.tagline.is_some(),
+                "lead" => true,
+                "vision" | "challenges" | "plan" => self.section(f).is_some(),
+                "quote" => self.quote.is_some(),
+                "highlights" => !self.highlights.is_empty(),
+                _ => self.photos.iter().any(|ph| ph.caption.is_some()),
+            })
+            .collect();
+        let Some((tag, t)) = self.translation_for(lang) else {
+            return Localized { portrait: p, lang: ORIGINAL_LANG.into(), original: present };
+        };
+        let mut original = Vec::new();
+        let mut take = |field: &'static str, target: &mut Option<String>, with: &Option<String>| match with {
+            Some(v) if target.is_some() => *target = Some(v.clone()),
+            _ if target.is_some() => original.push(field),
+            _ => {}
+        };
+        take("tagline", &mut p.tagline, &t.tagline);
+        take("vision", &mut p.vision, &t.vision);
+        take("challenges", &mut p.challenges, &t.challenges);
+        take("plan", &mut p.plan, &t.plan);
+        if let Some(lead) = &t.lead {
+            p.lead = lead.clone();
+        } else {
+            original.push("lead");
+        }
+        if let Some(q) = &mut p.quote {
+            let mut whole = true;
+            match &t.quote {
+                Some(text) => q.text = text.clone(),
+                None => whole = false,
+            }
+            match (&mut q.role, &t.quote_role) {
+                (Some(role), Some(tr)) => *role = tr.clone(),
+                (Some(_), None) => whole = false,
+                _ => {}
+            }
+            if !whole {
+                original.push("quote");
+            }
+        }
+        let mut whole = true;
+        for (i, h) in p.highlights.iter_mut().enumerate() {
+            match t.highlights.get(i).cloned().flatten() {
+                Some(tr) => *h = tr,
+                None => whole = false,
+            }
+        }
+        if !whole {
+            original.push("highlights");
+        }
+        let mut whole = true;
+        for (i, ph) in p.photos.iter_mut().enumerate() {
+            if let Some(c) = &mut ph.caption {
+                match t.captions.get(i).cloned().flatten() {
+                    Some(tr) => *c = tr,
+                    None => whole = false,
+                }
+            }
+        }
+        if !whole {
+            original.push("captions");
+        }
+        original.sort_by_key(|f| TRANSLATABLE.iter().position(|x| x == f));
+        Localized { portrait: p, lang: tag.to_string(), original }
+    }
+
+    /// The translation a reader of `lang` gets: the exact tag, else one of the same primary
+    /// language. None for the original's language.
+    pub fn translation_for(&self, lang: &str) -> Option<(&str, &Translation)> {
+        let primary = |t: &str| t.split('-').next().unwrap_or("").to_ascii_lowercase();
+        if primary(lang) == ORIGINAL_LANG {
+            return None;
+        }
+        self.translations
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(lang))
+            .or_else(|| self.translations.iter().find(|(k, _)| primary(k) == primary(lang)))
+            .map(|(k, t)| (k.as_str(), t))
+    }
+
+    /// Every translated text, as plain text, for full-text search.
+    pub fn translations_plain_text(&self) -> String {
+        self.translations.values().map(Translation::plain_text).collect()
+    }
+
     /// All the portrait's words as plain text, for full-text search.
     pub fn plain_text_body(&self) -> String {
         let mut out = String::new();
@@ -736,6 +940,67 @@ pub fn portrait_json_schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn villa_maria() -> Portrait {
+        serde_json::from_str(include_str!("../../data/portraits/ar-villa-maria/v1.json")).unwrap()
+    }
+
+    #[test]
+    fn a_portrait_reads_in_its_translation_and_falls_back_field_by_field() {
+        let mut p = villa_maria();
+        let untranslated = p.localized("fr");
+        assert_eq!(untranslated.lang, "en", "no French: the original");
+        assert_eq!(untranslated.original, ["tagline", "lead", "vision", "challenges", "plan", "quote"]);
+        assert_eq!(untranslated.portrait, p);
+
+        p.translations.insert(
+            "fr".into(),
+            Translation {
+                tagline: Some("Une ville qui apprend".into()),
+                lead: Some("Villa María est une ville d’Argentine.".into()),
+                plan: Some("- Un plan\n- Deux plans".into()),
+                quote: Some("Apprendre ensemble".into()),
+                ..Default::default()
+            },
+        );
+        let fr = p.localized("fr-CA");
+        assert_eq!(fr.lang, "fr", "fr-CA reads the fr translation");
+        assert_eq!(fr.portrait.tagline.as_deref(), Some("Une ville qui apprend"));
+        assert_eq!(fr.portrait.lead, "Villa María est une ville d’Argentine.");
+        assert_eq!(fr.portrait.plan.as_deref(), Some("- Un plan\n- Deux plans"));
+        assert_eq!(fr.portrait.vision, p.vision, "untranslated: the original");
+        assert_eq!(fr.portrait.quote.as_ref().unwrap().text, "Apprendre ensemble");
+        let has_role = p.quote.as_ref().unwrap().role.is_some();
+        let mut want = vec!["vision", "challenges"];
+        if has_role {
+            want.push("quote");
+        }
+        assert_eq!(fr.original, want, "the quote's role is not translated, so the quote is partly English");
+        assert_eq!(fr.lang_of("vision"), "en");
+        assert_eq!(fr.lang_of("lead"), "fr");
+        assert!(fr.portrait.translations.is_empty(), "the localized portrait carries no translations");
+        assert_eq!(p.localized("es").lang, "en");
+        assert_eq!(p.localized("en").portrait.lead, p.lead, "English is the original");
+        assert!(p.translations_plain_text().contains("Deux plans"));
+        assert!(!p.translations_plain_text().contains("- Un"), "Markdown is read as text");
+    }
+
+    #[test]
+    fn translations_are_written_only_when_there_are_some() {
+        let p = villa_maria();
+        let json = to_canonical_json(&p);
+        assert!(!json.contains("translations"), "a portrait without translations keeps its bytes and hash");
+        let mut t = p.clone();
+        t.translations.insert("es".into(), Translation { lead: Some("Una ciudad".into()), ..Default::default() });
+        let json = to_canonical_json(&t);
+        assert!(
+            json.contains("\"translations\": {\n    \"es\": {\n      \"lead\": \"Una ciudad\"\n    }\n  }"),
+            "{json}"
+        );
+        let back: Portrait = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        assert_ne!(t.content_sha256(), p.content_sha256());
+    }
 
     #[test]
     fn numbers_keep_their_printed_shape() {

@@ -288,6 +288,121 @@ fn check_text(errors: &mut Vec<FieldError>, path: &str, text: &str, max: usize, 
     }
 }
 
+/// A BCP 47 language tag of the simple kind a translation carries: a language of 2–3 letters,
+/// optionally a script (4 letters) and a region (2 letters or 3 digits): `fr`, `es-419`,
+/// `zh-Hant-TW`. Lower-case language, title-case script, upper-case region.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let lang = parts.next().unwrap_or("");
+    if !(2..=3).contains(&lang.len()) || !lang.bytes().all(|b| b.is_ascii_lowercase()) {
+        return false;
+    }
+    let rest: Vec<&str> = parts.collect();
+    let (script, region) = match rest.as_slice() {
+        [] => (None, None),
+        [a] if a.len() == 4 => (Some(*a), None),
+        [a] => (None, Some(*a)),
+        [a, b] => (Some(*a), Some(*b)),
+        _ => return false,
+    };
+    let script_ok = script.is_none_or(|s| {
+        let mut c = s.chars();
+        s.len() == 4 && c.next().is_some_and(|f| f.is_ascii_uppercase()) && c.all(|x| x.is_ascii_lowercase())
+    });
+    let region_ok = region.is_none_or(|r| {
+        (r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()))
+            || (r.len() == 3 && r.bytes().all(|b| b.is_ascii_digit()))
+    });
+    script_ok && region_ok
+}
+
+/// The translations: well-formed tags other than the original's, texts under the same limits as
+/// the original's, and only of fields the original has (a translated highlight or caption for
+/// each the original has, no more).
+fn check_translations(e: &mut Vec<FieldError>, p: &Portrait) {
+    if p.translations.len() > super::MAX_TRANSLATIONS {
+        e.push(
+            FieldError::new("$.translations", format!("at most {} translations", super::MAX_TRANSLATIONS))
+                .code("too_many")
+                .with("max", super::MAX_TRANSLATIONS),
+        );
+    }
+    for (tag, t) in &p.translations {
+        let base = format!("$.translations.{tag}");
+        if !is_language_tag(tag) {
+            e.push(
+                FieldError::new(
+                    base.clone(),
+                    format!("{:?} is not a language tag such as \"fr\", \"es\" or \"pt-BR\"", shorten(tag, 40)),
+                )
+                .code("not_language_tag")
+                .with("value", shorten(tag, 40)),
+            );
+            continue;
+        }
+        if tag.split('-').next() == Some(super::ORIGINAL_LANG) {
+            e.push(
+                FieldError::new(base.clone(), format!("the portrait itself is in {}: it is not a translation", tag))
+                    .code("original_language")
+                    .with("value", tag.as_str()),
+            );
+        }
+        if t.is_empty() {
+            e.push(
+                FieldError::new(base.clone(), "nothing is translated yet: translate a text or remove the translation")
+                    .code("empty_translation"),
+            );
+            continue;
+        }
+        let absent = |e: &mut Vec<FieldError>, field: &str| {
+            e.push(
+                FieldError::new(format!("{base}.{field}"), "the original has no such text to translate")
+                    .code("nothing_to_translate"),
+            )
+        };
+        let text = |e: &mut Vec<FieldError>, field: &str, value: &Option<String>, has: bool, max: usize, md: bool| {
+            let Some(v) = value else { return };
+            let path = format!("{base}.{field}");
+            if !has {
+                absent(e, field);
+                return;
+            }
+            check_text(e, &path, v, max, md || field == "lead" || field == "quote");
+            let blank = if md { markdown::parse(v).is_empty() } else { v.trim().is_empty() };
+            if blank {
+                e.push(FieldError::new(path, "must not be empty; leave it out to show the original").code("empty"));
+            }
+        };
+        text(e, "tagline", &t.tagline, p.tagline.is_some(), 300, false);
+        text(e, "lead", &t.lead, true, MAX_LEAD_CHARS, false);
+        text(e, "vision", &t.vision, p.vision.is_some(), MAX_SECTION_CHARS, true);
+        text(e, "challenges", &t.challenges, p.challenges.is_some(), MAX_SECTION_CHARS, true);
+        text(e, "plan", &t.plan, p.plan.is_some(), MAX_SECTION_CHARS, true);
+        text(e, "quote", &t.quote, p.quote.is_some(), 2000, false);
+        text(e, "quote_role", &t.quote_role, p.quote.as_ref().is_some_and(|q| q.role.is_some()), 300, false);
+        for (list, items, originals) in [
+            ("highlights", &t.highlights, p.highlights.iter().map(|_| true).collect::<Vec<_>>()),
+            ("captions", &t.captions, p.photos.iter().map(|ph| ph.caption.is_some()).collect()),
+        ] {
+            if items.len() > originals.len() {
+                e.push(
+                    FieldError::new(
+                        format!("{base}.{list}"),
+                        format!("{} items; the original has {}", items.len(), originals.len()),
+                    )
+                    .code("more_than_original")
+                    .with("count", items.len())
+                    .with("max", originals.len()),
+                );
+                continue;
+            }
+            for (i, (item, has)) in items.iter().zip(originals).enumerate() {
+                text(e, &format!("{list}[{i}]"), item, has, if list == "highlights" { 2000 } else { 500 }, false);
+            }
+        }
+    }
+}
+
 /// Bidirectional overrides and isolates, zero-width space and the byte-order mark.
 pub fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{200E}' | '\u{200F}')
@@ -478,6 +593,7 @@ pub fn validate_portrait(p: &Portrait) -> Vec<FieldError> {
         }
     }
     check_member_record(&mut e, p);
+    check_translations(&mut e, p);
     if p.highlights.len() > MAX_LIST_ITEMS {
         e.push(
             FieldError::new("$.highlights", format!("at most {MAX_LIST_ITEMS} highlights"))
@@ -559,6 +675,69 @@ mod tests {
     use super::*;
 
     const VILLA: &str = include_str!("../../data/portraits/ar-villa-maria/v1.json");
+
+    #[test]
+    fn language_tags() {
+        for ok in ["fr", "es", "pt-BR", "es-419", "zh-Hant", "zh-Hant-TW", "fil"] {
+            assert!(is_language_tag(ok), "{ok}");
+        }
+        for bad in ["", "f", "FR", "fr_FR", "fr-", "fr-fr", "français", "fr-BR-x", "zh-hant", "e1", "fr-ABCD1"] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn translations_are_checked_like_the_original() {
+        let mut p: Portrait =
+            serde_json::from_str(include_str!("../../data/portraits/ar-villa-maria/v1.json")).unwrap();
+        let codes = |p: &Portrait| -> Vec<(String, String)> {
+            validate_portrait(p).into_iter().map(|e| (e.path, e.code)).collect()
+        };
+        p.translations
+            .insert("fr".into(), crate::model::Translation { lead: Some("Bonjour".into()), ..Default::default() });
+        assert!(codes(&p).is_empty(), "{:?}", codes(&p));
+        p.translations
+            .insert("en-GB".into(), crate::model::Translation { lead: Some("Hello".into()), ..Default::default() });
+        p.translations
+            .insert("French".into(), crate::model::Translation { lead: Some("x".into()), ..Default::default() });
+        p.translations.insert("es".into(), crate::model::Translation::default());
+        p.translations.insert(
+            "de".into(),
+            crate::model::Translation {
+                lead: Some("  ".into()),
+                vision: Some("\n\n".into()),
+                highlights: vec![Some("Eins".into())],
+                captions: vec![None, None],
+                tagline: Some("x".repeat(301)),
+                quote: Some("Zitat\u{202E}".into()),
+                ..Default::default()
+            },
+        );
+        let got = codes(&p);
+        let want: Vec<(String, String)> = [
+            ("$.translations.French", "not_language_tag"),
+            ("$.translations.de.tagline", "too_long"),
+            ("$.translations.de.lead", "empty"),
+            ("$.translations.de.vision", "empty"),
+            ("$.translations.de.quote", "invisible_character"),
+            ("$.translations.de.highlights", "more_than_original"),
+            ("$.translations.de.captions", "more_than_original"),
+            ("$.translations.en-GB", "original_language"),
+            ("$.translations.es", "empty_translation"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        let mut want_sorted = want.clone();
+        want_sorted.sort();
+        assert_eq!(got_sorted, want_sorted);
+        // The JSON Schema agrees on the shape: an unknown field of a translation is refused.
+        let mut v = serde_json::to_value(&p).unwrap();
+        v["translations"]["fr"]["motto"] = "x".into();
+        assert!(parse_portrait_value(&v).is_err());
+    }
 
     #[test]
     fn seed_example_is_valid() {

@@ -49,6 +49,10 @@ pub struct SearchHit {
     pub score: f64,
     /// The passage that matched, split into context and hits.
     pub snippet: Vec<Segment>,
+    /// The language of the passage when it is a translation's (`fr`); absent for the original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub snippet_lang: Option<String>,
 }
 
 impl SearchHit {
@@ -154,12 +158,26 @@ fn folded_extras(texts: &[&str]) -> String {
     seen.into_iter().collect::<Vec<_>>().join(" ")
 }
 
+/// Before each translation's text in the indexed body (ASCII RS), and between its language tag
+/// and its text (ASCII US): control characters, which FTS5's tokenizer reads as separators.
+const TRANSLATION_SEPARATOR: char = '\u{1e}';
+const TAG_SEPARATOR: char = '\u{1f}';
+
 /// Replaces a city's row in the index with its latest version.
 pub(crate) fn index_city(tx: &Transaction<'_>, p: &Portrait) -> Result<()> {
     // The index row's rowid is the city's rowid: deleting by it is a lookup, not a scan.
     let rowid: i64 = tx.query_row("SELECT rowid FROM cities WHERE id = ?1", [&p.city.id], |r| r.get(0))?;
     tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
-    let body = p.plain_text_body();
+    // Translations are searched with the rest of the body, so a city is found by its French or
+    // Spanish text too: each after a record separator, with its language tag before a unit
+    // separator (both separators to the tokenizer), so that a snippet knows its language.
+    let mut body = p.plain_text_body();
+    for (tag, t) in &p.translations {
+        body.push(TRANSLATION_SEPARATOR);
+        body.push_str(tag);
+        body.push(TAG_SEPARATOR);
+        body.push_str(&t.plain_text());
+    }
     let tagline = p.tagline.clone().unwrap_or_default();
     let folded = folded_extras(&[&p.city.name, &p.city.country.name, &tagline, &p.lead, &body]);
     tx.execute(
@@ -225,8 +243,15 @@ pub(crate) fn run(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit>> 
     let mut hits = Vec::new();
     for row in rows {
         let (city_id, name, country, region, score, tagline, lead, body) = row?;
-        let snippet = best_snippet(&terms, &[&lead, &tagline, &body, &name], 24);
-        hits.push(SearchHit { city_id, name, country, region, score, snippet });
+        // The body's original text, then each translation's, with its language.
+        let mut parts = body.split(TRANSLATION_SEPARATOR);
+        let original = parts.next().unwrap_or("");
+        let translated: Vec<(&str, &str)> = parts.filter_map(|p| p.split_once(TAG_SEPARATOR)).collect();
+        let mut texts = vec![lead.as_str(), tagline.as_str(), original, name.as_str()];
+        texts.extend(translated.iter().map(|(_, text)| *text));
+        let (snippet, from) = best_snippet(&terms, &texts, 24);
+        let snippet_lang = from.checked_sub(4).and_then(|i| translated.get(i)).map(|(tag, _)| tag.to_string());
+        hits.push(SearchHit { city_id, name, country, region, score, snippet, snippet_lang });
     }
     Ok(hits)
 }
@@ -244,8 +269,8 @@ fn word_matches(word_folded: &str, terms: &[Term]) -> bool {
 }
 
 /// Picks, across the texts (earlier ones preferred on ties), the window of `width` words with
-/// the most matching words, and returns it as segments.
-pub(crate) fn best_snippet(terms: &[Term], texts: &[&str], width: usize) -> Vec<Segment> {
+/// the most matching words, and returns it as segments, with the index of the text it is from.
+pub(crate) fn best_snippet(terms: &[Term], texts: &[&str], width: usize) -> (Vec<Segment>, usize) {
     let mut best: Option<(usize, usize, usize, usize)> = None; // (score, text idx, start, end) in word units
     let mut tokenised: Vec<Vec<(usize, usize, bool)>> = Vec::new(); // per text: (byte start, byte end, hit)
     for (ti, text) in texts.iter().enumerate() {
@@ -278,7 +303,7 @@ pub(crate) fn best_snippet(terms: &[Term], texts: &[&str], width: usize) -> Vec<
         // Nothing matched visibly (e.g. a match in the folded column only): show the lead.
         let lead = texts.first().copied().unwrap_or("");
         let short: String = lead.split_whitespace().take(width).collect::<Vec<_>>().join(" ");
-        return vec![Segment { text: short, hit: false }];
+        return (vec![Segment { text: short, hit: false }], 0);
     };
     let text = texts[ti];
     let words = &tokenised[ti];
@@ -310,7 +335,7 @@ pub(crate) fn best_snippet(terms: &[Term], texts: &[&str], width: usize) -> Vec<
     if end < words.len() {
         push(&mut segs, " …", false);
     }
-    segs
+    (segs, ti)
 }
 
 #[cfg(test)]
@@ -371,7 +396,7 @@ mod tests {
     #[test]
     fn snippet_marks_folded_matches() {
         let terms = parse_terms("sonderborg");
-        let segs = best_snippet(&terms, &["The city of Sønderborg is prioritising citizenship."], 24);
+        let (segs, _) = best_snippet(&terms, &["The city of Sønderborg is prioritising citizenship."], 24);
         let hits: Vec<&str> = segs.iter().filter(|s| s.hit).map(|s| s.text.as_str()).collect();
         assert_eq!(hits, ["Sønderborg"]);
     }

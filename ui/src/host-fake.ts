@@ -76,8 +76,8 @@ function isHit(word: string, terms: Term[]): boolean {
  * The passage of `width` words with the most matches across the texts (the first, the lead,
  * preferred unless another matches clearly better), split into context and hits.
  */
-function bestSnippet(terms: Term[], texts: string[], width: number): { text: string; hit: boolean }[] {
-  let best: { score: number; tokens: string[]; start: number; end: number } | null = null;
+function bestSnippet(terms: Term[], texts: string[], width: number): { segments: { text: string; hit: boolean }[]; from: number } {
+  let best: { score: number; tokens: string[]; start: number; end: number; ti: number } | null = null;
   for (const [ti, text] of texts.entries()) {
     const tokens = text.split(/\s+/).filter((w) => w !== '');
     const hits = tokens.map((w, i) => (wordsOf(w).some((x) => isHit(x, terms)) ? i : -1)).filter((i) => i >= 0);
@@ -85,11 +85,11 @@ function bestSnippet(terms: Term[], texts: string[], width: number): { text: str
       const start = Math.max(0, h - Math.floor(width / 3));
       const end = Math.min(start + width, tokens.length);
       const score = 2 * hits.filter((x) => x >= start && x < end).length + (ti === 0 ? 2 : 0);
-      if (!best || score > best.score) best = { score, tokens, start, end };
+      if (!best || score > best.score) best = { score, tokens, start, end, ti };
     }
   }
   const lead = (texts[0] ?? '').split(/\s+/).filter((w) => w !== '');
-  const b = best ?? { score: 0, tokens: lead, start: 0, end: Math.min(width, lead.length) };
+  const b = best ?? { score: 0, tokens: lead, start: 0, end: Math.min(width, lead.length), ti: 0 };
   const words = b.tokens.slice(b.start, b.end);
   const out: { text: string; hit: boolean }[] = [];
   const push = (text: string, hit: boolean) => {
@@ -103,7 +103,7 @@ function bestSnippet(terms: Term[], texts: string[], width: number): { text: str
     push(w, wordsOf(w).some((x) => isHit(x, terms)));
   });
   if (b.end < b.tokens.length) push(' …', false);
-  return out;
+  return { segments: out, from: b.ti };
 }
 
 /** Where a city is (its portrait's `location`), or null. */
@@ -204,7 +204,11 @@ export class FakeHost implements Host {
     for (const id of this.versions.keys()) {
       const p = this.latest(id);
       if (!this.matches(p, q.filter)) continue;
-      const texts = [p.city.name, p.city.country.name, p.tagline ?? '', p.lead, p.vision ?? '', p.challenges ?? '', p.plan ?? '', ...p.highlights];
+      // A city is found by its translations' words too (Rust indexes them with the body).
+      const translatedBy = Object.entries(p.translations ?? {}).map(([tag, tr]) => [tag, (tr ? [tr.tagline, tr.lead, tr.vision, tr.challenges, tr.plan, tr.quote, ...(tr.highlights ?? []), ...(tr.captions ?? [])] : [])
+        .filter((x): x is string => x != null).join('\n')] as const);
+      const translated = translatedBy.map(([, text]) => text);
+      const texts = [p.city.name, p.city.country.name, p.tagline ?? '', p.lead, p.vision ?? '', p.challenges ?? '', p.plan ?? '', ...p.highlights, ...translated];
       const words = wordsOf(texts.join(' \n '));
       if (!terms.every((t) => hasTerm(words, t))) continue;
       const name = wordsOf(p.city.name);
@@ -215,8 +219,10 @@ export class FakeHost implements Host {
       // Lower is better, as bm25 scores are.
       const score = -(inName * 10_000 + inCountry * 100 + often);
       const plain = (md: string | null) => (md ?? '').replace(/^\s*[-*+]\s+/gm, '').replace(/[*_`#>]/g, '');
-      const snippet = bestSnippet(terms, [p.lead, p.tagline ?? '', plain(p.vision), plain(p.challenges), plain(p.plan), ...p.highlights, p.city.name], 24);
-      hits.push({ city_id: id, name: p.city.name, country: p.city.country.name, region: p.city.region, score, snippet });
+      const own = [p.lead, p.tagline ?? '', plain(p.vision), plain(p.challenges), plain(p.plan), ...p.highlights, p.city.name];
+      const { segments: snippet, from } = bestSnippet(terms, [...own, ...translated.map(plain)], 24);
+      const snippet_lang = from >= own.length ? translatedBy[from - own.length][0] : undefined;
+      hits.push({ city_id: id, name: p.city.name, country: p.city.country.name, region: p.city.region, score, snippet, ...(snippet_lang ? { snippet_lang } : {}) });
     }
     hits.sort((a, b) => a.score - b.score || fold(a.name).localeCompare(fold(b.name)));
     return hits.slice(0, q.limit ?? 20);
@@ -241,7 +247,7 @@ export class FakeHost implements Host {
     // Rust's merge::FIELDS, in order.
     const fields = ['tagline', 'lead', 'facts.population', 'facts.area_km2', 'facts.gdp_city_usd', 'facts.gdp_country_usd',
       'facts.schooling_years', 'vision', 'challenges', 'plan', 'quote', 'contacts', 'highlights', 'photos', 'key_feature_areas',
-      'location', 'mayor', 'focal_point', 'clusters', 'interests'];
+      'location', 'mayor', 'focal_point', 'clusters', 'interests', 'translations'];
     const get = (p: any, path: string) => path.split('.').reduce((v, k) => (v == null ? null : v[k] ?? null), p);
     return fields.map((field) => {
       const [x, y] = [get(a, field), get(b, field)];
@@ -349,7 +355,8 @@ export class FakeHost implements Host {
     const fields: [string, (p: Portrait) => unknown][] = [
       ['tagline', (p) => p.tagline], ['lead', (p) => p.lead], ['facts.population', (p) => p.facts.population],
       ['vision', (p) => p.vision], ['challenges', (p) => p.challenges], ['plan', (p) => p.plan],
-      ['quote', (p) => p.quote], ['contacts', (p) => p.contacts],
+      ['quote', (p) => p.quote], ['contacts', (p) => p.contacts], ['highlights', (p) => p.highlights],
+      ['translations', (p) => p.translations ?? null],
     ];
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     return fields.map(([field, get]) => {

@@ -13,6 +13,7 @@ import type { Portrait } from './bindings/Portrait';
 import type { PersonRef } from './bindings/PersonRef';
 import { CONTENT_LANG, currentLocale, formatNumberIn, hasMessage, intlTag, slotted, t } from './messages';
 import countries from '../../data/i18n/countries.json';
+import { languageName } from './localize';
 import type { Locale, MessageKey, Params } from './messages';
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +295,44 @@ function itemLabel(itemKey: MessageKey, index: number, part: Segment[], locale: 
   return t('field.item_part', { item, part: partText }, locale);
 }
 
+/** "translations.fr.lead" → "Lead paragraph (French)"; "translations.fr" → "French translation". */
+function translationLabel(rest: Segment[], locale: Locale, withLanguage = true): string | null {
+  if (rest.length === 0) return t('field.translations', {}, locale);
+  const [tag, field, ...more] = rest;
+  if (typeof tag !== 'string') return null;
+  const language = languageName(tag, locale);
+  if (field === undefined) return t('field.translation', { language }, locale);
+  if (typeof field !== 'string') return null;
+  let label: string | null = null;
+  if (field === 'quote' && more.length === 0) label = t('field.quote.text', {}, locale);
+  else if (field === 'quote_role' && more.length === 0) label = t('field.quote.role', {}, locale);
+  else if (field === 'captions') {
+    label = more.length === 0 ? t('field.captions', {}, locale)
+      : typeof more[0] === 'number' && more.length === 1 ? t('field.caption', { n: more[0] + 1 }, locale) : null;
+  } else if (field === 'highlights') {
+    label = more.length === 0 ? t('field.highlights', {}, locale)
+      : typeof more[0] === 'number' && more.length === 1 ? t('field.highlight', { n: more[0] + 1 }, locale) : null;
+  } else if (more.length === 0) label = fieldLabel(field, locale);
+  if (label == null || !withLanguage) return label;
+  return t('field.translated', { field: label, language }, locale);
+}
+
+/** A translation's fields in words: "Lead paragraph: …; Highlight 2: …". */
+function translationText(tr: Record<string, unknown>, tag: string, locale: Locale): string {
+  const sep = t('value.list_separator', {}, locale);
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(tr)) {
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        if (typeof x === 'string') parts.push(t('value.pair', { key: translationLabel([tag, k, i], locale, false) ?? k, value: x }, locale));
+      });
+    } else if (typeof v === 'string') {
+      parts.push(t('value.pair', { key: translationLabel([tag, k], locale, false) ?? k, value: v }, locale));
+    }
+  }
+  return parts.join(sep) || t('value.empty', {}, locale);
+}
+
 const LISTS: Record<string, MessageKey> = {
   contacts: 'field.contact',
   highlights: 'field.highlight',
@@ -325,6 +364,7 @@ export function fieldLabel(path: string | null | undefined, locale: Locale = cur
     const withPart = typeof part === 'string' ? maybe(`field.fact_part.${part}`, { fact: label }, locale) : null;
     return withPart && more.length === 0 ? withPart : `${label}: ${fallbackLabel([part, ...more]).toLowerCase()}`;
   }
+  if (head === 'translations') return translationLabel(rest, locale) ?? fallbackLabel(segs);
   if (head === 'sections' && typeof rest[0] === 'string' && rest.length === 1) return sectionLabel(rest[0], locale);
   if (SECTION_KEYS.includes(head) && rest.length === 0) return sectionLabel(head, locale);
   if (Object.hasOwn(LISTS, head)) {
@@ -438,6 +478,13 @@ export function formatFieldValue(path: string, value: unknown, locale: Locale = 
     if (typeof second === 'string' && isFact(value)) return formatFactValue(value, locale);
     if (third === 'value' || third === 'men' || third === 'women') return numberText(value, locale);
     if (third === 'year') return value === 'n/a' ? t('value.na', {}, locale) : String(value);
+  }
+  if (head === 'translations' && obj(value)) {
+    const one = (tag: string, tr: unknown) => (obj(tr)
+      ? t('value.pair', { key: languageName(tag, locale), value: translationText(obj(tr)!, tag, locale) }, locale)
+      : summarize(tr, path, locale));
+    if (second === undefined) return Object.entries(obj(value)!).map(([tag, tr]) => one(tag, tr)).join('\n');
+    if (typeof second === 'string' && third === undefined) return one(second, value);
   }
   if (head === 'key_feature_areas') {
     const name = (x: unknown) => (typeof x === 'number' ? keyFeatureName(x, locale) : summarize(x, path, locale));

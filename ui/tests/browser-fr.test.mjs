@@ -257,3 +257,79 @@ test('the language is chosen in Settings, kept, and changes the window at once; 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('a portrait in French: translated beside the original, reviewed, read in French with the rest marked as the original, found by its French words', async () => {
+  const page = await open('fr-FR');
+  // Cork's coordinator adds a French translation of the tagline and the lead, side by side
+  // with the English original.
+  await connect(page, CORK, 'Cork');
+  await go(page, '#/edit/ie-cork');
+  await page.getByTestId('translations').waitFor();
+  await page.getByTestId('tr-new').selectOption('fr');
+  await page.getByTestId('tr-add').click();
+  await page.getByTestId('tr-grid').waitFor();
+  // The grid shows the original beside each field, marked as English.
+  const original = await page.locator('[data-testid=tr-grid] .orig').first().getAttribute('lang');
+  assert.equal(original, 'en');
+  assert.equal(await page.getByTestId('error-count').count(), 0, 'a translation just added, still empty, is not an error');
+  await page.getByTestId('tr-tagline').fill('Une ville apprenante au bord de la Lee');
+  await page.getByTestId('tr-lead').fill('Cork, deuxième ville d’Irlande, fait de l’apprentissage tout au long de la vie une affaire de quartier.');
+  assert.equal(await page.getByTestId('tr-lead').getAttribute('lang'), 'fr', 'what is typed is marked French');
+  await page.waitForFunction(async () => (await window.__fakeHost.getDraft('ie-cork'))?.portrait.translations?.fr?.lead?.startsWith('Cork, deuxième'));
+  await noEnglish(page, 'Modifier, traduction en français');
+  await shot(page, 'fr-edit-translation');
+  await page.getByTestId('submit').click();
+  await page.getByTestId('submit-summary').waitFor();
+  assert.match(await page.getByTestId('submit-summary').textContent(), /Traductions/);
+  await page.getByTestId('confirm-submit').click();
+  await page.getByTestId('submit-status').waitFor();
+  await page.getByTestId('sync-now').click();
+
+  // UIL staff see the translation in the review, and accept it.
+  await connect(page, STAFF, 'UIL');
+  await go(page, '#/submissions');
+  await page.getByTestId('inbox-ie-cork').click();
+  await page.getByTestId('review-diff').getByText('Traductions').first().waitFor();
+  assert.match(await page.getByTestId('review-diff').textContent(), /Traductions[\s\S]*français[\s\S]*deuxième ville/);
+  await noEnglish(page, 'Examen, traduction');
+  await page.getByTestId('accept').click();
+  await page.getByTestId('decision').waitFor();
+
+  // The portrait reads in French: the translated parts in French, the rest in English,
+  // marked as the original, and the page says so.
+  await go(page, '#/city/ie-cork');
+  await page.locator('[data-testid=portrait][data-lang=fr]').waitFor();
+  const portrait = page.getByTestId('portrait');
+  assert.equal(await portrait.locator('.tagline').getAttribute('lang'), 'fr');
+  assert.match(await portrait.locator('.tagline').textContent(), /Une ville apprenante/);
+  assert.equal(await portrait.locator('.lead').getAttribute('lang'), 'fr');
+  assert.match(await page.getByTestId('translation-fallback').textContent(), /pas encore traduites en français/);
+  assert.ok(await page.getByTestId('original-mark').count() >= 3, 'each untranslated part is marked');
+  assert.equal(await portrait.locator('[data-part=vision] + *').getAttribute('lang'), 'en');
+  await noEnglish(page, 'Ville (Cork) en français');
+  await shot(page, 'fr-city-translated');
+  // Read in the original instead.
+  await page.getByTestId('read-in').selectOption('en');
+  await page.locator('[data-testid=portrait][data-lang=en]').waitFor();
+  assert.equal(await page.getByTestId('translation-fallback').count(), 0);
+  assert.doesNotMatch(await portrait.locator('.tagline').textContent(), /Une ville/);
+
+  // Search finds Cork by its French words (diacritics folded).
+  await go(page, '#/cities');
+  await page.getByTestId('search').fill('deuxieme quartier');
+  await page.locator('[data-testid=results] li').filter({ hasText: 'Cork' }).waitFor();
+  assert.equal(await page.locator('[data-testid=results] li').count(), 1);
+
+  // A Spanish reader: there is no Spanish translation, the page says the portrait is shown in
+  // English.
+  await go(page, '#/settings');
+  await page.locator('#window-language').selectOption('es');
+  await go(page, '#/city/ie-cork');
+  await page.locator('[data-testid=portrait][data-lang=en]').waitFor();
+  assert.match(await page.getByTestId('translation-fallback').textContent(), /no está traducido al español/);
+  assert.equal(await page.getByTestId('original-mark').count(), 0, 'nothing is translated: the note says it once');
+  await page.locator('#window-language').count();
+  assert.deepEqual(page.errors, []);
+  await page.evaluate(() => localStorage.removeItem('portraits.locale'));
+  await page.close();
+});

@@ -31,3 +31,5 @@ annual-gdp = Annual GDP:
 gdp-value = US${ $value }
 photo-credit = Photo: { $credit }
 photo-of = Photo of { $city }
+untranslated = Not translated: printed in English, the original.
+partly-translated = Partly translated: what is not is printed in English, the original.

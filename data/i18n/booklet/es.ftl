@@ -30,3 +30,5 @@ annual-gdp = PIB anual:
 gdp-value = { $value } USD
 photo-credit = Foto: { $credit }
 photo-of = Foto de { $city }
+untranslated = Retrato no traducido: se reproduce el texto original en inglés.
+partly-translated = Retrato traducido en parte: lo no traducido se reproduce en inglés, la lengua del original.

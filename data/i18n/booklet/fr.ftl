@@ -30,3 +30,5 @@ annual-gdp = PIB annuel :
 gdp-value = { $value } $ US
 photo-credit = Photo : { $credit }
 photo-of = Photo de { $city }
+untranslated = Portrait non traduit : le texte original anglais est reproduit.
+partly-translated = Portrait en partie traduit : ce qui ne l’est pas est reproduit en anglais, langue de l’original.

@@ -9,6 +9,7 @@ import type { PersonRef } from "./PersonRef";
 import type { Photo } from "./Photo";
 import type { Quote } from "./Quote";
 import type { Source } from "./Source";
+import type { Translation } from "./Translation";
 
 /**
  * One immutable, numbered version of a city's portrait, together with the city it describes.
@@ -73,4 +74,11 @@ clusters: Array<Cluster>,
  * The city's interest and expertise per theme, 1–5, as rated on the membership
  * application form; one entry per theme at most, in [`Cluster::ALL`] order (schema v2).
  */
-interests: Array<Interest>, };
+interests: Array<Interest>, 
+/**
+ * Translations of the text fields, by language tag (BCP 47: `fr`, `es`, `pt-BR`). The
+ * fields above are the original, in English ([`ORIGINAL_LANG`]); a translation may cover
+ * some fields only, and a reader falls back to the original for the rest (schema v2,
+ * written only when there is one).
+ */
+translations?: { [key in string]: Translation }, };

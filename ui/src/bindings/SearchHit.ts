@@ -12,4 +12,8 @@ score: number,
 /**
  * The passage that matched, split into context and hits.
  */
-snippet: Array<Segment>, };
+snippet: Array<Segment>, 
+/**
+ * The language of the passage when it is a translation's (`fr`); absent for the original.
+ */
+snippet_lang?: string, };
