@@ -1164,10 +1164,7 @@ fn a_translated_portrait_prints_in_its_language_and_marks_the_original() {
         // The passage shown is the French one, and says so.
         assert_eq!(h[0]["snippet_lang"], "fr", "{q}: {}", h[0]);
         let snippet: String = h[0]["snippet"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
-        assert!(
-            snippet.contains(" de la ") && !snippet.contains('\u{1e}') && !snippet.contains('\u{1f}'),
-            "{snippet}"
-        );
+        assert!(snippet.contains(" de la ") && !snippet.contains('\u{1e}') && !snippet.contains('\u{1f}'), "{snippet}");
     }
     // The language tags and separators are not words of the text: an English search's passage
     // is the original's, without a language.

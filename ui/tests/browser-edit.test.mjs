@@ -5,7 +5,7 @@
 // Run after `npm run build`: `node --test tests/browser-edit.test.mjs`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startUi, shot } from './harness.mjs';
+import { startUi, shot, until } from './harness.mjs';
 
 let ui, base, browser;
 
@@ -226,5 +226,33 @@ test('the City screen shows the member record', async () => {
   assert.match(text, /Learning City Award\s*2019/);
   assert.match(text, /Mayor\s*Erik Lauritzen/);
   assert.match(text, /On the map/);
+  await page.close();
+});
+
+test('a removed highlight takes its translation with it; an emptied translation is left out when submitting', async () => {
+  const page = await open();
+  await connect(page, STAFF, 'UIL');
+  await page.evaluate(() => { location.hash = '#/edit/dk-sonderborg'; });
+  await page.getByTestId('translations').waitFor();
+  await page.getByTestId('tr-new').selectOption('es');
+  await page.getByTestId('tr-add').click();
+  await page.getByTestId('tr-highlights[1]').fill('Segunda iniciativa');
+  await page.getByTestId('tr-highlights[2]').fill('Tercera iniciativa');
+  await until(page, async () => (await window.__fakeHost.getDraft('dk-sonderborg'))?.portrait.translations?.es?.highlights?.[2] === 'Tercera iniciativa');
+  const before = await page.locator('[data-testid^=highlight-]').count();
+  assert.equal(before, 3);
+  // The original's second highlight goes: its Spanish goes too, the third moves up with its own.
+  await page.getByRole('button', { name: /Remove initiative 2/i }).click();
+  await until(page, async () => (await window.__fakeHost.getDraft('dk-sonderborg'))?.portrait.highlights.length === 2);
+  await until(page, async () => {
+    const d = await window.__fakeHost.getDraft('dk-sonderborg');
+    return JSON.stringify(d?.portrait.translations?.es?.highlights) === JSON.stringify([null, 'Tercera iniciativa']);
+  });
+  assert.equal(await page.getByTestId('tr-highlights[1]').inputValue(), 'Tercera iniciativa');
+  // Emptied again: the translation translates nothing, and submitting leaves it out.
+  await page.getByTestId('tr-highlights[1]').fill('');
+  await page.getByTestId('submit').click();
+  await page.getByTestId('submit-summary').waitFor();
+  assert.equal(await page.evaluate(async () => (await window.__fakeHost.getDraft('dk-sonderborg'))?.portrait.translations), undefined);
   await page.close();
 });

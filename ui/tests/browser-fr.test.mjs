@@ -12,7 +12,7 @@
 // word that is not also French (the list below).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startUi, shot } from './harness.mjs';
+import { startUi, shot, until } from './harness.mjs';
 
 let ui, base, browser;
 
@@ -186,7 +186,7 @@ test('a French browser gets the window in French, and nothing in English is left
   await page.getByTestId('lead').fill('Cork, une ville apprenante au bord de la Lee.');
   await page.getByTestId('error-count').waitFor({ state: 'detached' });
   // "224 004" is read as the French write it (the draft is saved a moment after typing).
-  await page.waitForFunction(async () => (await window.__fakeHost.getDraft('ie-cork'))?.portrait.facts.population.value === 224004);
+  await until(page, async () => (await window.__fakeHost.getDraft('ie-cork'))?.portrait.facts.population.value === 224004);
 
   // Submit, with the summary of changes.
   await page.getByTestId('submit').click();
@@ -275,7 +275,7 @@ test('a portrait in French: translated beside the original, reviewed, read in Fr
   await page.getByTestId('tr-tagline').fill('Une ville apprenante au bord de la Lee');
   await page.getByTestId('tr-lead').fill('Cork, deuxième ville d’Irlande, fait de l’apprentissage tout au long de la vie une affaire de quartier.');
   assert.equal(await page.getByTestId('tr-lead').getAttribute('lang'), 'fr', 'what is typed is marked French');
-  await page.waitForFunction(async () => (await window.__fakeHost.getDraft('ie-cork'))?.portrait.translations?.fr?.lead?.startsWith('Cork, deuxième'));
+  await until(page, async () => (await window.__fakeHost.getDraft('ie-cork'))?.portrait.translations?.fr?.lead?.startsWith('Cork, deuxième'));
   await noEnglish(page, 'Modifier, traduction en français');
   await shot(page, 'fr-edit-translation');
   await page.getByTestId('submit').click();

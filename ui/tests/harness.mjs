@@ -37,3 +37,17 @@ export async function shot(page, name) {
     await page.screenshot({ path: path.join(dir, `${name}.png`) });
   }
 }
+
+/**
+ * Waits until `fn` (run in the page, awaited: it may be async) returns a truthy value, polling.
+ * Playwright's waitForFunction does not await a promise the function returns: an async
+ * function's promise is truthy at once, so such a wait would never wait.
+ */
+export async function until(page, fn, arg, timeout = 15_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(fn, arg)) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${String(fn).slice(0, 200)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
