@@ -267,7 +267,7 @@ test('the Help screen has a guide for coordinators, one for reviewers, and the s
   assert.equal(await page.getByRole('link', { name: 'Help' }).getAttribute('aria-current'), 'page');
   for (const [guide, words] of [
     [coordinators, ['token', 'Settings', 'Edit', 'Submit for review', 'comments', 'offline']],
-    [reviewers, ['staff token', 'inbox', 'Comment', 'Accept and publish', 'Request changes', 'Reject', 'Booklets', 'PDF']],
+    [reviewers, ['staff token', 'inbox', 'Comment', 'Accept and publish', 'Send back for changes', 'Reject', 'Booklets', 'PDF']],
   ]) {
     const steps = await guide.locator('ol > li').count();
     assert.ok(steps >= 6 && steps <= 12, `${steps} steps`);
