@@ -110,6 +110,18 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Import UIL's member list from a spreadsheet (CSV, XLSX, XLS, ODS), one city per row:
+    /// each row a new version of its city, or a new city; all or nothing.
+    ImportTable {
+        /// The spreadsheet (or, with --template, where to write the template).
+        file: PathBuf,
+        /// Print what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write an empty template (XLSX) with the expected headers and a notes row to FILE.
+        #[arg(long, conflicts_with = "dry_run")]
+        template: bool,
+    },
     /// Write one JSON file per city version to OUT_DIR (re-import round-trips exactly).
     ExportJson { out_dir: PathBuf },
     /// Write a consistent copy of the database to FILE.
@@ -535,6 +547,7 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Partners { city, limit, region } => partners(&ctx, &city, limit, region),
         Command::Compare { cities } => compare(&ctx, &cities),
         Command::Import { paths } => import(&ctx, &paths),
+        Command::ImportTable { file, dry_run, template } => import_table(&ctx, &file, dry_run, template),
         Command::ExportJson { out_dir } => export_json(&ctx, &out_dir),
         Command::Backup { file } => backup(&ctx, &file),
         Command::Restore { file } => restore(&ctx, &file),
@@ -738,6 +751,39 @@ fn import(ctx: &Ctx, paths: &[PathBuf]) -> Result<(), ApiError> {
             report.new_cities.len(),
             report.unchanged.len()
         ));
+        s
+    })
+}
+
+fn import_table(ctx: &Ctx, file: &std::path::Path, dry_run: bool, template: bool) -> Result<(), ApiError> {
+    if template {
+        app::write_template(file)?;
+        return ctx.emit(&serde_json::json!({ "template": file }), |_| {
+            format!("wrote the member list template to {}: fill one city a row under the notes row\n", file.display())
+        });
+    }
+    let report = app::import_table(&mut ctx.open()?, file, dry_run)?;
+    ctx.emit(&report, |r| {
+        let mut s = String::new();
+        for row in &r.rows {
+            let what = match row.action {
+                app::RowAction::Create => format!("new city, version {}", row.version),
+                app::RowAction::Update => format!("version {} ({})", row.version, row.changes.join(", ")),
+                app::RowAction::Unchanged => "unchanged".to_string(),
+            };
+            s.push_str(&format!("row {:>3}: {} ({}): {what}\n", row.row, row.name, row.city_id));
+        }
+        if !r.unknown_columns.is_empty() {
+            s.push_str(&format!("columns not read (unknown headers): {}\n", r.unknown_columns.join(", ")));
+        }
+        let count = |a: app::RowAction| r.rows.iter().filter(|x| x.action == a).count();
+        let (new, updated, same) =
+            (count(app::RowAction::Create), count(app::RowAction::Update), count(app::RowAction::Unchanged));
+        if r.dry_run {
+            s.push_str(&format!("dry run, nothing written: {new} new, {updated} updated, {same} unchanged\n"));
+        } else {
+            s.push_str(&format!("{new} new cities, {updated} updated, {same} unchanged\n"));
+        }
         s
     })
 }

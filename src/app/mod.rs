@@ -32,6 +32,7 @@ pub mod files;
 pub mod review;
 pub mod status;
 pub mod submissions;
+pub mod table;
 
 pub use crate::protocol::{ApiError, ErrorCode, Identity};
 pub use account::*;
@@ -43,6 +44,7 @@ pub use files::{write_atomic, write_private};
 pub use review::*;
 pub use status::*;
 pub use submissions::*;
+pub use table::{import_table, write_template, RowAction, TableReport, TableRow};
 
 pub type Result<T> = std::result::Result<T, ApiError>;
 

@@ -67,6 +67,20 @@ pub fn syntax_errors(lang: Lang) -> Vec<String> {
 }
 
 /// French and Spanish country names by ISO 3166-1 code, read once from the compiled-in table.
+/// The ISO code of the country whose French or Spanish name has the key `key` under `normalise`
+/// (the spreadsheet import's header key: folded, lower-case, letters and digits).
+pub fn country_code_by_name(key: &str, normalise: fn(&str) -> String) -> Option<String> {
+    let mut codes: Vec<&String> = countries().keys().collect();
+    codes.sort();
+    codes
+        .into_iter()
+        .find(|c| {
+            let (fr, es) = &countries()[*c];
+            normalise(fr) == key || normalise(es) == key
+        })
+        .cloned()
+}
+
 fn countries() -> &'static std::collections::HashMap<String, (String, String)> {
     static TABLE: std::sync::OnceLock<std::collections::HashMap<String, (String, String)>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {

@@ -1,0 +1,481 @@
+//! Issue 14, point 1: UIL's member list from a spreadsheet, through the real CLI on a real
+//! database: the template written and read back, ten cities filled in an XLSX workbook, a dry
+//! run that writes nothing, the import, a re-import that changes nothing; CSV with French
+//! headers and semicolons; ODS; figures as spreadsheets hold them; bad rows refused with the
+//! file, row and column named and the database file unchanged.
+
+mod common;
+use common::{file_sha, Env};
+use std::io::Write;
+
+use calamine::Reader;
+
+const HEADERS: [&str; 14] = [
+    "City",
+    "Country",
+    "Country code",
+    "Region",
+    "Member since",
+    "Population",
+    "Population year",
+    "Area (km²)",
+    "GDP per capita, city (USD)",
+    "Mayor",
+    "Focal point",
+    "Focal point email",
+    "Introduction",
+    "Motivation",
+];
+
+/// Ten cities of the network not in the bundled booklets (names and countries as UIL lists
+/// them; figures invented for the test, written the ways spreadsheets hold them).
+fn ten() -> Vec<[String; 14]> {
+    let rows: [[&str; 14]; 10] = [
+        [
+            "Rosario",
+            "Argentina",
+            "",
+            "",
+            "2021",
+            "1,276,000",
+            "2019",
+            "178.7",
+            "",
+            "Pablo Javkin",
+            "Laura Gómez",
+            "lgomez@rosario.gob.ar",
+            "Rosario is a river port on the Paraná.",
+            "Learning as a right of every neighbour.",
+        ],
+        [
+            "Wuhan",
+            "China",
+            "",
+            "",
+            "2018",
+            "11.2 million",
+            "2020",
+            "8,569",
+            "",
+            "",
+            "Li Wei",
+            "liwei@wuhan.gov.cn",
+            "Wuhan is a centre of higher education in central China.",
+            "",
+        ],
+        [
+            "Lyon",
+            "France",
+            "FR",
+            "Europe and North America",
+            "2023",
+            "522 250",
+            "2020",
+            "47.87",
+            "",
+            "",
+            "Claire Martin",
+            "cmartin@lyon.fr",
+            "Lyon, a city of knowledge on two rivers.",
+            "",
+        ],
+        [
+            "Tunis",
+            "Tunisia",
+            "TN",
+            "Arab States",
+            "2020",
+            "638 845 (2014)",
+            "",
+            "212,63",
+            "",
+            "",
+            "Amel Ben Salah",
+            "",
+            "Tunis opens its libraries to all ages.",
+            "",
+        ],
+        [
+            "Puebla",
+            "Mexico",
+            "",
+            "",
+            "2019",
+            "1.5m",
+            "2020",
+            "n/a",
+            "",
+            "",
+            "Rosa Díaz",
+            "rdiaz@puebla.gob.mx",
+            "Puebla joins learning to its heritage.",
+            "",
+        ],
+        [
+            "Tampere",
+            "Finland",
+            "",
+            "",
+            "2022",
+            "244,029",
+            "2021",
+            "689.6",
+            "$44,000",
+            "",
+            "Mikko Virtanen",
+            "mikko.virtanen@tampere.fi",
+            "Tampere learns in its libraries and factories.",
+            "",
+        ],
+        [
+            "Gelsenkirchen",
+            "Germany",
+            "DE",
+            "Europe and North America",
+            "2016",
+            "260,654",
+            "2020",
+            "104.9",
+            "",
+            "",
+            "Anna Schmidt",
+            "",
+            "Gelsenkirchen turns old mines into places to learn.",
+            "",
+        ],
+        [
+            "Yeosu",
+            "Republic of Korea",
+            "",
+            "",
+            "2015",
+            "277,000",
+            "n/a",
+            "",
+            "",
+            "",
+            "Kim Min-ji",
+            "mj.kim@yeosu.go.kr",
+            "Yeosu learns by the sea.",
+            "",
+        ],
+        [
+            "Kampala",
+            "Uganda",
+            "UG",
+            "Africa",
+            "2021",
+            "1 680 600",
+            "2019",
+            "189",
+            "",
+            "",
+            "Sarah Nakato",
+            "snakato@kcca.go.ug",
+            "Kampala brings learning to its markets.",
+            "",
+        ],
+        [
+            "Santiago de Cali",
+            "Colombia",
+            "",
+            "",
+            "2022",
+            "2.2 millones",
+            "2021",
+            "",
+            "",
+            "",
+            "Andrés Mejía",
+            "amejia@cali.gov.co",
+            "Cali learns through music and dance.",
+            "",
+        ],
+    ];
+    rows.iter().map(|r| r.map(str::to_string)).collect()
+}
+
+fn cities(env: &Env) -> usize {
+    env.run(&["list", "--json"]).ok().json().as_array().unwrap().len()
+}
+
+fn fact(env: &Env, id: &str, key: &str) -> serde_json::Value {
+    env.run(&["show", id, "--json"]).ok().json()["portrait"]["facts"][key].clone()
+}
+
+#[test]
+fn staff_fill_the_template_with_ten_cities_dry_run_then_import_and_reimport_changes_nothing() {
+    let env = Env::new();
+    let template = env.path("member-list.xlsx");
+    env.run(&["import-table", "--template", template.to_str().unwrap()]).ok();
+
+    // The template as a spreadsheet program reads it: a sheet "Cities", the headers, a notes row.
+    let mut book = calamine::open_workbook_auto(&template).unwrap();
+    assert_eq!(book.sheet_names(), ["Cities"]);
+    let range = book.worksheet_range("Cities").unwrap();
+    let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(rows.len(), 2, "headers and notes only");
+    for h in [
+        "City",
+        "Country",
+        "Region",
+        "Member since",
+        "Population",
+        "Mayor",
+        "Focal point",
+        "Focal point email",
+        "Introduction",
+        "Motivation",
+        "Implementation",
+    ] {
+        assert!(rows[0].iter().any(|x| x == h), "template header {h:?}: {:?}", rows[0]);
+    }
+    assert!(rows[1].iter().all(|n| n.starts_with("Note:")), "{:?}", rows[1]);
+    // An import of the empty template adds nothing.
+    let r = env.run(&["import-table", template.to_str().unwrap(), "--json"]).ok().json();
+    assert_eq!(r["rows"].as_array().unwrap().len(), 0);
+
+    // Staff fill in ten cities under the notes row (headers as the template has them, in the
+    // order of this test), as a spreadsheet program saves them: numbers as numbers where typed
+    // as plain numbers, text elsewhere.
+    let filled = env.path("ten.xlsx");
+    {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Cities").unwrap();
+        for (j, h) in HEADERS.iter().enumerate() {
+            ws.write_string(0, j as u16, *h).unwrap();
+            ws.write_string(1, j as u16, "Note: see the template").unwrap();
+        }
+        ws.write_string(0, HEADERS.len() as u16, "Budget (USD)").unwrap();
+        for (i, row) in ten().iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                if v.is_empty() {
+                    continue;
+                }
+                match v.parse::<f64>() {
+                    Ok(n) if !v.contains(',') => ws.write_number(i as u32 + 2, j as u16, n).unwrap(),
+                    _ => ws.write_string(i as u32 + 2, j as u16, v).unwrap(),
+                };
+            }
+            ws.write_number(i as u32 + 2, HEADERS.len() as u16, 1000.0).unwrap();
+        }
+        wb.save(&filled).unwrap();
+    }
+    let before = cities(&env);
+    let sha = file_sha(&env.db());
+    let dry = env.run(&["import-table", filled.to_str().unwrap(), "--dry-run", "--json"]).ok().json();
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["sheet"], "Cities");
+    assert_eq!(dry["unknown_columns"], serde_json::json!(["Budget (USD)"]), "an unknown column is reported");
+    let rows = dry["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 10);
+    assert!(rows.iter().all(|r| r["action"] == "create" && r["version"] == 1), "{rows:?}");
+    let ids: Vec<&str> = rows.iter().map(|r| r["city_id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "ar-rosario",
+            "cn-wuhan",
+            "fr-lyon",
+            "tn-tunis",
+            "mx-puebla",
+            "fi-tampere",
+            "de-gelsenkirchen",
+            "kr-yeosu",
+            "ug-kampala",
+            "co-santiago-de-cali"
+        ],
+        "ids from the country (by its name in the catalogue, or its code) and the city's name"
+    );
+    assert_eq!(rows[0]["row"], 3, "rows numbered as the spreadsheet numbers them");
+    assert_eq!(file_sha(&env.db()), sha, "a dry run writes nothing");
+    assert_eq!(cities(&env), before);
+
+    let text = env.run(&["import-table", filled.to_str().unwrap()]).ok().stdout;
+    assert!(text.contains("10 new cities, 0 updated, 0 unchanged"), "{text}");
+    assert!(text.contains("columns not read (unknown headers): Budget (USD)"), "{text}");
+    assert_eq!(cities(&env), before + 10);
+
+    // What the rows said, as the portraits hold it.
+    assert_eq!(fact(&env, "ar-rosario", "population"), serde_json::json!({"value": 1276000, "year": 2019}));
+    assert_eq!(fact(&env, "cn-wuhan", "population")["value"], 11200000);
+    assert_eq!(fact(&env, "fr-lyon", "population")["value"], 522250);
+    assert_eq!(fact(&env, "tn-tunis", "population"), serde_json::json!({"value": 638845, "year": 2014}));
+    assert_eq!(fact(&env, "tn-tunis", "area_km2")["value"], 212.63, "a decimal comma");
+    assert_eq!(fact(&env, "mx-puebla", "area_km2")["value"], "n/a");
+    assert_eq!(fact(&env, "fi-tampere", "gdp_city_usd")["value"], 44000);
+    assert_eq!(fact(&env, "kr-yeosu", "population")["year"], "n/a");
+    assert_eq!(fact(&env, "ug-kampala", "population")["value"], 1680600);
+    assert_eq!(fact(&env, "co-santiago-de-cali", "population")["value"], 2200000);
+    let rosario = env.run(&["show", "ar-rosario", "--json"]).ok().json()["portrait"].clone();
+    assert_eq!(
+        rosario["city"]["region"], "Latin America and the Caribbean",
+        "the region of the country's other cities"
+    );
+    assert_eq!(rosario["city"]["member_since"], 2021);
+    assert_eq!(rosario["lead"], "Rosario is a river port on the Paraná.");
+    assert_eq!(rosario["vision"], "Learning as a right of every neighbour.");
+    let contacts = rosario["contacts"].as_array().unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert_eq!(rosario["mayor"], serde_json::json!({"contact": 0}));
+    assert_eq!(rosario["focal_point"], serde_json::json!({"contact": 1}));
+    assert_eq!(contacts[1]["email"], "lgomez@rosario.gob.ar");
+    let tunis = env.run(&["show", "tn-tunis", "--json"]).ok().json()["portrait"].clone();
+    assert_eq!(
+        tunis["city"]["country"],
+        serde_json::json!({"code": "TN", "name": "Tunisia"}),
+        "a country new to the network: its code and name as given"
+    );
+    // Found by search at once.
+    let h = env.run(&["search", "--json", "markets"]).ok().json();
+    assert_eq!(h[0]["city_id"], "ug-kampala");
+
+    // The same file again: nothing to add.
+    let again = env.run(&["import-table", filled.to_str().unwrap(), "--json"]).ok().json();
+    assert!(again["rows"].as_array().unwrap().iter().all(|r| r["action"] == "unchanged"), "{again}");
+    assert_eq!(again["imported"]["added"].as_array().unwrap().len(), 0);
+    assert_eq!(cities(&env), before + 10);
+}
+
+#[test]
+fn a_csv_with_french_headers_updates_cities_and_a_bad_row_changes_nothing() {
+    let env = Env::new();
+    let csv = env.path("membres.csv");
+    std::fs::write(
+        &csv,
+        "\u{feff}VILLE;Pays;Région;Population;Année population;Superficie (km²);Maire\n\
+         Sønderborg;Danemark;;\"74 737 (2019)\";;497;\n\
+         Cork;Irlande;;224 004;2022;;Kieran McCarthy\n",
+    )
+    .unwrap();
+    let r = env.run(&["import-table", csv.to_str().unwrap(), "--json"]).ok().json();
+    let rows = r["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["city_id"], "dk-sonderborg");
+    assert_eq!(rows[0]["action"], "update");
+    assert_eq!(rows[0]["changes"], serde_json::json!(["facts.population", "facts.area_km2"]));
+    assert_eq!(rows[1]["changes"], serde_json::json!(["facts.population", "contacts", "mayor"]));
+    assert!(r["sheet"].is_null());
+    assert_eq!(fact(&env, "dk-sonderborg", "population"), serde_json::json!({"value": 74737, "year": 2019}));
+    let cork = env.run(&["show", "ie-cork", "--json"]).ok().json()["portrait"].clone();
+    assert_eq!(cork["facts"]["population"], serde_json::json!({"value": 224004, "year": 2022}));
+    // What the row leaves empty stays: Cork's lead and its other facts.
+    assert!(cork["lead"].as_str().unwrap().starts_with("As the second largest city in Ireland"));
+    assert_eq!(cork["facts"]["area_km2"]["value"], 833);
+    let mayor = cork["mayor"]["contact"].as_u64().unwrap() as usize;
+    assert_eq!(cork["contacts"][mayor]["name"], "Kieran McCarthy");
+
+    // A file with bad rows: every problem named by file, row and column; nothing changes.
+    let bad = env.path("bad.csv");
+    std::fs::write(
+        &bad,
+        "City,Country,Population,Population year,Introduction,Focal point email\n\
+         Espoo,Finland,lots,,,\n\
+         Atlantis City,Atlantis,100,,An island.,\n\
+         Nowhere,Finland,\"80,006 (2015)\",2016,Somewhere.,\n\
+         Espoo,Finland,1,,,x@example.org\n",
+    )
+    .unwrap();
+    let sha = file_sha(&env.db());
+    let out = env.run(&["import-table", bad.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    for want in [
+        "import refused, nothing was changed",
+        "bad.csv, row 2, column Population: \"lots\" is not a figure",
+        "bad.csv, row 3, column Country: \"Atlantis\" is not a country of the network yet",
+        "bad.csv, row 4, column Population year: the year column says 2016 and the figure's brackets say 2015",
+        "bad.csv, row 5, column City: fi-espoo is also on row 2",
+    ] {
+        assert!(out.stderr.contains(want), "{want:?} in\n{}", out.stderr);
+    }
+    assert_eq!(file_sha(&env.db()), sha, "a refused file changes nothing");
+
+    // Not a spreadsheet, a missing column, an empty file.
+    let junk = env.path("junk.xlsx");
+    std::fs::write(&junk, b"PK\x03\x04 not really a workbook").unwrap();
+    let out = env.run(&["import-table", junk.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("junk.xlsx: not a spreadsheet this app reads"), "{}", out.stderr);
+    let nocity = env.path("nocity.csv");
+    std::fs::write(&nocity, "Town,Country\nEspoo,Finland\n").unwrap();
+    let out = env.run(&["import-table", nocity.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("nocity.csv, row 1: no \"City\" column"), "{}", out.stderr);
+    let empty = env.path("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    assert_eq!(env.run(&["import-table", empty.to_str().unwrap()]).code, 2);
+    assert_eq!(file_sha(&env.db()), sha);
+}
+
+/// An OpenDocument spreadsheet (LibreOffice's format), built as LibreOffice writes one.
+#[test]
+fn an_ods_file_is_read_too() {
+    let env = Env::new();
+    let ods = env.path("members.ods");
+    let cell =
+        |s: &str| format!("<table:table-cell office:value-type=\"string\"><text:p>{s}</text:p></table:table-cell>");
+    let num = |n: f64| {
+        format!("<table:table-cell office:value-type=\"float\" office:value=\"{n}\"><text:p>{n}</text:p></table:table-cell>")
+    };
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3">
+<office:body><office:spreadsheet><table:table table:name="Villes">
+<table:table-row>{}{}{}{}</table:table-row>
+<table:table-row>{}{}{}{}</table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>"#,
+        cell("Ville"),
+        cell("Pays"),
+        cell("Population"),
+        cell("Année population"),
+        cell("Espoo"),
+        cell("Finlande"),
+        num(305274.0),
+        num(2022.0),
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"#;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&ods).unwrap());
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
+    zip.start_file("META-INF/manifest.xml", stored).unwrap();
+    zip.write_all(manifest.as_bytes()).unwrap();
+    zip.start_file("content.xml", stored).unwrap();
+    zip.write_all(content.as_bytes()).unwrap();
+    zip.finish().unwrap();
+    let r = env.run(&["import-table", ods.to_str().unwrap(), "--json"]).ok().json();
+    assert_eq!(r["sheet"], "Villes");
+    assert_eq!(r["rows"][0]["city_id"], "fi-espoo");
+    assert_eq!(fact(&env, "fi-espoo", "population"), serde_json::json!({"value": 305274, "year": 2022}));
+}
+
+/// A workbook of a few hundred kilobytes that would expand to a gigabyte: refused before it is
+/// read, naming the file, and nothing changes.
+#[test]
+fn a_workbook_that_expands_to_a_gigabyte_is_refused_before_it_is_read() {
+    let env = Env::new();
+    let bomb = env.path("bomb.xlsx");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&bomb).unwrap());
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("xl/worksheets/sheet1.xml", deflated).unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..1024 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.finish().unwrap();
+    let size = std::fs::metadata(&bomb).unwrap().len();
+    assert!(size < 5 << 20, "the file is small: {size} bytes");
+    let before = cities(&env); // (the database exists from here)
+    let sha = file_sha(&env.db());
+    let out = env.run(&["import-table", bomb.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("bomb.xlsx: its parts expand to 1073741824 bytes"), "{}", out.stderr);
+    assert_eq!(file_sha(&env.db()), sha);
+    assert_eq!(cities(&env), before);
+}
