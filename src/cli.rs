@@ -262,6 +262,19 @@ pub enum TokenCommand {
     Revoke { id: String },
     /// List tokens (ids, kinds, cities; never secrets).
     List,
+    /// Issue a token for each city and write its invitation (focal point, feed, token, how to
+    /// install and connect) to OUT/<city-id>.txt, and one mail-merge file OUT/invitations.csv.
+    Invite {
+        /// City ids, comma-separated or repeated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        cities: Vec<String>,
+        /// The feed address the cities connect to (the server's public URL).
+        #[arg(long)]
+        feed: String,
+        /// Where to write the invitations (created; files readable by you only).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -971,6 +984,37 @@ fn token(ctx: &Ctx, command: TokenCommand) -> Result<(), ApiError> {
         TokenCommand::Revoke { id } => {
             app::revoke_token(&mut store, &id)?;
             out(&format!("revoked {id}\n"))
+        }
+        TokenCommand::Invite { cities, feed, out: dir } => {
+            let r = app::invite(&mut store, &cities, &feed, &dir)?;
+            ctx.emit(&r, |r| {
+                let mut s = String::new();
+                for i in &r.invitations {
+                    let to = match (&i.focal_point, &i.email) {
+                        (Some(n), Some(e)) => format!("{n} <{e}>"),
+                        (Some(n), None) => format!("{n} (no email in the portrait: send it by hand)"),
+                        _ => "no focal point in the portrait: send it by hand".to_string(),
+                    };
+                    let earlier = if i.earlier_tokens > 0 {
+                        format!(
+                            " — {} earlier token(s) still valid: `portraits token list`, then revoke",
+                            i.earlier_tokens
+                        )
+                    } else {
+                        String::new()
+                    };
+                    s.push_str(&format!(
+                        "{} ({}): token {} for {to}: {}{earlier}\n",
+                        i.city, i.city_id, i.token_id, i.file
+                    ));
+                }
+                s.push_str(&format!(
+                    "{} invitation(s); mail merge: {} (it holds the tokens: delete it once sent)\n",
+                    r.invitations.len(),
+                    r.csv
+                ));
+                s
+            })
         }
         TokenCommand::List => ctx.emit(&app::tokens(&store)?, |list| {
             let line = |t: &app::TokenInfo| {

@@ -5,7 +5,8 @@
 //! file, row and column named and the database file unchanged.
 
 mod common;
-use common::{file_sha, Env};
+use common::http::Server;
+use common::{file_sha, Client, Env};
 use std::io::Write;
 
 use calamine::Reader;
@@ -460,9 +461,8 @@ fn a_workbook_that_expands_to_a_gigabyte_is_refused_before_it_is_read() {
     let env = Env::new();
     let bomb = env.path("bomb.xlsx");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&bomb).unwrap());
-    let deflated = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
+    let deflated =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
     zip.start_file("xl/worksheets/sheet1.xml", deflated).unwrap();
     let zeros = vec![b' '; 1 << 20];
     for _ in 0..1024 {
@@ -478,4 +478,179 @@ fn a_workbook_that_expands_to_a_gigabyte_is_refused_before_it_is_read() {
     assert!(out.stderr.contains("bomb.xlsx: its parts expand to 1073741824 bytes"), "{}", out.stderr);
     assert_eq!(file_sha(&env.db()), sha);
     assert_eq!(cities(&env), before);
+}
+
+/// The window's flow: a preview (rows, problems, progress), then an import of that preview,
+/// refused if the file changed in between.
+#[test]
+fn an_import_of_a_preview_is_refused_if_the_file_changed_since() {
+    let env = Env::new();
+    let mut store = portraits::app::open(Some(&env.db()), true).unwrap();
+    let csv = env.path("list.csv");
+    std::fs::write(&csv, "City,Country,Introduction\nRosario,Argentina,A river port.\nEspoo,Finland,\n").unwrap();
+    let mut seen = Vec::new();
+    let preview =
+        portraits::app::table::preview_table(&store, &csv, &mut |done, total| seen.push((done, total))).unwrap();
+    assert_eq!(seen.last(), Some(&(2, 2)), "progress reaches the end: {seen:?}");
+    assert!(preview.problems.is_empty(), "{:?}", preview.problems);
+    assert_eq!(preview.rows.len(), 2);
+    // A problem is a row's, with its place as parameters for the window.
+    std::fs::write(&csv, "City,Country,Population\nEspoo,Finland,lots\n").unwrap();
+    let bad = portraits::app::table::preview_table(&store, &csv, &mut |_, _| {}).unwrap();
+    assert_eq!(bad.problems.len(), 1);
+    let p = &bad.problems[0];
+    assert_eq!(p.code, "not_number");
+    assert_eq!(
+        serde_json::to_value(&p.params).unwrap(),
+        serde_json::json!({"value": "lots", "row": 2, "column": "Population"})
+    );
+    // Previewed, then changed on disk: the import is refused and nothing is written.
+    std::fs::write(&csv, "City,Country,Introduction\nRosario,Argentina,A river port.\n").unwrap();
+    let shown = portraits::app::table::preview_table(&store, &csv, &mut |_, _| {}).unwrap();
+    std::fs::write(&csv, "City,Country,Introduction\nRosario,Argentina,A different port.\n").unwrap();
+    let before = store.counts().unwrap();
+    let err =
+        portraits::app::table::import_previewed_table(&mut store, &csv, &shown.sha256, &mut |_, _| {}).unwrap_err();
+    assert_eq!(err.code, portraits::app::ErrorCode::Conflict);
+    assert!(err.message.contains("changed since it was previewed"), "{}", err.message);
+    assert_eq!(store.counts().unwrap(), before);
+    // Previewed again: imported.
+    let again = portraits::app::table::preview_table(&store, &csv, &mut |_, _| {}).unwrap();
+    let done = portraits::app::table::import_previewed_table(&mut store, &csv, &again.sha256, &mut |_, _| {}).unwrap();
+    assert_eq!(done.imported.new_cities, ["ar-rosario"]);
+    assert!(!done.dry_run);
+}
+
+/// Issue 14's road in, end to end without the window: UIL imports ten cities into the server's
+/// database from a spreadsheet, invites their focal points (a token each, one text and one
+/// mail-merge row each), and a coordinator's laptop connects with one invitation's feed and
+/// token, sees the ten new cities after its sync, and can submit for its own city only.
+#[test]
+fn uil_imports_ten_cities_invites_them_and_a_coordinator_connects_with_an_invitation() {
+    let env = Env::new();
+    let server_db = env.path("uil.sqlite3");
+    let csv = env.path("ten.csv");
+    let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+    let mut text = HEADERS.iter().map(|h| quote(h)).collect::<Vec<_>>().join(",") + "\n";
+    for row in ten() {
+        let cells: Vec<String> = row.iter().map(|c| quote(c)).collect();
+        text.push_str(&(cells.join(",") + "\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let r = env.run_db(&server_db, &["import-table", csv.to_str().unwrap(), "--json"]).ok().json();
+    assert_eq!(r["imported"]["new_cities"].as_array().unwrap().len(), 10, "{r}");
+    let ids: Vec<String> =
+        r["rows"].as_array().unwrap().iter().map(|x| x["city_id"].as_str().unwrap().to_string()).collect();
+
+    let server = Server::start(&server_db);
+    let out = env.path("invitations");
+    // An unknown city refuses the whole run: no token is issued.
+    let bad = env.run_db(
+        &server_db,
+        &[
+            "token",
+            "invite",
+            "--cities",
+            &format!("{},xx-nowhere", ids[0]),
+            "--feed",
+            &server.url,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("no city xx-nowhere: nothing was issued"), "{}", bad.stderr);
+    assert_eq!(env.run_db(&server_db, &["token", "list", "--json"]).ok().json().as_array().unwrap().len(), 0);
+
+    let inv = env
+        .run_db(
+            &server_db,
+            &[
+                "token",
+                "invite",
+                "--cities",
+                &ids.join(","),
+                "--feed",
+                &server.url,
+                "--out",
+                out.to_str().unwrap(),
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let invitations = inv["invitations"].as_array().unwrap();
+    assert_eq!(invitations.len(), 10);
+    assert!(!inv.to_string().contains("gnlc_"), "the report never shows a token");
+    let rosario = &invitations[0];
+    assert_eq!(rosario["focal_point"], "Laura Gómez");
+    assert_eq!(rosario["email"], "lgomez@rosario.gob.ar");
+    let letter = std::fs::read_to_string(rosario["file"].as_str().unwrap()).unwrap();
+    assert!(letter.starts_with("Subject: Your invitation to Learning City Portraits: Rosario"), "{letter}");
+    for want in
+        ["Dear Laura Gómez,", server.url.as_str(), "Feed address", "Token from your invitation", "Connect", "gnlc_"]
+    {
+        assert!(letter.contains(want), "{want:?} in the invitation:\n{letter}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(rosario["file"].as_str().unwrap()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "an invitation holds a secret: readable by its owner only");
+    }
+    // The mail merge: one row a city, read back by a CSV reader, the same token as the letter.
+    let mut merge = csv::Reader::from_path(out.join("invitations.csv")).unwrap();
+    let headers = merge.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        ["city_id", "city", "country", "focal_point", "email", "feed", "token", "subject", "body"]
+    );
+    let records: Vec<csv::StringRecord> = merge.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 10);
+    let token = records[0][6].to_string();
+    assert!(letter.contains(&token) && records[0][8].contains(&token));
+    assert_eq!(&records[0][0], "ar-rosario");
+    // Ten tokens, listed by id and city, never by secret.
+    let list = env.run_db(&server_db, &["token", "list", "--json"]).ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 10);
+    assert!(!list.to_string().contains("gnlc_"));
+
+    // Rosario's coordinator connects with the invitation's feed and token.
+    let laptop = Client::new(&env, "rosario-laptop");
+    let token_file = env.path("rosario.token");
+    std::fs::write(&token_file, &token).unwrap();
+    laptop.run(&["sync", "--feed", &server.url, "--token-file", token_file.to_str().unwrap()]).ok();
+    let cities: Vec<String> = laptop
+        .run(&["list", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    for id in &ids {
+        assert!(cities.contains(id), "{id} on the coordinator's laptop after its sync");
+    }
+    assert_eq!(cities.len(), 54, "the 44 bundled cities and the ten new ones");
+    // The token is Rosario's: a submission for Rosario is taken, one for Lyon refused.
+    let mut p = laptop.run(&["show", "ar-rosario", "--json"]).ok().json()["portrait"].clone();
+    p["tagline"] = "A river port that learns".into();
+    let f = env.path("rosario-next.json");
+    std::fs::write(&f, serde_json::to_string(&p).unwrap()).unwrap();
+    laptop.run(&["draft", "set", "ar-rosario", "--from", f.to_str().unwrap()]).ok();
+    let sub = laptop.run(&["submit", "ar-rosario", "--token-file", token_file.to_str().unwrap(), "--json"]).ok().json();
+    assert_eq!(sub["status"], "sent", "{sub}");
+    let mut l = laptop.run(&["show", "fr-lyon", "--json"]).ok().json()["portrait"].clone();
+    l["tagline"] = "Not mine".into();
+    let f = env.path("lyon-next.json");
+    std::fs::write(&f, serde_json::to_string(&l).unwrap()).unwrap();
+    laptop.run(&["draft", "set", "fr-lyon", "--from", f.to_str().unwrap()]).ok();
+    let refused =
+        laptop.run(&["submit", "fr-lyon", "--token-file", token_file.to_str().unwrap(), "--json"]).ok().json();
+    assert_eq!(refused["status"], "failed", "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("403: this token acts for ar-rosario, not for fr-lyon"),
+        "{refused}"
+    );
 }

@@ -101,3 +101,176 @@ pub fn prune_tombstones(store: &mut Store, up_to: u64) -> Result<usize> {
 pub fn delete_city(store: &mut Store, city_id: &str) -> Result<u64> {
     Ok(store.delete_city(city_id)?)
 }
+
+/// One city's invitation: who it goes to and where it was written (never the token: it is in
+/// the file and the mail-merge CSV only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Invitation {
+    pub city_id: String,
+    pub city: String,
+    /// The id of the token issued (for `token revoke`).
+    pub token_id: String,
+    /// The focal point's name and email, where the portrait gives them.
+    pub focal_point: Option<String>,
+    pub email: Option<String>,
+    /// The invitation's text file.
+    pub file: String,
+    /// Tokens the city already had, still valid (an earlier invitation's).
+    pub earlier_tokens: usize,
+}
+
+/// What `invite` wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct InviteReport {
+    pub invitations: Vec<Invitation>,
+    /// The mail-merge file: one row a city with its focal point, email, feed, token and text.
+    pub csv: String,
+}
+
+/// Issues a city token for each city and writes its invitation to `out/<city-id>.txt` (the
+/// focal point's name and email, the feed URL, the token, how to install and sign in) and one
+/// mail-merge file `out/invitations.csv`, all readable by their owner only. All or nothing:
+/// an unknown city refuses the whole run before any token is issued; a file that cannot be
+/// written revokes the tokens issued and removes what was written.
+pub fn invite(store: &mut Store, cities: &[String], feed: &str, out: &Path) -> Result<InviteReport> {
+    let feed = feed.trim().trim_end_matches('/');
+    if !(feed.starts_with("https://") || feed.starts_with("http://")) {
+        return Err(ApiError::invalid(format!("{feed:?} is not a feed address (https://…)"), vec![]));
+    }
+    if cities.is_empty() {
+        return Err(ApiError::invalid("no cities to invite", vec![]));
+    }
+    let mut portraits = Vec::new();
+    let mut unknown = Vec::new();
+    for id in cities {
+        match store.portrait(id, None) {
+            Ok(p) => portraits.push(p),
+            Err(crate::store::StoreError::NotFound(_)) => unknown.push(id.clone()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("no city {}: nothing was issued", unknown.join(", "))));
+    }
+    let earlier = tokens(store)?;
+    std::fs::create_dir_all(out).map_err(|e| super::files::io_error(out, e))?;
+    let mut issued: Vec<IssuedToken> = Vec::new();
+    let mut written: Vec<std::path::PathBuf> = Vec::new();
+    let result = (|| -> Result<InviteReport> {
+        let mut invitations = Vec::new();
+        let mut csv = String::from("city_id,city,country,focal_point,email,feed,token,subject,body\n");
+        for p in &portraits {
+            let t = issue_token(store, Some(&p.city.id))?;
+            issued.push(t.clone());
+            let person = p.focal_point.and_then(|r| match r {
+                crate::model::PersonRef::Contact(i) => {
+                    p.contacts.get(i as usize).map(|c| (c.name.clone(), c.email.clone()))
+                }
+                crate::model::PersonRef::Quote => p.quote.as_ref().map(|q| (q.speaker.clone(), None)),
+            });
+            // Without a focal point, the first contact with an email.
+            let person = person
+                .or_else(|| p.contacts.iter().find(|c| c.email.is_some()).map(|c| (c.name.clone(), c.email.clone())));
+            let (name, email) = match person {
+                Some((n, e)) => (Some(n), e),
+                None => (None, None),
+            };
+            let subject = format!("Your invitation to Learning City Portraits: {}", p.city.name);
+            let body = invitation_text(&p.city.name, name.as_deref(), feed, &t.token);
+            let file = out.join(format!("{}.txt", p.city.id));
+            super::files::write_private(&file, format!("Subject: {subject}\n\n{body}").as_bytes())?;
+            written.push(file.clone());
+            let row = [
+                p.city.id.as_str(),
+                p.city.name.as_str(),
+                p.city.country.name.as_str(),
+                name.as_deref().unwrap_or(""),
+                email.as_deref().unwrap_or(""),
+                feed,
+                t.token.as_str(),
+                subject.as_str(),
+                body.as_str(),
+            ];
+            csv.push_str(&row.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+            csv.push('\n');
+            invitations.push(Invitation {
+                city_id: p.city.id.clone(),
+                city: p.city.name.clone(),
+                token_id: t.id.clone(),
+                focal_point: name,
+                email,
+                file: file.display().to_string(),
+                earlier_tokens: earlier
+                    .iter()
+                    .filter(|e| e.city_id.as_deref() == Some(p.city.id.as_str()) && e.revoked_at.is_none())
+                    .count(),
+            });
+        }
+        let csv_path = out.join("invitations.csv");
+        super::files::write_private(&csv_path, csv.as_bytes())?;
+        written.push(csv_path.clone());
+        Ok(InviteReport { invitations, csv: csv_path.display().to_string() })
+    })();
+    if result.is_err() {
+        for t in &issued {
+            let _ = revoke_token(store, &t.id);
+        }
+        for f in &written {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+    result
+}
+
+/// The invitation's words: who it is for, what the app is, how to install it and connect.
+fn invitation_text(city: &str, name: Option<&str>, feed: &str, token: &str) -> String {
+    let greeting = match name {
+        Some(n) => format!("Dear {n},"),
+        None => format!("Dear coordinator of {city},"),
+    };
+    format!(
+        "{greeting}\n\n\
+         The UNESCO Institute for Lifelong Learning invites you to keep {city}'s portrait in the \
+         Global Network of Learning Cities up to date with Learning City Portraits, a desktop \
+         application that works offline.\n\n\
+         1. Install Learning City Portraits from the installer UIL sends with this message (on \
+         Debian or Ubuntu: open the .deb file, or run: sudo apt install ./learning-city-portraits_*.deb).\n\
+         2. Open it, and go to Settings.\n\
+         3. Paste this address into \"Feed address\":\n\n    {feed}\n\n\
+         4. Paste this token into \"Token from your invitation\", then press Connect:\n\n    {token}\n\n\
+         The page then says \"Signed in as the coordinator of {city}\". You can edit your city's \
+         portrait, submit it for review and read the reviewer's comments; the whole network's \
+         portraits are on your computer, with or without a connection.\n\n\
+         The token is yours alone: keep it secret, and do not forward this message. If it is lost \
+         or seen by someone else, ask UIL for a new one; the old one will be revoked.\n\n\
+         UNESCO Institute for Lifelong Learning\n"
+    )
+}
+
+/// A CSV cell: quoted when it holds a comma, quote or line end; a leading =, +, - or @ (which a
+/// spreadsheet program would run as a formula) is written after an apostrophe.
+fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_merge_cells_are_quoted_and_never_run_as_formulas() {
+        assert_eq!(csv_cell("Cork"), "Cork");
+        assert_eq!(csv_cell("Gwanak-gu, Seoul"), "\"Gwanak-gu, Seoul\"");
+        assert_eq!(csv_cell("a \"quoted\" word"), "\"a \"\"quoted\"\" word\"");
+        assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("-2"), "'-2");
+    }
+}

@@ -110,8 +110,14 @@ pub struct TableReport {
     /// The sheet read (none for CSV).
     pub sheet: Option<String>,
     pub rows: Vec<TableRow>,
+    /// SHA-256 of the file read: an import of a preview names it, and is refused if the file
+    /// changed since.
+    pub sha256: String,
     /// Headers that match no column: reported, their cells not read.
     pub unknown_columns: Vec<String>,
+    /// What refuses the file, each with its place (`path`: "FILE, sheet S, row N, column C";
+    /// `params.row`, `params.column`); empty when it can be imported.
+    pub problems: Vec<FieldError>,
     /// True when nothing was written.
     pub dry_run: bool,
     /// What was written (empty for a dry run).
@@ -401,10 +407,32 @@ fn place(file: &str, sheet: &Option<String>, row: u32, header: Option<&str>) -> 
     s
 }
 
-/// Reads the spreadsheet at `path` and imports it (unless `dry_run`), all or nothing.
-pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<TableReport> {
+/// A spreadsheet read and checked: what it reports and the versions it would add.
+struct Plan {
+    report: TableReport,
+    items: Vec<ImportItem>,
+}
+
+fn plan(store: &Store, path: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result<Plan> {
+    let sha256 = {
+        use sha2::{Digest, Sha256};
+        let meta = std::fs::metadata(path).map_err(|e| super::files::io_error(path, e))?;
+        if meta.len() > MAX_TABLE_BYTES {
+            return Err(ApiError::invalid(
+                format!(
+                    "{}: {} bytes; a spreadsheet of at most {MAX_TABLE_BYTES} bytes is read",
+                    path.display(),
+                    meta.len()
+                ),
+                vec![],
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(|e| super::files::io_error(path, e))?;
+        hex::encode(Sha256::digest(&bytes))
+    };
     let sheet = read_sheet(path)?;
     let file = path.display().to_string();
+    let total = sheet.rows.len().saturating_sub(1);
     let mut rows = sheet.rows.into_iter();
     let header: Vec<String> = rows.next().unwrap_or_default().iter().map(Cell::text).collect();
     let mut columns: Vec<Option<&'static Column>> = Vec::new();
@@ -420,7 +448,9 @@ pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<Tab
                         place(&file, &sheet.name, 1, Some(h)),
                         format!("this column and \"{first}\" are both {}: keep one", col.header),
                     )
-                    .code("twice"),
+                    .code("twice")
+                    .with("row", 1u32)
+                    .with("column", h.as_str()),
                 );
             }
         } else if !h.trim().is_empty() {
@@ -437,12 +467,13 @@ pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<Tab
                     format!("no \"{col}\" column: the header row needs one"),
                 )
                 .code("missing_column")
-                .with("value", col),
+                .with("value", col)
+                .with("row", 1u32),
             );
         }
     }
     if !errors.is_empty() {
-        return Err(refused(errors));
+        return Ok(plan_refused(file, sheet.name, unknown, sha256, errors));
     }
 
     let latest: Vec<Portrait> = store.latest_portraits()?;
@@ -453,10 +484,14 @@ pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<Tab
     let published = today();
     for (i, cells) in rows.enumerate() {
         let row = i as u32 + 2;
+        if i % 25 == 0 {
+            progress(i, total);
+        }
         if i >= MAX_ROWS {
             errors.push(
                 FieldError::new(place(&file, &sheet.name, row, None), format!("more than {MAX_ROWS} rows"))
-                    .code("too_many"),
+                    .code("too_many")
+                    .with("row", row),
             );
             break;
         }
@@ -479,9 +514,8 @@ pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<Tab
                 }
             }
         }
-        let at = |key: &str| {
-            place(&file, &sheet.name, row, Some(get.get(key).map(|x| x.1).unwrap_or_else(|| header_of(key))))
-        };
+        let col = |key: &str| get.get(key).map(|x| x.1).unwrap_or_else(|| header_of(key)).to_string();
+        let at = |key: &str| place(&file, &sheet.name, row, Some(&col(key)));
         let text = |key: &str| get.get(key).map(|(c, _)| c.text());
         let before = errors.len();
         // One row a city: a second row of the same city is refused, whatever else is wrong.
@@ -490,7 +524,9 @@ pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<Tab
                 errors.push(
                     FieldError::new(at("city"), format!("{id} is also on row {first}: one row a city"))
                         .code("twice")
-                        .with("value", id),
+                        .with("value", id)
+                        .with("row", row)
+                        .with("column", col("city")),
                 );
             }
         }
@@ -499,7 +535,7 @@ pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<Tab
                 // Validated like any import: each problem at its column.
                 for e in model::validate_portrait(&portrait) {
                     let key = path_column(&e.path);
-                    errors.push(FieldError { path: at(key), ..e });
+                    errors.push(FieldError { path: at(key), ..e }.with("row", row).with("column", col(key)));
                 }
                 let id = portrait.city.id.clone();
                 if errors.len() > before {
@@ -534,16 +570,98 @@ pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<Tab
             Err(problems) => {
                 for (key, message, code) in problems {
                     let value = text(key).unwrap_or_default();
-                    errors.push(FieldError::new(at(key), message).code(code).with("value", value));
+                    errors.push(
+                        FieldError::new(at(key), message)
+                            .code(code)
+                            .with("value", value)
+                            .with("row", row)
+                            .with("column", col(key)),
+                    );
                 }
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(refused(errors));
+    progress(total, total);
+    Ok(Plan {
+        report: TableReport {
+            file,
+            sheet: sheet.name,
+            sha256,
+            rows: report_rows,
+            unknown_columns: unknown,
+            problems: errors,
+            dry_run: true,
+            imported: ImportReport::default(),
+        },
+        items,
+    })
+}
+
+fn plan_refused(
+    file: String,
+    sheet: Option<String>,
+    unknown: Vec<String>,
+    sha256: String,
+    problems: Vec<FieldError>,
+) -> Plan {
+    Plan {
+        report: TableReport {
+            file,
+            sheet,
+            sha256,
+            rows: vec![],
+            unknown_columns: unknown,
+            problems,
+            dry_run: true,
+            imported: ImportReport::default(),
+        },
+        items: vec![],
     }
-    let imported = if dry_run || items.is_empty() { ImportReport::default() } else { store.import(&items)? };
-    Ok(TableReport { file, sheet: sheet.name, rows: report_rows, unknown_columns: unknown, dry_run, imported })
+}
+
+/// What a spreadsheet would do, without doing it: every row read, checked and compared with the
+/// catalogue. `progress(rows done, rows)` is told as rows are checked.
+pub fn preview_table(store: &Store, path: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result<TableReport> {
+    Ok(plan(store, path, progress)?.report)
+}
+
+/// Reads the spreadsheet at `path` and imports it (unless `dry_run`), all or nothing: any
+/// problem refuses the whole file, naming each.
+pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<TableReport> {
+    let Plan { mut report, items } = plan(store, path, &mut |_, _| {})?;
+    if !report.problems.is_empty() {
+        return Err(refused(report.problems));
+    }
+    if !dry_run && !items.is_empty() {
+        report.imported = store.import(&items)?;
+    }
+    report.dry_run = dry_run;
+    Ok(report)
+}
+
+/// Imports the spreadsheet a preview showed: refused, changing nothing, if the file is no longer
+/// the one previewed (its SHA-256 differs) or has a problem.
+pub fn import_previewed_table(
+    store: &mut Store,
+    path: &Path,
+    sha256: &str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<TableReport> {
+    let Plan { mut report, items } = plan(store, path, progress)?;
+    if report.sha256 != sha256 {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("{}: the file changed since it was previewed; nothing was imported: preview it again", report.file),
+        ));
+    }
+    if !report.problems.is_empty() {
+        return Err(refused(report.problems));
+    }
+    if !items.is_empty() {
+        report.imported = store.import(&items)?;
+    }
+    report.dry_run = false;
+    Ok(report)
 }
 
 fn header_of(key: &str) -> &'static str {
