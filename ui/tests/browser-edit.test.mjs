@@ -256,3 +256,49 @@ test('a removed highlight takes its translation with it; an emptied translation 
   assert.equal(await page.evaluate(async () => (await window.__fakeHost.getDraft('dk-sonderborg'))?.portrait.translations), undefined);
   await page.close();
 });
+
+test('staff accept many submissions at once; one decided meanwhile by another reviewer is said, the others published', async () => {
+  const page = await open();
+  const cities = ['fi-espoo', 'kr-suwon', 'gb-bristol'];
+  await page.waitForFunction(() => !!window.__fakeHost);
+  await page.evaluate(async (ids) => {
+    const h = window.__fakeHost;
+    for (const id of ids) {
+      const p = (await h.showCity(id)).portrait;
+      p.tagline = `A new tagline for ${id}`;
+      await h.saveDraft(id, p, null, {});
+      await h.submit(id);
+    }
+    await h.syncNow();
+  }, cities);
+  await connect(page, STAFF, 'UIL');
+  await page.evaluate(() => { location.hash = '#/submissions'; });
+  for (const id of cities) await page.getByTestId(`pick-${id}`).waitFor();
+  await page.getByTestId('pick-all').check();
+  assert.match(await page.getByTestId('picked-count').textContent(), /^3 selected$/);
+  await page.getByTestId('pick-kr-suwon').uncheck();
+  assert.match(await page.getByTestId('picked-count').textContent(), /^2 selected$/);
+  await page.getByTestId('pick-kr-suwon').check();
+  await page.getByTestId('accept-picked').click();
+  await page.getByTestId('confirm-batch').waitFor();
+  assert.match(await page.getByTestId('confirm-batch').textContent(), /Accept and publish 3 submissions\?/);
+  await shot(page, 'batch-accept');
+  // Another reviewer accepts Bristol's meanwhile.
+  await page.evaluate(async () => {
+    const h = window.__fakeHost;
+    const s = (await h.reviewList(['submitted', 'in_review'])).find((x) => x.cityId === 'gb-bristol');
+    await h.reviewDecide(s.id, { decision: 'accept', comment: null, comments: [], resolutions: {} });
+  });
+  await page.getByTestId('confirm-batch-0').click();
+  await page.getByTestId('batch-result').waitFor();
+  const result = await page.getByTestId('batch-result').textContent();
+  assert.match(result, /2 accepted and published\./);
+  assert.match(result, /Bristol: not accepted\. .*already accepted/);
+  // Published: each city's latest version has its new tagline; nothing waits any more.
+  const taglines = await page.evaluate(async (ids) => Promise.all(ids.map(async (id) => (await window.__fakeHost.showCity(id)).portrait.tagline)), cities);
+  assert.deepEqual(taglines, cities.map((id) => `A new tagline for ${id}`));
+  await page.getByTestId('inbox-empty').waitFor();
+  assert.equal(await page.getByTestId('batch').count(), 0);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -247,7 +247,7 @@ test('what the sync holds back is shown, with why, from the indicator to Setting
   });
   await page.getByTestId('sync-now').click();
   const link = page.getByTestId('sync-held');
-  await link.waitFor({ timeout: 5_000 });
+  await link.waitFor({ timeout: 15_000 });
   assert.match(await link.textContent(), /1 update held back/);
   await link.click();
   const card = page.getByTestId('held-back');
