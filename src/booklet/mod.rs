@@ -24,8 +24,6 @@ use crate::model::Portrait;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BookletError {
-    #[error("{city} v{version} cannot be printed with the {template} template: it has no {field}")]
-    MissingField { city: String, version: u32, field: String, template: String },
     #[error("{city}: {field} contains {ch:?} (U+{:04X}), which the booklet font cannot print", *ch as u32)]
     MissingGlyph { city: String, field: String, ch: char },
     #[error("{city}: photo {index} ({sha256}): {message}")]

@@ -32,41 +32,14 @@ pub struct CityInput<'a> {
     pub photos: Vec<ImageData>,
 }
 
-/// Checks that every portrait has what the template prints, naming the city and the field.
-pub fn check(def: &BookletDef, cities: &[CityInput<'_>]) -> Result<(), BookletError> {
+/// Checks that every character of every portrait has a glyph, naming the city and the field.
+pub fn check(cities: &[CityInput<'_>]) -> Result<(), BookletError> {
     for c in cities {
         let p = c.portrait;
-        let mut missing: Vec<&str> = Vec::new();
-        match def.template {
-            Template::MembersMeeting => {
-                if p.tagline.is_none() {
-                    missing.push("tagline");
-                }
-                // "Vision and motivation" is printed when present: one seed portrait (Eskişehir)
-                // lost it in extraction, and the 2016 booklet is printed without it.
-                for key in ["challenges", "plan"] {
-                    if p.section(key).is_none() {
-                        missing.push(key);
-                    }
-                }
-                if p.contacts.is_empty() {
-                    missing.push("contacts");
-                }
-            }
-            Template::LearningCityAward => {
-                if p.highlights.is_empty() {
-                    missing.push("highlights");
-                }
-            }
-        }
-        if !missing.is_empty() {
-            return Err(BookletError::MissingField {
-                city: p.city.id.clone(),
-                version: p.version,
-                field: missing.join(", "),
-                template: def.template.as_str().to_string(),
-            });
-        }
+        // Either template prints what a portrait has and leaves out what it lacks (a tagline,
+        // a section, contacts, initiatives): a booklet of every member prints the cities that
+        // came in from UIL's member list with their introduction and two texts only, and the
+        // 2016 booklet prints Eskişehir without the vision its extraction lost.
         // Every character must have a glyph in the face it is set in (all four faces cover
         // the same repertoire, so one check serves them all).
         for (field, text) in text_fields(p) {
@@ -566,7 +539,7 @@ pub fn build_in(
     lang: Lang,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Document, BookletError> {
-    check(def, cities)?;
+    check(cities)?;
     let (_, starts, body_start) = build_once(def, cities, lang, None, &mut |_, _| {})?;
     let (doc, again, _) = build_once(def, cities, lang, Some((&starts, body_start)), progress)?;
     // The contents' numbers were set from the first pass: the second must have put every city
@@ -958,16 +931,23 @@ fn award_city(b: &mut Builder, c: &CityInput<'_>, loc: &Localized, n: usize) {
     b.text_in(loc.lang_of("lead"));
     b.flow.paragraph(&plain(&p.lead), Block { after: 8.0, ..body() });
     b.fixed_words();
-    b.flow.paragraph(&[Span::new(b.words.get("initiatives"), Face::Bold)], heading(11.0, ACCENT));
     let n_h = p.highlights.len();
-    b.flow.begin(Role::L);
-    for (i, h) in p.highlights.iter().enumerate() {
-        b.text_in(item_lang(c.portrait, loc, |t| &t.highlights, i));
-        b.flow.list_item("•", &plain(h), Block { after: if i + 1 == n_h { 6.0 } else { 3.0 }, ..body() }, BODY * 1.2);
-        b.flow.end_list_item();
+    if n_h > 0 {
+        b.flow.paragraph(&[Span::new(b.words.get("initiatives"), Face::Bold)], heading(11.0, ACCENT));
+        b.flow.begin(Role::L);
+        for (i, h) in p.highlights.iter().enumerate() {
+            b.text_in(item_lang(c.portrait, loc, |t| &t.highlights, i));
+            b.flow.list_item(
+                "•",
+                &plain(h),
+                Block { after: if i + 1 == n_h { 6.0 } else { 3.0 }, ..body() },
+                BODY * 1.2,
+            );
+            b.flow.end_list_item();
+        }
+        b.fixed_words();
+        b.flow.end();
     }
-    b.fixed_words();
-    b.flow.end();
     if let Some(q) = &p.quote {
         b.text_in(loc.lang_of("quote"));
         pull_quote(b, q);
