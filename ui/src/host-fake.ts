@@ -176,6 +176,19 @@ export class FakeHost implements Host {
     return true;
   }
 
+  /** Adds `n` cities made from the bundled ones, for tests of a network of thousands. */
+  async addSynthetic(n: number) {
+    await this.ready;
+    const seeds = [...this.versions.values()].map((l) => l[l.length - 1]);
+    for (let i = 0; i < n; i++) {
+      const p = structuredClone(seeds[i % seeds.length]);
+      p.city.id = `${p.city.country.code.toLowerCase()}-synthetic-${i}`;
+      p.city.name = `${p.city.name} ${i}`;
+      p.version = 1;
+      this.versions.set(p.city.id, [p]);
+    }
+  }
+
   async listCities(filter: CityFilter, sort: SortBy): Promise<CitySummary[]> {
     await this.ready;
     const rows = [...this.versions.keys()].map((id) => this.latest(id)).filter((p) => this.matches(p, filter)).map((p) => ({

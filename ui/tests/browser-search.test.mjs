@@ -385,3 +385,43 @@ test('a new user compares Cork and Limerick, picked from the list: awards, clust
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the city list of a network of 10,044 cities is windowed: few rows in the page, every one reachable by scrolling', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/#/cities`);
+  await page.getByTestId('count').waitFor();
+  await page.waitForFunction(() => !!window.__fakeHost);
+  await page.evaluate(() => window.__fakeHost.addSynthetic(10_000));
+  // A new order reads the list again.
+  await page.getByTestId('sort').selectOption('country');
+  await page.getByTestId('sort').selectOption('name');
+  await page.getByTestId('count').filter({ hasText: '10,044 cities' }).waitFor();
+  await page.locator('[data-testid=city-list][data-windowed=true]').waitFor();
+  const drawn = () => page.locator('[data-testid=city-list] tr[data-row]').count();
+  assert.ok((await drawn()) < 250, `only the rows near the view are drawn: ${await drawn()}`);
+  assert.equal(await page.getByTestId('city-list').getAttribute('aria-rowcount'), '10045');
+  const names = await page.evaluate(async () => (await window.__fakeHost.listCities({ region: null, country: null, award: null, key_feature: null }, 'name')).map((c) => c.name));
+  // The first city at the top.
+  assert.equal(await page.locator('[data-testid=city-list] tr[data-row] .name').first().textContent(), names[0]);
+  // The last one at the bottom, after scrolling there.
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.locator('[data-testid=city-list] tr[data-row] .name', { hasText: names[names.length - 1] }).waitFor();
+  assert.ok((await drawn()) < 250);
+  // The middle, and the row shown at the middle of the view is about the middle one.
+  await page.evaluate(() => {
+    const t = document.querySelector('[data-testid=city-list]');
+    window.scrollTo(0, t.getBoundingClientRect().top + window.scrollY + t.getBoundingClientRect().height / 2 - window.innerHeight / 2);
+  });
+  await page.waitForTimeout(200);
+  const mid = await page.evaluate(() => {
+    const el = document.elementFromPoint(640, window.innerHeight / 2)?.closest('tr[data-row]');
+    return el ? Number(el.getAttribute('aria-rowindex')) : null;
+  });
+  assert.ok(mid !== null && Math.abs(mid - 5022) < 400, `the middle of the list shows the middle rows: row ${mid}`);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'cities-10000');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
