@@ -154,24 +154,15 @@ impl Cell {
     }
 }
 
-fn read_sheet(path: &Path) -> Result<Sheet> {
-    let meta = std::fs::metadata(path).map_err(|e| super::files::io_error(path, e))?;
-    if meta.len() > MAX_TABLE_BYTES {
-        return Err(ApiError::invalid(
-            format!(
-                "{}: {} bytes; a spreadsheet of at most {MAX_TABLE_BYTES} bytes is read",
-                path.display(),
-                meta.len()
-            ),
-            vec![],
-        ));
-    }
+/// Reads a sheet from the file's bytes, read once (so that what is checked, hashed and imported
+/// is one and the same content, whatever happens to the file meanwhile).
+fn read_sheet(path: &Path, bytes: Vec<u8>) -> Result<Sheet> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if ext == "csv" || ext == "txt" || ext == "tsv" {
-        return read_csv(path);
+        return read_csv(path, bytes);
     }
-    check_inflated_size(path)?;
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| {
+    check_inflated_size(path, &bytes)?;
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
         ApiError::invalid(
             format!("{}: not a spreadsheet this app reads (CSV, XLSX, XLS, ODS): {e}", path.display()),
             vec![],
@@ -211,9 +202,8 @@ fn read_sheet(path: &Path) -> Result<Sheet> {
 
 /// A workbook that is a zip (XLSX, ODS): the sizes its directory declares, added up, must stay
 /// under [`MAX_INFLATED_BYTES`] (the zip reader inflates no entry beyond its declared size).
-fn check_inflated_size(path: &Path) -> Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| super::files::io_error(path, e))?;
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+fn check_inflated_size(path: &Path, bytes: &[u8]) -> Result<()> {
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
         return Ok(()); // not a zip (XLS, or not a workbook: calamine says which)
     };
     let mut total: u64 = 0;
@@ -234,8 +224,7 @@ fn check_inflated_size(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn read_csv(path: &Path) -> Result<Sheet> {
-    let bytes = std::fs::read(path).map_err(|e| super::files::io_error(path, e))?;
+fn read_csv(path: &Path, bytes: Vec<u8>) -> Result<Sheet> {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         // Spreadsheet programs on Windows often save CSV in their code page: read it as Latin-1
@@ -414,23 +403,19 @@ struct Plan {
 }
 
 fn plan(store: &Store, path: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result<Plan> {
+    // Read once, at most the cap and one byte, whatever the file claims to be.
+    let bytes = super::files::read_capped(path, MAX_TABLE_BYTES as usize)?;
+    if bytes.len() as u64 > MAX_TABLE_BYTES {
+        return Err(ApiError::invalid(
+            format!("{}: more than {MAX_TABLE_BYTES} bytes; a spreadsheet of at most that is read", path.display()),
+            vec![],
+        ));
+    }
     let sha256 = {
         use sha2::{Digest, Sha256};
-        let meta = std::fs::metadata(path).map_err(|e| super::files::io_error(path, e))?;
-        if meta.len() > MAX_TABLE_BYTES {
-            return Err(ApiError::invalid(
-                format!(
-                    "{}: {} bytes; a spreadsheet of at most {MAX_TABLE_BYTES} bytes is read",
-                    path.display(),
-                    meta.len()
-                ),
-                vec![],
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(|e| super::files::io_error(path, e))?;
         hex::encode(Sha256::digest(&bytes))
     };
-    let sheet = read_sheet(path)?;
+    let sheet = read_sheet(path, bytes)?;
     let file = path.display().to_string();
     let total = sheet.rows.len().saturating_sub(1);
     let mut rows = sheet.rows.into_iter();
