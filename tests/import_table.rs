@@ -633,6 +633,13 @@ fn uil_imports_ten_cities_invites_them_and_a_coordinator_connects_with_an_invita
         assert!(cities.contains(id), "{id} on the coordinator's laptop after its sync");
     }
     assert_eq!(cities.len(), 54, "the 44 bundled cities and the ten new ones");
+    // The laptop follows the feed: a member list is not imported into it (a dry run is fine).
+    let sha = file_sha(&laptop.db);
+    let refused = laptop.run(&["import-table", csv.to_str().unwrap()]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("this database follows the feed"), "{}", refused.stderr);
+    assert_eq!(file_sha(&laptop.db), sha);
+    laptop.run(&["import-table", csv.to_str().unwrap(), "--dry-run"]).ok();
     // The token is Rosario's: a submission for Rosario is taken, one for Lyon refused.
     let mut p = laptop.run(&["show", "ar-rosario", "--json"]).ok().json()["portrait"].clone();
     p["tagline"] = "A river port that learns".into();

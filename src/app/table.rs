@@ -614,6 +614,9 @@ pub fn preview_table(store: &Store, path: &Path, progress: &mut dyn FnMut(usize,
 /// problem refuses the whole file, naming each.
 pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<TableReport> {
     let Plan { mut report, items } = plan(store, path, &mut |_, _| {})?;
+    if !dry_run {
+        refuse_on_a_follower(store)?;
+    }
     if !report.problems.is_empty() {
         return Err(refused(report.problems));
     }
@@ -632,6 +635,7 @@ pub fn import_previewed_table(
     sha256: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<TableReport> {
+    refuse_on_a_follower(store)?;
     let Plan { mut report, items } = plan(store, path, progress)?;
     if report.sha256 != sha256 {
         return Err(ApiError::new(
@@ -647,6 +651,21 @@ pub fn import_previewed_table(
     }
     report.dry_run = false;
     Ok(report)
+}
+
+/// A database that follows a feed takes its portraits from there: versions imported into it
+/// would stand beside the feed's, and a feed version of the same number would then be held
+/// back. The member list goes into the publisher's database (the server's).
+fn refuse_on_a_follower(store: &Store) -> Result<()> {
+    if let Some(feed) = store.meta("feed:authority_url")? {
+        return Err(ApiError::invalid(
+            format!(
+                "this database follows the feed {feed}: its portraits come from there. Import the member list into the server's database (portraits --db SERVER.sqlite3 import-table FILE); a dry run here is fine"
+            ),
+            vec![],
+        ));
+    }
+    Ok(())
 }
 
 fn header_of(key: &str) -> &'static str {
