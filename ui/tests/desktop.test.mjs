@@ -50,6 +50,17 @@ before(async () => {
   const serverDb = path.join(work, 'uil.sqlite3');
   cityToken = execFileSync(CLI, ['--db', serverDb, 'token', 'issue', '--city', 'ie-cork'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   staffToken = execFileSync(CLI, ['--db', serverDb, 'token', 'issue', '--staff'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  // Espoo has a French translation of its tagline and lead (issue 13): the French window reads it.
+  const espoo = JSON.parse(execFileSync(CLI, ['--db', serverDb, 'show', 'fi-espoo', '--json'], { encoding: 'utf8' })).portrait;
+  espoo.version += 1;
+  espoo.source = { booklet: null, published: '2026-12-01' };
+  espoo.translations = { fr: {
+    ...(espoo.tagline ? { tagline: 'Espoo, une ville qui apprend à tout âge' } : {}),
+    lead: 'Espoo, deuxième ville de Finlande, fait de l’apprentissage tout au long de la vie le cœur de sa stratégie.',
+  } };
+  const espooFile = path.join(work, 'espoo-fr.json');
+  fs.writeFileSync(espooFile, JSON.stringify(espoo));
+  execFileSync(CLI, ['--db', serverDb, 'import', espooFile], { stdio: 'ignore' });
   server = spawn(CLI, ['--db', serverDb, 'serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   serverUrl = await new Promise((resolve, reject) => {
     let buf = '';
@@ -229,6 +240,13 @@ test('the desktop window: browse, search, edit, kill, restart, submit, review, e
   assert.equal(await s.js('return document.title;'), 'Portraits de villes apprenantes');
   assert.equal(await s.js('return document.documentElement.lang;'), 'fr');
   await s.shot('desktop-fr-cities');
+  // A portrait with a French translation reads in French, the rest in English, said so.
+  await s.go('#/city/fi-espoo');
+  await s.find('[data-testid=portrait][data-lang=fr]');
+  assert.equal(await s.js(`return document.querySelector('[data-testid=portrait] .lead').getAttribute('lang');`), 'fr');
+  assert.match(await s.js(`return document.querySelector('[data-testid=portrait] .lead').textContent;`), /deuxième ville de Finlande/);
+  await s.waitText('[data-testid=translation-fallback]', /pas encore traduites en français/);
+  await s.shot('desktop-fr-translated');
   await s.go('#/settings');
   await s.find('#window-language');
   await s.js(`const l = document.getElementById('window-language'); l.value = 'system'; l.dispatchEvent(new Event('change', { bubbles: true }));`);
