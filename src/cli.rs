@@ -313,9 +313,11 @@ pub enum ReviewCommand {
     },
     /// A submission with its per-field diff against the published version.
     Show { id: String },
-    /// Accept and publish (resolve conflicts with --resolve FIELD=base|theirs|mine).
+    /// Accept and publish (resolve conflicts with --resolve FIELD=base|theirs|mine). Several
+    /// ids accept each in turn; one that cannot be accepted is said and the others go on.
     Accept {
-        id: String,
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<String>,
         #[arg(long)]
         resolve: Vec<String>,
         #[arg(long)]
@@ -1223,7 +1225,18 @@ fn review(
             return ctx.emit(&serde_json::json!({ "submissions": list, "next": null }), |_| render_list(&list));
         }
         ReviewCommand::Show { id } => return ctx.emit(&app::review_show(&base, &token, &id)?, render_detail),
-        ReviewCommand::Accept { id, resolve, comment } => (id, accept_request(&resolve, comment)?),
+        ReviewCommand::Accept { ids, resolve, comment } if ids.len() == 1 => {
+            (ids[0].clone(), accept_request(&resolve, comment)?)
+        }
+        ReviewCommand::Accept { ids, resolve, comment } => {
+            if !resolve.is_empty() {
+                return Err(ApiError::invalid(
+                    "--resolve settles one submission's conflicts: accept that one on its own",
+                    vec![],
+                ));
+            }
+            return accept_many(ctx, &base, &token, &ids, comment);
+        }
         ReviewCommand::RequestChanges { id, comment, field } => {
             let comments = field
                 .iter()
@@ -1252,6 +1265,50 @@ fn review(
     };
     let answer = app::review_decide(&base, &token, &id, &decision)?;
     ctx.emit(&answer, render_summary)
+}
+
+/// Accepts several submissions, each in turn; reports each (accepted as version N, or why not)
+/// and fails, after the others are done, if any could not be accepted.
+fn accept_many(ctx: &Ctx, base: &str, token: &str, ids: &[String], comment: Option<String>) -> Result<(), ApiError> {
+    let decision = accept_request(&[], comment)?;
+    let mut results = Vec::new();
+    let mut failed = Vec::new();
+    for id in ids {
+        match app::review_decide(base, token, id, &decision) {
+            Ok(answer) => results.push(serde_json::json!({ "id": id, "answer": answer })),
+            Err(e) => {
+                results.push(serde_json::json!({ "id": id, "error": e }));
+                failed.push(format!("{id}: {}", e.message));
+            }
+        }
+    }
+    ctx.emit(&results, |rs| {
+        rs.iter()
+            .map(|r| match (&r["answer"], &r["error"]) {
+                (a, _) if !a.is_null() => {
+                    format!(
+                        "{}: accepted, published as version {} of {}\n",
+                        r["id"].as_str().unwrap_or(""),
+                        a["publishedVersion"],
+                        a["cityId"].as_str().unwrap_or("")
+                    )
+                }
+                (_, e) => format!(
+                    "{}: not accepted: {}\n",
+                    r["id"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                ),
+            })
+            .collect()
+    })?;
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("{} of {} not accepted: {}", failed.len(), ids.len(), failed.join("; ")),
+        ))
+    }
 }
 
 /// An accept, with `--resolve FIELD=base|theirs|mine` for each conflicting field.

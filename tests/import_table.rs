@@ -660,4 +660,36 @@ fn uil_imports_ten_cities_invites_them_and_a_coordinator_connects_with_an_invita
         refused["error"].as_str().unwrap().contains("403: this token acts for ar-rosario, not for fr-lyon"),
         "{refused}"
     );
+
+    // Lyon's own invitation sends Lyon's; UIL accepts both at once (and an id that is no
+    // submission is said, without stopping the others).
+    let lyon_token = env.path("lyon.token");
+    let lyon_row = records.iter().find(|r| &r[0] == "fr-lyon").unwrap();
+    std::fs::write(&lyon_token, &lyon_row[6]).unwrap();
+    let lyon = laptop.run(&["submit", "fr-lyon", "--token-file", lyon_token.to_str().unwrap(), "--json"]).ok().json();
+    assert_eq!(lyon["status"], "sent", "{lyon}");
+    let staff = common::token(&env, &server_db, &["--staff"]);
+    let (a, b) = (sub["submission_id"].as_str().unwrap(), lyon["submission_id"].as_str().unwrap());
+    let both = laptop.run(&[
+        "review",
+        "accept",
+        a,
+        "sub_00000000000000000000000000",
+        b,
+        "--feed",
+        &server.url,
+        "--token-file",
+        staff.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_ne!(both.code, 0, "one could not be accepted: {}", both.stderr);
+    let results: serde_json::Value = serde_json::from_str(&both.stdout).unwrap();
+    assert_eq!(results[0]["answer"]["status"], "accepted", "{results}");
+    assert!(results[1]["error"]["code"].is_string(), "{results}");
+    assert_eq!(results[2]["answer"]["status"], "accepted", "{results}");
+    assert!(both.stderr.contains("1 of 3 not accepted"), "{}", both.stderr);
+    laptop.run(&["sync"]).ok();
+    let shown = laptop.run(&["show", "ar-rosario", "--json"]).ok().json();
+    assert_eq!(shown["portrait"]["tagline"], "A river port that learns");
+    assert_eq!(laptop.run(&["show", "fr-lyon", "--json"]).ok().json()["portrait"]["tagline"], "Not mine");
 }
