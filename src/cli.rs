@@ -1273,12 +1273,12 @@ fn accept_many(ctx: &Ctx, base: &str, token: &str, ids: &[String], comment: Opti
     let decision = accept_request(&[], comment)?;
     let mut results = Vec::new();
     let mut failed = Vec::new();
-    for id in ids {
-        match app::review_decide(base, token, id, &decision) {
+    for (id, answer) in app::review_decide_each(base, token, ids, &decision) {
+        match answer {
             Ok(answer) => results.push(serde_json::json!({ "id": id, "answer": answer })),
             Err(e) => {
-                results.push(serde_json::json!({ "id": id, "error": e }));
                 failed.push(format!("{id}: {}", e.message));
+                results.push(serde_json::json!({ "id": id, "error": e }));
             }
         }
     }

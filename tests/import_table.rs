@@ -693,3 +693,42 @@ fn uil_imports_ten_cities_invites_them_and_a_coordinator_connects_with_an_invita
     assert_eq!(shown["portrait"]["tagline"], "A river port that learns");
     assert_eq!(laptop.run(&["show", "fr-lyon", "--json"]).ok().json()["portrait"]["tagline"], "Not mine");
 }
+
+/// Two imports of the same list at once (two staff members, or a double click): the cities are
+/// added once, each version once; neither run leaves the database half written.
+#[test]
+fn two_imports_of_the_same_list_at_once_add_each_city_once() {
+    let env = Env::new();
+    let before = cities(&env);
+    let csv = env.path("list.csv");
+    let mut text = String::from("City,Country,Introduction\n");
+    for i in 0..40 {
+        text.push_str(&format!("Town {i},Finland,Town {i} learns.\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_portraits"))
+            .args(["--db", env.db().to_str().unwrap(), "import-table", csv.to_str().unwrap(), "--json"])
+            .env_remove("PORTRAITS_DB")
+            .output()
+            .unwrap()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let ok: Vec<serde_json::Value> =
+        [&a, &b].iter().filter(|o| o.status.success()).map(|o| serde_json::from_slice(&o.stdout).unwrap()).collect();
+    assert!(
+        !ok.is_empty(),
+        "at least one run imports: {} / {}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let added: usize = ok.iter().map(|r| r["imported"]["added"].as_array().unwrap().len()).sum();
+    assert_eq!(added, 40, "each city's version added once, by one run or the other");
+    assert_eq!(cities(&env), before + 40);
+    let again = env.run(&["import-table", csv.to_str().unwrap(), "--json"]).ok().json();
+    assert!(again["rows"].as_array().unwrap().iter().all(|r| r["action"] == "unchanged"));
+}

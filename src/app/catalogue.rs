@@ -196,6 +196,13 @@ pub fn validate_file(path: &Path) -> Result<ValidationReport> {
     })
 }
 
+/// An import refused for `errors` (at least one): the first in the message, all in the fields.
+pub(crate) fn import_refused(errors: Vec<FieldError>) -> ApiError {
+    let first = &errors[0];
+    let more = if errors.len() > 1 { format!(" (and {} more)", errors.len() - 1) } else { String::new() };
+    ApiError::invalid(format!("import refused, nothing was changed: {}: {}{more}", first.path, first.message), errors)
+}
+
 /// Imports portrait files (each path a file or a directory searched for `*.json`), all or
 /// nothing: every file is validated first and any error refuses the whole import, naming each
 /// file and JSON path at fault.
@@ -218,12 +225,7 @@ pub fn import_paths(store: &mut Store, paths: &[PathBuf]) -> Result<ImportReport
         }
     }
     if !errors.is_empty() {
-        let first = &errors[0];
-        let more = if errors.len() > 1 { format!(" (and {} more)", errors.len() - 1) } else { String::new() };
-        return Err(ApiError::invalid(
-            format!("import refused, nothing was changed: {}: {}{more}", first.path, first.message),
-            errors,
-        ));
+        return Err(import_refused(errors));
     }
     store.import(&items).map_err(|e| match e {
         StoreError::Conflict { origin, message } => {

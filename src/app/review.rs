@@ -86,6 +86,18 @@ pub fn review_decide(feed: &str, token: &str, id: &str, decision: &DecisionReque
     request(feed, token, &format!("/v1/submissions/{id}/decision"), Some(decision))
 }
 
+/// Takes one decision on several submissions, each in turn: one that cannot be taken (decided
+/// meanwhile, conflicts to choose, no such submission) is answered with its error and the
+/// others go on. Answers in the order of `ids`.
+pub fn review_decide_each(
+    feed: &str,
+    token: &str,
+    ids: &[String],
+    decision: &DecisionRequest,
+) -> Vec<(String, Result<SubmissionSummary>)> {
+    ids.iter().map(|id| (id.clone(), review_decide(feed, token, id, decision))).collect()
+}
+
 /// Asks the server who a token acts for (and so checks it).
 pub fn whoami(feed: &str, token: &str) -> Result<Identity> {
     request(feed, token, "/v1/whoami", None)

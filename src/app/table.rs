@@ -504,7 +504,7 @@ fn plan(store: &Store, path: &Path, progress: &mut dyn FnMut(usize, usize)) -> R
         let text = |key: &str| get.get(key).map(|(c, _)| c.text());
         let before = errors.len();
         // One row a city: a second row of the same city is refused, whatever else is wrong.
-        if let Some(id) = row_city_id(&get, &by_id) {
+        if let Ok(RowCity { id, .. }) = row_city(&get, &by_id) {
             if let Some(first) = ids_in_file.insert(id.clone(), row) {
                 errors.push(
                     FieldError::new(at("city"), format!("{id} is also on row {first}: one row a city"))
@@ -618,7 +618,7 @@ pub fn import_table(store: &mut Store, path: &Path, dry_run: bool) -> Result<Tab
         refuse_on_a_follower(store)?;
     }
     if !report.problems.is_empty() {
-        return Err(refused(report.problems));
+        return Err(super::catalogue::import_refused(report.problems));
     }
     if !dry_run && !items.is_empty() {
         report.imported = store.import(&items)?;
@@ -644,7 +644,7 @@ pub fn import_previewed_table(
         ));
     }
     if !report.problems.is_empty() {
-        return Err(refused(report.problems));
+        return Err(super::catalogue::import_refused(report.problems));
     }
     if !items.is_empty() {
         report.imported = store.import(&items)?;
@@ -707,24 +707,49 @@ fn path_column(path: &str) -> &'static str {
 
 type Problems = Vec<(&'static str, String, &'static str)>;
 
-/// The id of the city a row is about, where its name and country say (an existing city of that
-/// name in that country keeps its id).
-fn row_city_id(get: &BTreeMap<&str, (&Cell, &str)>, by_id: &BTreeMap<&str, &Portrait>) -> Option<String> {
+/// Which city a row is about: its name, its country's code (given, or found by the country's
+/// name) and the city of that name in that country if the catalogue has it (by id, or by name
+/// whatever the accents), with the id it has or, for a new city, the id it gets.
+struct RowCity<'a> {
+    name: String,
+    country_text: String,
+    code: String,
+    id: String,
+    existing: Option<&'a Portrait>,
+}
+
+fn row_city<'a>(
+    get: &BTreeMap<&str, (&Cell, &str)>,
+    by_id: &BTreeMap<&str, &'a Portrait>,
+) -> std::result::Result<RowCity<'a>, Problems> {
     let text = |key: &str| get.get(key).map(|(c, _)| c.text()).filter(|s| !s.is_empty());
-    let name = text("city")?;
-    let code = match text("country_code") {
-        Some(c) if c.len() == 2 => c.to_ascii_uppercase(),
-        Some(_) => return None,
-        None => country_code_for(&text("country").unwrap_or_default(), by_id)?,
+    let Some(name) = text("city") else {
+        return Err(vec![("city", "the city's name is missing".into(), "empty")]);
     };
+    let country_text = text("country").unwrap_or_default();
+    let code = match text("country_code") {
+        Some(c) if c.len() == 2 && c.chars().all(|x| x.is_ascii_alphabetic()) => c.to_ascii_uppercase(),
+        Some(c) => {
+            return Err(vec![("country_code", format!("\"{c}\" is not a two-letter ISO country code"), "country_code")])
+        }
+        None => country_code_for(&country_text, by_id).ok_or_else(|| {
+            vec![(
+                "country",
+                format!("\"{country_text}\" is not a country of the network yet: give its two-letter ISO code in \"Country code\" and its region"),
+                "unknown_country",
+            )]
+        })?,
+    };
+    let slug_id = format!("{}-{}", code.to_ascii_lowercase(), model::slugify(&name));
     let folded = model::fold(&name).to_lowercase();
-    Some(
+    let existing = by_id.get(slug_id.as_str()).copied().or_else(|| {
         by_id
             .values()
+            .copied()
             .find(|p| p.city.country.code == code && model::fold(&p.city.name).to_lowercase() == folded)
-            .map(|p| p.city.id.clone())
-            .unwrap_or_else(|| format!("{}-{}", code.to_ascii_lowercase(), model::slugify(&name))),
-    )
+    });
+    let id = existing.map(|p| p.city.id.clone()).unwrap_or(slug_id);
+    Ok(RowCity { name, country_text, code, id, existing })
 }
 
 /// A row's portrait: the latest version with the row's non-empty cells over it (empty cells
@@ -736,37 +761,7 @@ fn build_row(
 ) -> std::result::Result<(Portrait, bool), Problems> {
     let mut problems: Problems = Vec::new();
     let text = |key: &str| get.get(key).map(|(c, _)| c.text()).filter(|s| !s.is_empty());
-    let Some(name) = text("city") else {
-        return Err(vec![("city", "the city's name is missing".into(), "empty")]);
-    };
-    let country_text = text("country").unwrap_or_default();
-    // The country: its code given, else found among the network's countries by name (English
-    // as in the catalogue, French or Spanish).
-    let code = match text("country_code") {
-        Some(c) if c.len() == 2 && c.chars().all(|x| x.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
-        Some(c) => {
-            problems.push(("country_code", format!("\"{c}\" is not a two-letter ISO country code"), "country_code"));
-            None
-        }
-        None => country_code_for(&country_text, by_id),
-    };
-    let Some(code) = code else {
-        if problems.is_empty() {
-            problems.push((
-                "country",
-                format!("\"{country_text}\" is not a country of the network yet: give its two-letter ISO code in \"Country code\" and its region"),
-                "unknown_country",
-            ));
-        }
-        return Err(problems);
-    };
-    let id = format!("{}-{}", code.to_ascii_lowercase(), model::slugify(&name));
-    // An existing city: by id, or by its name in that country.
-    let existing = by_id.get(id.as_str()).copied().or_else(|| {
-        by_id.values().copied().find(|p| {
-            p.city.country.code == code && model::fold(&p.city.name).to_lowercase() == model::fold(&name).to_lowercase()
-        })
-    });
+    let RowCity { name, country_text, code, id, existing } = row_city(get, by_id)?;
     let region = match text("region") {
         Some(r) => match parse_region(&r) {
             Some(r) => Some(r),
@@ -1015,12 +1010,6 @@ fn changed_fields(a: &Portrait, b: &Portrait) -> Vec<String> {
         }
     }
     out
-}
-
-fn refused(errors: Vec<FieldError>) -> ApiError {
-    let first = &errors[0];
-    let more = if errors.len() > 1 { format!(" (and {} more)", errors.len() - 1) } else { String::new() };
-    ApiError::invalid(format!("import refused, nothing was changed: {}: {}{more}", first.path, first.message), errors)
 }
 
 /// Writes an empty member list: the headers, a notes row under them, an example-free sheet

@@ -108,18 +108,3 @@ export function isEmptyTranslation(t: Translation): boolean {
   const texts = [t.tagline, t.lead, t.vision, t.challenges, t.plan, t.quote, t.quote_role];
   return texts.every((x) => x == null) && [...(t.highlights ?? []), ...(t.captions ?? [])].every((x) => x == null);
 }
-
-/** The translation with its empty texts and trailing empty items left out (what is saved). */
-export function tidyTranslation(t: Translation): Translation {
-  const out: Translation = {};
-  for (const k of ['tagline', 'lead', 'vision', 'challenges', 'plan', 'quote', 'quote_role'] as const) {
-    const v = t[k];
-    if (v != null && v.trim() !== '') out[k] = v;
-  }
-  for (const k of ['highlights', 'captions'] as const) {
-    const items = (t[k] ?? []).map((x) => (x != null && x.trim() !== '' ? x : null));
-    while (items.length && items[items.length - 1] == null) items.pop();
-    if (items.length) out[k] = items;
-  }
-  return out;
-}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import villaMaria from '../../../data/portraits/ar-villa-maria/v1.json';
 import type { Portrait } from '../bindings/Portrait';
-import { isEmptyTranslation, itemLang, langOf, languageName, localize, presentFields, tidyTranslation, translationFor } from '../localize';
+import { isEmptyTranslation, itemLang, langOf, languageName, localize, presentFields, translationFor } from '../localize';
 import { fieldLabel, formatFieldValue } from '../present';
 
 const base = () => structuredClone(villaMaria) as unknown as Portrait;
@@ -39,8 +39,7 @@ describe('a portrait read in a language (as Rust reads it)', () => {
     expect(localize(p, 'en').portrait.tagline).toBe(p.tagline);
   });
 
-  it('keeps only what was typed when it saves a translation', () => {
-    expect(tidyTranslation({ tagline: '  ', lead: 'x', highlights: ['a', '', null], captions: [null] })).toEqual({ lead: 'x', highlights: ['a'] });
+  it('tells a translation that translates nothing', () => {
     expect(isEmptyTranslation({ highlights: [null], captions: [] })).toBe(true);
     expect(isEmptyTranslation({ quote_role: 'Maire' })).toBe(false);
   });
