@@ -121,6 +121,16 @@ pub enum Command {
         /// Write an empty template (XLSX) with the expected headers and a notes row to FILE.
         #[arg(long, conflicts_with = "dry_run")]
         template: bool,
+        /// On a laptop that follows the feed, with a staff token: send each new or changed row
+        /// to the server as a submission, for review (accept them with `review accept`).
+        #[arg(long, conflicts_with_all = ["dry_run", "template"])]
+        for_review: bool,
+        /// The feed (default: the one this database follows).
+        #[arg(long, requires = "for_review")]
+        feed: Option<String>,
+        /// A file holding the staff token (default: the one saved for the feed).
+        #[arg(long, requires = "for_review")]
+        token_file: Option<PathBuf>,
     },
     /// Write one JSON file per city version to OUT_DIR (re-import round-trips exactly).
     ExportJson { out_dir: PathBuf },
@@ -562,7 +572,10 @@ pub fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Partners { city, limit, region } => partners(&ctx, &city, limit, region),
         Command::Compare { cities } => compare(&ctx, &cities),
         Command::Import { paths } => import(&ctx, &paths),
-        Command::ImportTable { file, dry_run, template } => import_table(&ctx, &file, dry_run, template),
+        Command::ImportTable { file, for_review: true, feed, token_file, .. } => {
+            import_table_for_review(&ctx, &file, feed.as_deref(), token_file.as_deref())
+        }
+        Command::ImportTable { file, dry_run, template, .. } => import_table(&ctx, &file, dry_run, template),
         Command::ExportJson { out_dir } => export_json(&ctx, &out_dir),
         Command::Backup { file } => backup(&ctx, &file),
         Command::Restore { file } => restore(&ctx, &file),
@@ -801,6 +814,55 @@ fn import_table(ctx: &Ctx, file: &std::path::Path, dry_run: bool, template: bool
         }
         s
     })
+}
+
+/// Sends a member list for review: checked like an import, each new or changed row queued in
+/// the outbox as a submission (all or none), then sent.
+fn import_table_for_review(
+    ctx: &Ctx,
+    file: &std::path::Path,
+    feed: Option<&str>,
+    token_file: Option<&std::path::Path>,
+) -> Result<(), ApiError> {
+    let (base, token) =
+        ctx.feed_and_token(feed, token_file, "a staff token is needed: give --token-file or connect in the window first")?;
+    let identity = app::sign_in(&base, &token)?;
+    let mut store = ctx.open()?;
+    app::set_identity(&mut store, Some(identity))?;
+    let preview = app::table::preview_table(&store, file, &mut |_, _| {})?;
+    let queued = app::queue_previewed_table(&mut store, file, &preview.sha256, &mut |_, _| {})?;
+    let sent = app::send_queued(&mut store, &base, &token, &sync_options())?;
+    let refused: Vec<serde_json::Value> = store
+        .outbox()?
+        .into_iter()
+        .filter(|e| queued.queued.contains(&e.id) && e.status == crate::store::OutboxStatus::Failed)
+        .map(|e| serde_json::json!({ "city_id": e.city_id, "error": e.last_error }))
+        .collect();
+    let v = serde_json::json!({
+        "rows": queued.report.rows,
+        "queued": queued.queued.len(),
+        "sent": sent.sent,
+        "failed": sent.failed,
+        "pending": sent.pending,
+        "refused": refused,
+    });
+    ctx.emit(&v, |v| {
+        let mut s = format!(
+            "{} row(s) sent for review to {base}: {} sent, {} refused, {} waiting to be sent (the next sync sends them)\n",
+            v["queued"], v["sent"], v["failed"], v["pending"]
+        );
+        for r in v["refused"].as_array().into_iter().flatten() {
+            s.push_str(&format!("  {}: {}\n", r["city_id"].as_str().unwrap_or(""), r["error"].as_str().unwrap_or("")));
+        }
+        if v["sent"].as_u64().unwrap_or(0) > 0 {
+            s.push_str("staff accept them with `portraits review list` and `portraits review accept ID ID …`\n");
+        }
+        s
+    })?;
+    if sent.failed > 0 {
+        return Err(ApiError::new(app::ErrorCode::Conflict, format!("{} of {} row(s) were refused by the server", sent.failed, queued.queued.len())));
+    }
+    Ok(())
 }
 
 fn export_json(ctx: &Ctx, dir: &std::path::Path) -> Result<(), ApiError> {

@@ -338,6 +338,10 @@ pub struct SubmissionSummary {
     /// What the coordinator wrote to the reviewer with it (a reply to their comments).
     #[serde(default)]
     pub note: Option<String>,
+    /// The city's name as the submission gives it: a city proposed by staff (base version 0)
+    /// is in no catalogue until it is accepted.
+    #[serde(default)]
+    pub city_name: Option<String>,
 }
 
 fn first_round() -> u32 {

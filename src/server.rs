@@ -829,6 +829,7 @@ fn summary(s: &SubmissionRow) -> SubmissionSummary {
         supersedes: s.supersedes.clone(),
         superseded_by: s.superseded_by.clone(),
         note: s.note.clone(),
+        city_name: Some(s.portrait.city.name.clone()),
     }
 }
 
@@ -879,14 +880,38 @@ async fn post_submission(
         Err(e) => return Err(e),
     };
     let city = city_id.clone();
+    let staff = matches!(who, Principal::Staff { .. });
     let photos: Vec<(String, Option<String>)> =
         portrait.photos.iter().map(|p| (p.sha256.clone(), p.caption.clone())).collect();
     let (city_block, latest) = state
         .db
         .read(move |store| {
-            let block = store.city(&city)?;
-            let latest = store.versions(&city)?.last().map(|v| v.version).unwrap_or(0);
-            if base_version == 0 || base_version > latest {
+            let published = store.published_city(&city)?;
+            let latest = published.as_ref().map_or(0, |(_, v)| *v);
+            let block = published.map(|(c, _)| c);
+            if base_version == 0 {
+                // A proposal of a city not published yet: staff only (UIL's member list).
+                if !staff {
+                    return Err(ApiErr {
+                        fields: vec![FieldError::new("$.baseVersion", format!("1 to {latest}"))],
+                        ..ApiErr::new(
+                            StatusCode::FORBIDDEN,
+                            ErrorCode::Forbidden,
+                            format!("baseVersion 0 proposes a new city, which only staff may do; the latest version of {city} is {latest}"),
+                        )
+                    });
+                }
+                if latest > 0 {
+                    return Err(ApiErr {
+                        fields: vec![FieldError::new("$.baseVersion", format!("1 to {latest}"))],
+                        ..ApiErr::new(
+                            StatusCode::CONFLICT,
+                            ErrorCode::Conflict,
+                            format!("{city} is already published (version {latest}): base the submission on its latest version"),
+                        )
+                    });
+                }
+            } else if base_version > latest {
                 return Err(ApiErr::invalid(
                     format!("baseVersion {base_version} does not exist (the latest version of {city} is {latest})"),
                     vec![FieldError::new("$.baseVersion", format!("1 to {latest}"))],
@@ -922,8 +947,11 @@ async fn post_submission(
             Ok((block, latest))
         })
         .await?;
-    // The city block and the publication belong to the publisher.
-    portrait.city = city_block;
+    // The city block and the publication belong to the publisher: a city's token cannot change
+    // its name, country or region; staff (the publisher) can, and propose new cities.
+    if let (false, Some(block)) = (staff, city_block) {
+        portrait.city = block;
+    }
     portrait.version = latest + 1;
     portrait.source = model::Source { booklet: None, published: crate::app::today() };
     let id = format!("sub_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
@@ -941,6 +969,7 @@ async fn post_submission(
         supersedes: None,
         superseded_by: None,
         note,
+        city_name: Some(portrait.city.name.clone()),
     };
     let quota = state.limits.submissions_per_day;
     let (city, sha) = (city_id.clone(), request_sha.clone());
@@ -1147,9 +1176,17 @@ async fn list_submissions(
 }
 
 /// The three-way merge of a submission against the version published now.
+/// A submission merged with what is published now. A proposal of a new city (base version 0)
+/// is compared with a blank portrait, and with the city's published version if one was
+/// published since (its fields then conflict).
 fn review_merge(store: &Store, s: &SubmissionRow) -> ApiResult<(merge::Merge, Portrait)> {
-    let base = store.portrait(&s.city_id, Some(s.base_version))?;
-    let published = store.portrait(&s.city_id, None)?;
+    let published = match store.published_city(&s.city_id)? {
+        Some(_) => store.portrait(&s.city_id, None)?,
+        None if s.base_version == 0 => Portrait::blank(s.portrait.city.clone()),
+        None => store.portrait(&s.city_id, None)?,
+    };
+    let base =
+        if s.base_version == 0 { Portrait::blank(s.portrait.city.clone()) } else { store.portrait(&s.city_id, Some(s.base_version))? };
     Ok((merge::three_way(&base, &published, &s.portrait), published))
 }
 
@@ -1258,11 +1295,16 @@ async fn post_decision(
                         )
                     });
                 }
-                merged.city = published.city.clone();
+                // Staff's city block (a new city, a member list's region or year of joining) is
+                // theirs to publish; a city's own submission keeps the published block.
+                let from_staff = store.token(&s.token_id)?.is_some_and(|t| t.kind == TokenKind::Staff);
+                merged.city = if from_staff { s.portrait.city.clone() } else { published.city.clone() };
                 merged.source = model::Source { booklet: None, published: crate::app::today() };
+                // The number it is published as (the store gives the same).
+                merged.version = published.version + 1;
                 let errs = model::validate_portrait(&merged);
                 if !errs.is_empty() {
-                    return Err(ApiErr::invalid("the merged portrait is invalid", errs));
+                    return Err(ApiErr::invalid(format!("the merged portrait is invalid: {}", errs[0]), errs));
                 }
                 Some(merged)
             } else {

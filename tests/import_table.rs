@@ -732,3 +732,151 @@ fn two_imports_of_the_same_list_at_once_add_each_city_once() {
     let again = env.run(&["import-table", csv.to_str().unwrap(), "--json"]).ok().json();
     assert!(again["rows"].as_array().unwrap().iter().all(|r| r["action"] == "unchanged"));
 }
+
+fn ten_csv(env: &Env, name: &str, rows: &[[String; 14]]) -> std::path::PathBuf {
+    let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+    let mut text = HEADERS.iter().map(|h| quote(h)).collect::<Vec<_>>().join(",") + "\n";
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| quote(c)).collect();
+        text.push_str(&(cells.join(",") + "\n"));
+    }
+    let path = env.path(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Issue 14, points 1 and 2 through review: UIL's staff laptop follows the feed; the member
+/// list's rows go to the server as submissions (ten new cities, proposed with base version 0),
+/// staff accept the batch, and a coordinator's laptop sees the ten after its next sync. Sending
+/// the same list again replaces the open rounds (one open submission a city, never two), a city
+/// token cannot propose cities, and a file changed after its preview is refused.
+#[test]
+fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_new_cities() {
+    let env = Env::new();
+    let server_db = env.path("uil.sqlite3");
+    env.run_db(&server_db, &["list"]).ok();
+    let staff = common::token(&env, &server_db, &["--staff"]);
+    let server = Server::start(&server_db);
+    let csv = ten_csv(&env, "ten.csv", &ten());
+
+    let uil = Client::new(&env, "uil-laptop");
+    uil.run(&["sync", "--feed", &server.url, "--token-file", staff.to_str().unwrap()]).ok();
+    let sent = uil
+        .run(&["import-table", csv.to_str().unwrap(), "--for-review", "--token-file", staff.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!((sent["queued"].as_u64(), sent["sent"].as_u64(), sent["failed"].as_u64()), (Some(10), Some(10), Some(0)), "{sent}");
+    // Nothing is published yet: the feed still has 44 cities.
+    uil.run(&["sync"]).ok();
+    assert_eq!(uil.run(&["list", "--json"]).ok().json().as_array().unwrap().len(), 44);
+
+    let review = |args: &[&str]| {
+        let mut a = vec!["review"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&["--token-file", staff.to_str().unwrap(), "--json"]);
+        uil.run(&a)
+    };
+    let open = review(&["list", "--open"]).ok().json()["submissions"].clone();
+    let open = open.as_array().unwrap();
+    assert_eq!(open.len(), 10, "{open:?}");
+    let rosario = open.iter().find(|s| s["cityId"] == "ar-rosario").unwrap();
+    assert_eq!(rosario["baseVersion"], 0);
+    assert_eq!(rosario["cityName"], "Rosario", "the inbox names a city no catalogue has yet");
+    assert!(rosario["note"].as_str().unwrap().contains("ten.csv, row 2"), "{rosario}");
+    // The reviewer sees every field the row fills as the submission's, against nothing.
+    let shown = review(&["show", rosario["id"].as_str().unwrap()]).ok().json();
+    assert_eq!(shown["publishedNow"], 0, "{shown}");
+    assert!(shown["conflicts"].as_array().unwrap().is_empty());
+    let mine: Vec<&str> = shown["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] == "mine")
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    for f in ["lead", "facts.population", "contacts", "focal_point"] {
+        assert!(mine.contains(&f), "{f} in {mine:?}");
+    }
+
+    // Sent again before anyone decides: each city's open submission is replaced, not doubled.
+    let again = uil
+        .run(&["import-table", csv.to_str().unwrap(), "--for-review", "--token-file", staff.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(again["sent"], 10, "{again}");
+    let open = review(&["list", "--open"]).ok().json()["submissions"].clone();
+    let ids: Vec<String> = open.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 10, "one open submission a city");
+    assert!(open.as_array().unwrap().iter().all(|s| s["round"] == 2));
+
+    // A city token cannot propose cities: refused before anything is queued.
+    let cork = common::token(&env, &server_db, &["--city", "ie-cork"]);
+    let coordinator = Client::new(&env, "cork-laptop");
+    coordinator.run(&["sync", "--feed", &server.url, "--token-file", cork.to_str().unwrap()]).ok();
+    let refused = coordinator.run(&["import-table", csv.to_str().unwrap(), "--for-review", "--token-file", cork.to_str().unwrap()]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("only UIL staff"), "{}", refused.stderr);
+    assert_eq!(coordinator.run(&["outbox", "--json"]).ok().json().as_array().map(Vec::len), Some(0));
+    // Nor through the protocol: base version 0 from a city token is refused.
+    let http = common::http::client();
+    let cork_token = std::fs::read_to_string(&cork).unwrap().trim().to_string();
+    let staff_token = std::fs::read_to_string(&staff).unwrap().trim().to_string();
+    let post = |token: &str, city: &str, base: u32, portrait: &serde_json::Value| {
+        http.post(format!("{}/v1/cities/{city}/submissions", server.url))
+            .bearer_auth(token)
+            .header("Idempotency-Key", uuid_like())
+            .json(&serde_json::json!({ "baseVersion": base, "portrait": portrait }))
+            .send()
+            .unwrap()
+    };
+    let cork_portrait = coordinator.run(&["show", "ie-cork", "--json"]).ok().json()["portrait"].clone();
+    let r = post(&cork_token, "ie-cork", 0, &cork_portrait);
+    let (status, text) = (r.status(), r.text().unwrap());
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("only staff"), "{text}");
+    // Staff proposing a city that is published already is told to base it on the latest.
+    let lyon = coordinator.run(&["show", "jo-amman", "--json"]).ok().json()["portrait"].clone();
+    let r = post(&staff_token, "jo-amman", 0, &lyon);
+    assert_eq!(r.status(), 409);
+    assert!(r.text().unwrap().contains("already published (version 2)"));
+
+    // UIL accepts the batch; the coordinator's next sync brings the ten cities.
+    let mut accept: Vec<&str> = vec!["accept"];
+    accept.extend(ids.iter().map(String::as_str));
+    let results = review(&accept).ok().json();
+    assert!(results.as_array().unwrap().iter().all(|r| r["answer"]["status"] == "accepted"), "{results}");
+    let synced = coordinator.run(&["sync", "--json"]).ok().json();
+    assert_eq!(synced["pull"]["added"].as_array().unwrap().len(), 10, "{synced}");
+    let list = coordinator.run(&["list", "--json"]).ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 54);
+    let r = coordinator.run(&["show", "ar-rosario", "--json"]).ok().json();
+    assert_eq!(r["portrait"]["city"]["name"], "Rosario");
+    assert_eq!(r["portrait"]["version"], 1);
+    assert_eq!(r["portrait"]["facts"]["population"]["value"], 1_276_000.0, "{}", r["portrait"]["facts"]);
+
+    // Now published: the same list again changes nothing and sends nothing.
+    uil.run(&["sync"]).ok();
+    let same = uil
+        .run(&["import-table", csv.to_str().unwrap(), "--for-review", "--token-file", staff.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(same["queued"], 0, "{same}");
+    // One figure changed: an update based on version 1.
+    let mut rows = ten();
+    rows[0][5] = "1,300,000".into();
+    let changed = ten_csv(&env, "ten-2.csv", &rows);
+    let upd = uil
+        .run(&["import-table", changed.to_str().unwrap(), "--for-review", "--token-file", staff.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!((upd["queued"].as_u64(), upd["sent"].as_u64()), (Some(1), Some(1)), "{upd}");
+    let open = review(&["list", "--open"]).ok().json()["submissions"].clone();
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    assert_eq!(open[0]["baseVersion"], 1, "{open}");
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    format!("00000000-0000-4000-8000-{:012}", N.fetch_add(1, Ordering::SeqCst))
+}

@@ -140,7 +140,7 @@ fn migration_9_rewrites_schema_1_versions_under_their_new_hash_and_they_stay_imm
         .query_row("SELECT body FROM versions WHERE city_id = 'dk-sonderborg' AND version = 1", [], |r| r.get(0))
         .unwrap();
     assert!(body.contains("\"schema_version\":2") && body.contains("\"clusters\":[]"), "{body}");
-    assert_eq!(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 9);
+    assert_eq!(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 10);
     // Immutable again.
     let err = conn.execute("UPDATE versions SET body = '{}' WHERE city_id = 'dk-sonderborg' AND version = 1", []);
     assert!(err.unwrap_err().to_string().contains("immutable"));

@@ -44,7 +44,7 @@ pub use files::{write_atomic, write_private};
 pub use review::*;
 pub use status::*;
 pub use submissions::*;
-pub use table::{import_table, write_template, RowAction, TableReport, TableRow};
+pub use table::{import_table, queue_previewed_table, write_template, RowAction, TableQueued, TableReport, TableRow};
 
 pub type Result<T> = std::result::Result<T, ApiError>;
 

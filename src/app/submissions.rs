@@ -110,6 +110,22 @@ pub fn submit(
     })
 }
 
+/// What [`send_queued`] did with the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Sent {
+    pub sent: u32,
+    /// Refused by the server: each entry says why.
+    pub failed: u32,
+    /// Not sent yet (offline, or waiting behind an earlier submission of the same city).
+    pub pending: u32,
+}
+
+/// Sends whatever waits in the outbox, now.
+pub fn send_queued(store: &mut Store, feed: &str, token: &str, opts: &sync::Options) -> Result<Sent> {
+    let (sent, failed, pending) = sync::send_outbox(store, feed, token, opts)?;
+    Ok(Sent { sent, failed, pending })
+}
+
 /// The remote updates held back by the sync, with why (retried on every sync).
 pub fn held_back(store: &Store) -> Result<Vec<crate::store::QuarantineEntry>> {
     Ok(store.quarantine()?)

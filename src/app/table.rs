@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{today, ApiError, ErrorCode, Result};
 use crate::model::{
-    self, City, Contact, Country, Fact, FactValue, FieldError, Number, PersonRef, Portrait, Region, Year,
+    self, City, Contact, Country, FactValue, FieldError, Number, PersonRef, Portrait, Region, Year,
 };
 use crate::store::{ImportItem, ImportReport, Store};
 
@@ -653,6 +653,95 @@ pub fn import_previewed_table(
     Ok(report)
 }
 
+/// What sending a spreadsheet for review did: the preview's report, and the submissions queued
+/// in the outbox (one per created or updated row), which the sync sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TableQueued {
+    pub report: TableReport,
+    /// Outbox entries added, in row order.
+    pub queued: Vec<i64>,
+}
+
+/// Sends the spreadsheet a preview showed for review: each created or updated row becomes a
+/// submission in the outbox (base version 0 for a city new to the network, else the
+/// catalogue's latest), all in one transaction, with a note naming the file and row. Staff
+/// only, on a database that follows a feed: that is where review happens. Refused, changing
+/// nothing, if the file changed since the preview or has a problem, or if a row's city already
+/// waits in the outbox (sending the file twice).
+pub fn queue_previewed_table(
+    store: &mut Store,
+    path: &Path,
+    sha256: &str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<TableQueued> {
+    if store.meta("feed:authority_url")?.is_none() {
+        return Err(ApiError::invalid(
+            "this database follows no feed: connect to the feed in Settings with a staff token first, or import into the server's database with `portraits import-table`",
+            vec![],
+        ));
+    }
+    let settings = super::account::settings(store);
+    if !settings.identity.as_ref().is_some_and(|i| i.kind == crate::protocol::TokenKind::Staff) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only UIL staff send a member list for review: connect with a staff token in Settings",
+        ));
+    }
+    let Plan { report, items } = plan(store, path, progress)?;
+    if report.sha256 != sha256 {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("{}: the file changed since it was previewed; nothing was sent: preview it again", report.file),
+        ));
+    }
+    if !report.problems.is_empty() {
+        return Err(super::catalogue::import_refused(report.problems));
+    }
+    let waiting: std::collections::BTreeSet<String> = store
+        .outbox()?
+        .into_iter()
+        .filter(|e| e.status == crate::store::OutboxStatus::Pending)
+        .map(|e| e.city_id)
+        .collect();
+    let twice: Vec<FieldError> = report
+        .rows
+        .iter()
+        .filter(|r| r.action != RowAction::Unchanged && waiting.contains(&r.city_id))
+        .map(|r| {
+            FieldError::new(
+                place(&report.file, &report.sheet, r.row, None),
+                format!("{} is already waiting to be sent: let the sync send it first", r.name),
+            )
+            .code("already_queued")
+            .with("row", r.row)
+        })
+        .collect();
+    if !twice.is_empty() {
+        return Err(ApiError::invalid(
+            format!("{} row(s) are already waiting in the outbox, such as {}: nothing was sent", twice.len(), twice[0]),
+            twice,
+        ));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| report.file.clone());
+    let name: String = name.chars().take(200).collect();
+    let row_of: BTreeMap<&str, u32> = report.rows.iter().map(|r| (r.city_id.as_str(), r.row)).collect();
+    let entries: Vec<crate::store::NewOutboxEntry> = items
+        .iter()
+        .map(|item| {
+            let id = item.portrait.city.id.as_str();
+            crate::store::NewOutboxEntry {
+                city_id: id.to_string(),
+                key: uuid::Uuid::new_v4().to_string(),
+                base_version: item.portrait.version.saturating_sub(1),
+                portrait: item.portrait.clone(),
+                note: Some(format!("From the member list {name}, row {}", row_of.get(id).copied().unwrap_or(0))),
+            }
+        })
+        .collect();
+    let queued = store.outbox_add_all(&entries)?;
+    Ok(TableQueued { report, queued })
+}
+
 /// A database that follows a feed takes its portraits from there: versions imported into it
 /// would stand beside the feed's, and a feed version of the same number would then be held
 /// back. The member list goes into the publisher's database (the server's).
@@ -803,50 +892,16 @@ fn build_row(
                     .map(|p| p.city.country.name.clone())
                     .unwrap_or(country_text.clone())
             };
-            let na = || Fact {
-                value: FactValue::NotAvailable,
-                year: Year::NotAvailable,
-                men: None,
-                women: None,
-                note: None,
-                printed: None,
-            };
-            Portrait {
-                schema_version: model::SCHEMA_VERSION,
-                city: City {
-                    id: id.clone(),
-                    name: name.clone(),
-                    country: Country { code: code.clone(), name: country_name },
-                    region,
-                    member_since: None,
-                    awards: vec![],
-                },
-                version: 1,
-                source: model::Source { booklet: None, published: String::new() },
-                tagline: None,
-                lead: String::new(),
-                facts: model::Facts {
-                    population: na(),
-                    area_km2: na(),
-                    gdp_city_usd: na(),
-                    gdp_country_usd: na(),
-                    schooling_years: na(),
-                },
-                vision: None,
-                challenges: None,
-                plan: None,
-                quote: None,
-                contacts: vec![],
-                highlights: vec![],
-                photos: vec![],
-                key_feature_areas: vec![],
-                location: None,
-                mayor: None,
-                focal_point: None,
-                clusters: vec![],
-                interests: vec![],
-                translations: BTreeMap::new(),
-            }
+            let mut p = Portrait::blank(City {
+                id: id.clone(),
+                name: name.clone(),
+                country: Country { code: code.clone(), name: country_name },
+                region,
+                member_since: None,
+                awards: vec![],
+            });
+            p.version = 1;
+            p
         }
     };
     p.source = model::Source { booklet: None, published: published.to_string() };

@@ -676,6 +676,48 @@ pub const SECTIONS: [(&str, &str); 3] =
     [("vision", "Vision and motivation"), ("challenges", "Challenges and goals"), ("plan", "Plan and implementation")];
 
 impl Portrait {
+    /// A portrait with nothing said yet: the city block, every fact not available, every text
+    /// empty, version 0 (the base a proposal of a new city is compared with).
+    pub fn blank(city: City) -> Portrait {
+        let na = || Fact {
+            value: FactValue::NotAvailable,
+            year: Year::NotAvailable,
+            men: None,
+            women: None,
+            note: None,
+            printed: None,
+        };
+        Portrait {
+            schema_version: SCHEMA_VERSION,
+            city,
+            version: 0,
+            source: Source { booklet: None, published: String::new() },
+            tagline: None,
+            lead: String::new(),
+            facts: Facts {
+                population: na(),
+                area_km2: na(),
+                gdp_city_usd: na(),
+                gdp_country_usd: na(),
+                schooling_years: na(),
+            },
+            vision: None,
+            challenges: None,
+            plan: None,
+            quote: None,
+            contacts: vec![],
+            highlights: vec![],
+            photos: vec![],
+            key_feature_areas: vec![],
+            location: None,
+            mayor: None,
+            focal_point: None,
+            clusters: vec![],
+            interests: vec![],
+            translations: std::collections::BTreeMap::new(),
+        }
+    }
+
     /// The name of the person a reference names (the quote's speaker, a contact).
     pub fn person(&self, who: Option<PersonRef>) -> Option<&str> {
         match who? {

@@ -57,6 +57,16 @@ impl OutboxStatus {
     }
 }
 
+/// A submission to queue ([`Store::outbox_add_all`]).
+#[derive(Debug, Clone)]
+pub struct NewOutboxEntry {
+    pub city_id: String,
+    pub key: String,
+    pub base_version: u32,
+    pub portrait: Portrait,
+    pub note: Option<String>,
+}
+
 /// A submission waiting in the client's outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct OutboxEntry {
@@ -484,6 +494,24 @@ impl Store {
             params![city_id, key, base_version, body, now, note],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Queues several submissions in one transaction: all or none. Returns their ids in order.
+    pub fn outbox_add_all(&mut self, entries: &[NewOutboxEntry]) -> Result<Vec<i64>> {
+        let tx = self.conn.transaction()?;
+        let now = now_rfc3339();
+        let mut ids = Vec::with_capacity(entries.len());
+        for e in entries {
+            let body = serde_json::to_string(&e.portrait).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            tx.execute(
+                "INSERT INTO outbox(city_id, idempotency_key, base_version, body, status, created_at, updated_at, note)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?6)",
+                params![e.city_id, e.key, e.base_version, body, now, e.note],
+            )?;
+            ids.push(tx.last_insert_rowid());
+        }
+        tx.commit()?;
+        Ok(ids)
     }
 
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{self, City, Country, Portrait, Region};
 
-pub use catalog::{CatalogState, Change, OutboxEntry, OutboxStatus, QuarantineEntry};
+pub use catalog::{CatalogState, Change, NewOutboxEntry, OutboxEntry, OutboxStatus, QuarantineEntry};
 pub use search::{SearchHit, SearchQuery, Segment};
 pub use server::{Inserted, SubmissionRow, TokenRow};
 
@@ -319,6 +319,14 @@ impl Store {
             .optional()?
             .map(|(c, _)| c)
             .ok_or_else(|| StoreError::NotFound(format!("no city with id {id:?}")))
+    }
+
+    /// A published city (not deleted) and its latest version, or none.
+    pub fn published_city(&self, id: &str) -> Result<Option<(City, u32)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT * FROM cities WHERE id = ?1 AND deleted = 0", [id], city_from_row)
+            .optional()?)
     }
 
     /// A portrait: the given version, or the latest.

@@ -340,6 +340,45 @@ UPDATE submissions AS s SET status = 'superseded', superseded_by = (
         // trigger is lifted for this one rewrite and put back. Drafts, the outbox and
         // submissions keep their text: a schema 1 portrait is upgraded as it is read.
         M::up_with_hook("DROP TRIGGER IF EXISTS versions_are_immutable;", upgrade_versions_to_schema_2),
+        // Issue 14, server side. Staff may propose a city that is not published yet (a row of
+        // UIL's member list, sent for review with base version 0): a submission's city no longer
+        // has to be in `cities` until it is accepted, so the table is rebuilt without that
+        // foreign key. Every column and index is kept.
+        M::up(
+            r#"
+CREATE TABLE submissions_new (
+    id                TEXT PRIMARY KEY,
+    city_id           TEXT NOT NULL,
+    base_version      INTEGER NOT NULL CHECK (base_version >= 0),
+    body              TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('submitted', 'in_review', 'changes_requested', 'accepted', 'rejected', 'superseded')),
+    token_id          TEXT NOT NULL,
+    idempotency_key   TEXT NOT NULL,
+    request_sha256    TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    comments          TEXT NOT NULL DEFAULT '[]',
+    published_version INTEGER,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    round             INTEGER NOT NULL DEFAULT 1 CHECK (round >= 1),
+    supersedes        TEXT,
+    superseded_by     TEXT,
+    note              TEXT,
+    UNIQUE (token_id, idempotency_key)
+) STRICT;
+INSERT INTO submissions_new(id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
+                            response, comments, published_version, created_at, updated_at, round, supersedes,
+                            superseded_by, note)
+    SELECT id, city_id, base_version, body, status, token_id, idempotency_key, request_sha256,
+           response, comments, published_version, created_at, updated_at, round, supersedes, superseded_by, note
+    FROM submissions;
+DROP TABLE submissions;
+ALTER TABLE submissions_new RENAME TO submissions;
+CREATE INDEX submissions_city ON submissions(city_id, created_at);
+CREATE INDEX submissions_status ON submissions(status, created_at);
+CREATE INDEX submissions_token ON submissions(token_id, created_at);
+"#,
+        ),
     ])
 }
 
@@ -428,6 +467,48 @@ mod tests {
             .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'media_uploads'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(tables, 1);
+    }
+
+    /// Migration 10 (server): submissions keep every row, column and index, and a submission may
+    /// name a city that is not published yet.
+    #[test]
+    fn server_migration_10_lets_a_submission_propose_a_new_city() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().to_version(&mut conn, 9).unwrap();
+        conn.execute(
+            "INSERT INTO cities(id, name, country_code, country_name, region, latest_version)
+             VALUES ('ie-cork', 'Cork', 'IE', 'Ireland', 'Europe and North America', 1)",
+            [],
+        )
+        .unwrap();
+        let insert = |conn: &Connection, id: &str, city: &str, base: i64| {
+            conn.execute(
+                "INSERT INTO submissions(id, city_id, base_version, body, status, token_id, idempotency_key,
+                 request_sha256, response, created_at, updated_at, round, supersedes, note)
+                 VALUES (?1, ?2, ?3, '{}', 'submitted', 'tok', ?1, 'sha', '{}', 't1', 't1', 2, 'sub_0', 'a note')",
+                rusqlite::params![id, city, base],
+            )
+        };
+        insert(&conn, "sub_a", "ie-cork", 1).unwrap();
+        assert!(insert(&conn, "sub_b", "ar-rosario", 0).is_err(), "before: the city must be published");
+        migrations().to_latest(&mut conn).unwrap();
+        let row: (String, i64, String, String) = conn
+            .query_row("SELECT city_id, round, supersedes, note FROM submissions WHERE id = 'sub_a'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!(row, ("ie-cork".into(), 2, "sub_0".into(), "a note".into()));
+        insert(&conn, "sub_b", "ar-rosario", 0).expect("a city proposed for review");
+        assert!(insert(&conn, "sub_c", "ar-rosario", -1).is_err());
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'submissions' AND sql IS NOT NULL ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(indexes, ["submissions_city", "submissions_status", "submissions_token"]);
     }
 
     /// Migration 6 (server): a city keeps one open submission, its newest; older open ones are

@@ -48,4 +48,9 @@ supersededBy: string | null,
 /**
  * What the coordinator wrote to the reviewer with it (a reply to their comments).
  */
-note: string | null, };
+note: string | null, 
+/**
+ * The city's name as the submission gives it: a city proposed by staff (base version 0)
+ * is in no catalogue until it is accepted.
+ */
+cityName: string | null, };
