@@ -824,8 +824,11 @@ fn import_table_for_review(
     feed: Option<&str>,
     token_file: Option<&std::path::Path>,
 ) -> Result<(), ApiError> {
-    let (base, token) =
-        ctx.feed_and_token(feed, token_file, "a staff token is needed: give --token-file or connect in the window first")?;
+    let (base, token) = ctx.feed_and_token(
+        feed,
+        token_file,
+        "a staff token is needed: give --token-file or connect in the window first",
+    )?;
     let identity = app::sign_in(&base, &token)?;
     let mut store = ctx.open()?;
     app::set_identity(&mut store, Some(identity))?;
@@ -860,7 +863,10 @@ fn import_table_for_review(
         s
     })?;
     if sent.failed > 0 {
-        return Err(ApiError::new(app::ErrorCode::Conflict, format!("{} of {} row(s) were refused by the server", sent.failed, queued.queued.len())));
+        return Err(ApiError::new(
+            app::ErrorCode::Conflict,
+            format!("{} of {} row(s) were refused by the server", sent.failed, queued.queued.len()),
+        ));
     }
     Ok(())
 }

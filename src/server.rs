@@ -1185,8 +1185,11 @@ fn review_merge(store: &Store, s: &SubmissionRow) -> ApiResult<(merge::Merge, Po
         None if s.base_version == 0 => Portrait::blank(s.portrait.city.clone()),
         None => store.portrait(&s.city_id, None)?,
     };
-    let base =
-        if s.base_version == 0 { Portrait::blank(s.portrait.city.clone()) } else { store.portrait(&s.city_id, Some(s.base_version))? };
+    let base = if s.base_version == 0 {
+        Portrait::blank(s.portrait.city.clone())
+    } else {
+        store.portrait(&s.city_id, Some(s.base_version))?
+    };
     Ok((merge::three_way(&base, &published, &s.portrait), published))
 }
 

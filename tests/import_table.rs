@@ -762,10 +762,21 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     let uil = Client::new(&env, "uil-laptop");
     uil.run(&["sync", "--feed", &server.url, "--token-file", staff.to_str().unwrap()]).ok();
     let sent = uil
-        .run(&["import-table", csv.to_str().unwrap(), "--for-review", "--token-file", staff.to_str().unwrap(), "--json"])
+        .run(&[
+            "import-table",
+            csv.to_str().unwrap(),
+            "--for-review",
+            "--token-file",
+            staff.to_str().unwrap(),
+            "--json",
+        ])
         .ok()
         .json();
-    assert_eq!((sent["queued"].as_u64(), sent["sent"].as_u64(), sent["failed"].as_u64()), (Some(10), Some(10), Some(0)), "{sent}");
+    assert_eq!(
+        (sent["queued"].as_u64(), sent["sent"].as_u64(), sent["failed"].as_u64()),
+        (Some(10), Some(10), Some(0)),
+        "{sent}"
+    );
     // Nothing is published yet: the feed still has 44 cities.
     uil.run(&["sync"]).ok();
     assert_eq!(uil.run(&["list", "--json"]).ok().json().as_array().unwrap().len(), 44);
@@ -800,7 +811,14 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
 
     // Sent again before anyone decides: each city's open submission is replaced, not doubled.
     let again = uil
-        .run(&["import-table", csv.to_str().unwrap(), "--for-review", "--token-file", staff.to_str().unwrap(), "--json"])
+        .run(&[
+            "import-table",
+            csv.to_str().unwrap(),
+            "--for-review",
+            "--token-file",
+            staff.to_str().unwrap(),
+            "--json",
+        ])
         .ok()
         .json();
     assert_eq!(again["sent"], 10, "{again}");
@@ -813,7 +831,13 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     let cork = common::token(&env, &server_db, &["--city", "ie-cork"]);
     let coordinator = Client::new(&env, "cork-laptop");
     coordinator.run(&["sync", "--feed", &server.url, "--token-file", cork.to_str().unwrap()]).ok();
-    let refused = coordinator.run(&["import-table", csv.to_str().unwrap(), "--for-review", "--token-file", cork.to_str().unwrap()]);
+    let refused = coordinator.run(&[
+        "import-table",
+        csv.to_str().unwrap(),
+        "--for-review",
+        "--token-file",
+        cork.to_str().unwrap(),
+    ]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("only UIL staff"), "{}", refused.stderr);
     assert_eq!(coordinator.run(&["outbox", "--json"]).ok().json().as_array().map(Vec::len), Some(0));
@@ -857,7 +881,14 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     // Now published: the same list again changes nothing and sends nothing.
     uil.run(&["sync"]).ok();
     let same = uil
-        .run(&["import-table", csv.to_str().unwrap(), "--for-review", "--token-file", staff.to_str().unwrap(), "--json"])
+        .run(&[
+            "import-table",
+            csv.to_str().unwrap(),
+            "--for-review",
+            "--token-file",
+            staff.to_str().unwrap(),
+            "--json",
+        ])
         .ok()
         .json();
     assert_eq!(same["queued"], 0, "{same}");
@@ -866,7 +897,14 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     rows[0][5] = "1,300,000".into();
     let changed = ten_csv(&env, "ten-2.csv", &rows);
     let upd = uil
-        .run(&["import-table", changed.to_str().unwrap(), "--for-review", "--token-file", staff.to_str().unwrap(), "--json"])
+        .run(&[
+            "import-table",
+            changed.to_str().unwrap(),
+            "--for-review",
+            "--token-file",
+            staff.to_str().unwrap(),
+            "--json",
+        ])
         .ok()
         .json();
     assert_eq!((upd["queued"].as_u64(), upd["sent"].as_u64()), (Some(1), Some(1)), "{upd}");

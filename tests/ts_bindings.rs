@@ -39,6 +39,7 @@ fn export_all(dir: &Path) {
         app::PrintRequest,
         app::BookletInfo,
         app::Submitted,
+        app::TableQueued,
         app::SavedDraft,
         app::SyncSummary,
         app::Settings,

@@ -569,6 +569,60 @@ fn restore_now(app_handle: &AppHandle, shared: &Shared, backup: &Path) -> Res<()
     result
 }
 
+// ---- the member list (staff) ----------------------------------------------------------------
+
+#[derive(Clone, serde::Serialize)]
+struct TableProgress {
+    rows: usize,
+    of: usize,
+}
+
+/// Reads a member list and says what it would do, on a connection of its own (a long sheet
+/// never holds the window's), with progress events.
+#[tauri::command]
+async fn preview_table(app_handle: AppHandle, state: State<'_, Arc<Shared>>, path: String) -> Res<app::TableReport> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        with_own_connection(&shared, |store| {
+            let mut progress = |rows, of| {
+                let _ = app_handle.emit("table-progress", TableProgress { rows, of });
+            };
+            app::table::preview_table(store, Path::new(&path), &mut progress)
+        })
+    })
+    .await
+}
+
+/// Queues the previewed member list's rows for review and wakes the sync, which sends them.
+#[tauri::command]
+async fn send_table(
+    app_handle: AppHandle,
+    state: State<'_, Arc<Shared>>,
+    path: String,
+    sha256: String,
+) -> Res<app::TableQueued> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        feed_and_token(&shared)?;
+        let queued = with_own_connection(&shared, |store| {
+            let mut progress = |rows, of| {
+                let _ = app_handle.emit("table-progress", TableProgress { rows, of });
+            };
+            app::queue_previewed_table(store, Path::new(&path), &sha256, &mut progress)
+        })?;
+        let pending = with_store(&shared, |s| pending_count(s))?;
+        set_status(&app_handle, &shared, |st| st.pending = pending);
+        wake(&shared);
+        Ok(queued)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn write_table_template(path: String) -> Res<()> {
+    blocking(move || app::write_template(Path::new(&path))).await
+}
+
 /// A folder to save into without asking: set by the WebDriver tests (`PORTRAITS_DIALOG_DIR`),
 /// which cannot drive the native file dialog. Unset for users.
 #[tauri::command]
@@ -851,6 +905,9 @@ fn commands() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync +
         sync_now,
         backup,
         restore,
+        preview_table,
+        send_table,
+        write_table_template,
         uptime_ms,
         dialog_dir,
     ]

@@ -17,9 +17,7 @@ use calamine::{Data, Reader};
 use serde::{Deserialize, Serialize};
 
 use super::{today, ApiError, ErrorCode, Result};
-use crate::model::{
-    self, City, Contact, Country, FactValue, FieldError, Number, PersonRef, Portrait, Region, Year,
-};
+use crate::model::{self, City, Contact, Country, FactValue, FieldError, Number, PersonRef, Portrait, Region, Year};
 use crate::store::{ImportItem, ImportReport, Store};
 
 /// The largest spreadsheet read: a member list of thousands of rows is a few megabytes.

@@ -323,10 +323,7 @@ impl Store {
 
     /// A published city (not deleted) and its latest version, or none.
     pub fn published_city(&self, id: &str) -> Result<Option<(City, u32)>> {
-        Ok(self
-            .conn
-            .query_row("SELECT * FROM cities WHERE id = ?1 AND deleted = 0", [id], city_from_row)
-            .optional()?)
+        Ok(self.conn.query_row("SELECT * FROM cities WHERE id = ?1 AND deleted = 0", [id], city_from_row).optional()?)
     }
 
     /// A portrait: the given version, or the latest.

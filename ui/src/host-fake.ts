@@ -5,7 +5,7 @@
 import type {
   BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, Location, OutboxEntry, Portrait,
   PortraitView, PrintRequest, BookletLang, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
-  SubmissionSummary, SyncRequest, SyncStatus, MenuLabels,
+  SubmissionSummary, SyncRequest, SyncStatus, MenuLabels, TableQueued, TableReport,
 } from './host';
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
@@ -383,7 +383,9 @@ export class FakeHost implements Host {
     this.staff();
     const s = this.subs.find((x) => x.id === id) ?? fail('not_found', `no submission with id "${id}"`);
     if (s.status === 'submitted') s.status = 'in_review';
-    const published = this.latest(s.cityId);
+    // A proposed city (base version 0) is compared with nothing, as the server does.
+    const blank = { ...structuredClone(s.portrait), version: 0, lead: '', tagline: null, contacts: [], highlights: [] } as Portrait;
+    const published = this.versions.has(s.cityId) ? this.latest(s.cityId) : blank;
     const base = (this.versions.get(s.cityId) ?? []).find((p) => p.version === s.baseVersion) ?? published;
     const diff = this.diff(base, published, s.portrait);
     const history: (SubmissionSummary & { portrait: Portrait })[] = [];
@@ -417,8 +419,9 @@ export class FakeHost implements Host {
     s.comments = comments;
     s.status = d.decision === 'accept' ? 'accepted' : d.decision === 'reject' ? 'rejected' : 'changes_requested';
     if (s.status === 'accepted') {
+      if (!this.versions.has(s.cityId)) this.versions.set(s.cityId, []);
       const list = this.versions.get(s.cityId)!;
-      const next = { ...structuredClone(s.portrait), version: list[list.length - 1].version + 1 };
+      const next = { ...structuredClone(s.portrait), version: (list[list.length - 1]?.version ?? 0) + 1 };
       list.push(next);
       s.publishedVersion = next.version;
     }
@@ -540,7 +543,7 @@ export class FakeHost implements Host {
         this.subs.push({
           id: e.submission_id, cityId: e.city_id, status: 'submitted', baseVersion: e.base_version, comments: [],
           publishedVersion: null, createdAt: e.created_at, updatedAt: e.created_at, portrait: structuredClone(e.portrait),
-          round: open ? open.round + 1 : 1, supersedes: open?.id ?? null, supersededBy: null, note: e.note,
+          round: open ? open.round + 1 : 1, supersedes: open?.id ?? null, supersededBy: null, note: e.note, cityName: e.portrait.city.name,
         });
       }
     }
@@ -557,6 +560,45 @@ export class FakeHost implements Host {
   onSyncNote(_cb: (s: SyncRequest) => void) { return () => {}; }
   onNavigate(_cb: (screen: string) => void) { return () => {}; }
   async backup() { return '/tmp/portraits-backup.sqlite3'; }
+  /** Member lists the browser tests "put on disk": path → what the real host's preview says. */
+  tables = new Map<string, TableReport>();
+  /** The file the next pickTable answers (the file dialog's choice); null: cancelled. */
+  tableFile: string | null = null;
+  async saveTableTemplate() { this.staff(); return '/tmp/member-list-template.xlsx'; }
+  async pickTable() { return this.tableFile; }
+  async previewTable(path: string, onProgress: (rows: number, of: number) => void) {
+    const r = this.tables.get(path) ?? fail('io', `${path}: No such file or directory (os error 2)`);
+    for (let i = 0; i <= r.rows.length; i++) {
+      onProgress(i, r.rows.length);
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    return structuredClone(r);
+  }
+  async sendTable(path: string, sha256: string): Promise<TableQueued> {
+    this.staff();
+    const r = this.tables.get(path) ?? fail('io', `${path}: No such file or directory (os error 2)`);
+    if (r.sha256 !== sha256) fail('conflict', `${path}: the file changed since it was previewed; nothing was sent: preview it again`);
+    if (r.problems.length) fail('invalid_input', `the import was refused: ${r.problems[0].path}: ${r.problems[0].message}`, r.problems);
+    const rows = r.rows.filter((x) => x.action !== 'unchanged');
+    const waiting = rows.filter((x) => this.box.some((e) => e.status === 'pending' && e.city_id === x.city_id));
+    if (waiting.length) fail('invalid_input', `${waiting.length} row(s) are already waiting in the outbox: nothing was sent`);
+    const template = this.latest([...this.versions.keys()][0]);
+    const queued: number[] = [];
+    for (const x of rows) {
+      const base = this.versions.has(x.city_id) ? this.latest(x.city_id) : null;
+      const portrait: Portrait = base
+        ? { ...structuredClone(base), version: base.version + 1 }
+        : { ...structuredClone(template), city: { ...structuredClone(template.city), id: x.city_id, name: x.name, awards: [] }, version: 1, tagline: null, translations: {} };
+      const entry: OutboxEntry = {
+        id: this.box.length + 1, city_id: x.city_id, idempotency_key: crypto.randomUUID(), base_version: base ? base.version : 0, portrait,
+        status: 'pending', attempts: 0, last_error: null, submission_id: null, created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
+        note: `From the member list ${path.split('/').pop()}, row ${x.row}`,
+      };
+      this.box.push(entry);
+      queued.push(entry.id);
+    }
+    return { report: structuredClone(r), queued };
+  }
   async restore() { return null; }
   /** The last menu words the window gave (for the tests). */
   menuLabels: { labels: MenuLabels; title: string } | null = null;

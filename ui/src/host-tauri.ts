@@ -7,7 +7,7 @@ import { openUrl } from '@tauri-apps/plugin-opener';
 import type {
   Block, BookletDef, BookletInfo, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry, Partner,
   BookletLang, PdfExport, PrintRequest, Portrait, PortraitView, Preview, QuarantineEntry, RestoreProgress, MenuLabels, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
-  SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
+  SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus, TableQueued, TableReport,
 } from './host';
 
 export class TauriHost implements Host {
@@ -84,6 +84,28 @@ export class TauriHost implements Host {
     await invoke('backup', { path });
     return path;
   }
+  async saveTableTemplate() {
+    const dir = await invoke<string | null>('dialog_dir');
+    const path = dir ? `${dir}/member-list-template.xlsx` : await save({ defaultPath: 'member-list-template.xlsx', filters: [{ name: 'Excel', extensions: ['xlsx'] }] });
+    if (!path) return null;
+    await invoke('write_table_template', { path });
+    return path;
+  }
+  async pickTable() {
+    const dir = await invoke<string | null>('dialog_dir');
+    if (dir) return `${dir}/member-list.csv`;
+    const path = await open({ multiple: false, directory: false, filters: [{ name: 'Spreadsheets', extensions: ['csv', 'xlsx', 'xls', 'ods', 'txt', 'tsv'] }] });
+    return !path || Array.isArray(path) ? null : path;
+  }
+  async previewTable(path: string, onProgress: (rows: number, of: number) => void) {
+    const unlisten = await listen<{ rows: number; of: number }>('table-progress', (e) => onProgress(e.payload.rows, e.payload.of));
+    try {
+      return await invoke<TableReport>('preview_table', { path });
+    } finally {
+      unlisten();
+    }
+  }
+  sendTable(path: string, sha256: string) { return invoke<TableQueued>('send_table', { path, sha256 }); }
   setMenuLabels(labels: MenuLabels, title: string) { return invoke<void>('set_menu_labels', { labels, title }); }
   async restore(onProgress?: (progress: RestoreProgress) => void) {
     const dir = await invoke<string | null>('dialog_dir');

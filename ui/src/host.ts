@@ -35,11 +35,13 @@ import type { SubmissionSummary } from './bindings/SubmissionSummary';
 import type { Submitted } from './bindings/Submitted';
 import type { SyncRequest } from './bindings/SyncRequest';
 import type { SyncStatus } from './bindings/SyncStatus';
+import type { TableQueued } from './bindings/TableQueued';
+import type { TableReport } from './bindings/TableReport';
 
 export type {
   ApiError, Block, BookletDef, BookletInfo, Choice, Comment, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
   Identity, Location, OutboxEntry, Partner, PdfExport, PrintRequest, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
-  SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus,
+  SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus, TableQueued, TableReport,
 };
 
 /** The languages a booklet's fixed words and numbers are set in (Rust's `booklet::words::Lang`). */
@@ -131,6 +133,14 @@ export interface Host {
   /** The window menu's "Go" items: the screen to show. */
   onNavigate(cb: (screen: string) => void): () => void;
   backup(): Promise<string | null>;
+  /** Staff: asks where to save the member list template (XLSX) and writes it; null if cancelled. */
+  saveTableTemplate(): Promise<string | null>;
+  /** Staff: asks for a member list (CSV, XLSX, XLS, ODS); its path, or null if cancelled. */
+  pickTable(): Promise<string | null>;
+  /** What the member list would do (nothing written), with progress by row. */
+  previewTable(path: string, onProgress: (rows: number, of: number) => void): Promise<TableReport>;
+  /** Queues the previewed member list's changed rows for review (refused if the file changed). */
+  sendTable(path: string, sha256: string): Promise<TableQueued>;
   /** The native menu's words and the window's title, in the window's language. */
   setMenuLabels(labels: MenuLabels, title: string): Promise<void>;
   /** Asks for a backup and restores it; `onProgress` hears what it waits for. Null when cancelled. */

@@ -302,3 +302,72 @@ test('staff accept many submissions at once; one decided meanwhile by another re
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('staff bring in a member list: preview, refused file, send for review, accept the batch, the new cities are listed', async () => {
+  const page = await open();
+  await page.waitForFunction(() => !!window.__fakeHost);
+  // A coordinator sees no member list in Settings.
+  await connect(page, CORK, 'Cork');
+  assert.equal(await page.getByTestId('member-list').count(), 0);
+  await connect(page, STAFF, 'UIL');
+  await page.getByTestId('member-list').waitFor();
+  await page.evaluate(() => {
+    const h = window.__fakeHost;
+    const row = (row, city_id, name, action, changes = []) => ({ row, city_id, name, action, version: action === 'create' ? 1 : 3, changes });
+    h.tables.set('/home/uil/bad.csv', {
+      file: '/home/uil/bad.csv', sheet: null, sha256: 'b'.repeat(64), unknown_columns: [], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
+      rows: [],
+      problems: [{ path: 'bad.csv, row 4, column Population', message: '"lots" is not a figure', code: 'not_number', params: { row: 4, column: 'Population' } }],
+    });
+    h.tables.set('/home/uil/members.xlsx', {
+      file: '/home/uil/members.xlsx', sheet: 'Cities', sha256: 'a'.repeat(64), unknown_columns: ['Budget'], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
+      rows: [row(2, 'ar-rosario', 'Rosario', 'create'), row(3, 'cn-wuhan', 'Wuhan', 'create'), row(4, 'ie-cork', 'Cork', 'update', ['facts.population']), row(5, 'gb-bristol', 'Bristol', 'unchanged')],
+      problems: [],
+    });
+    h.tableFile = '/home/uil/bad.csv';
+  });
+  // A file with a bad row: the problem is said by row and column, nothing can be sent.
+  await page.getByTestId('table-choose').click();
+  await page.getByTestId('table-problems').waitFor();
+  assert.match(await page.getByTestId('table-problems').textContent(), /Row 4, column Population:\s*"lots" is not a figure/);
+  assert.equal(await page.getByTestId('table-send').count(), 0);
+  // The good file: a preview of each row, and the unknown column said.
+  await page.evaluate(() => { window.__fakeHost.tableFile = '/home/uil/members.xlsx'; });
+  await page.getByTestId('table-choose').click();
+  await page.getByTestId('table-rows').waitFor();
+  assert.equal(await page.getByTestId('table-problems').count(), 0);
+  assert.match(await page.getByTestId('table-summary').textContent(), /4 rows: 2 new, 1 changed, 1 unchanged\./);
+  assert.match(await page.getByTestId('table-unknown').textContent(), /Budget/);
+  assert.match(await page.getByTestId('table-row-2').textContent(), /Rosario\s*New city/);
+  assert.match(await page.getByTestId('table-row-4').textContent(), /Cork\s*Changes: Population/);
+  assert.match(await page.getByTestId('table-row-5').textContent(), /Unchanged/);
+  assert.match(await page.getByTestId('table-send').textContent(), /Send 3 rows for review/);
+  await shot(page, 'member-list-preview');
+  await page.getByTestId('table-send').click();
+  await page.getByTestId('table-sent').waitFor();
+  assert.match(await page.getByTestId('table-sent').textContent(), /3 rows sent for review\./);
+  assert.equal(await page.getByTestId('table-preview').count(), 0);
+  // Sent twice before the sync: refused, nothing added.
+  await page.getByTestId('table-choose').click();
+  await page.getByTestId('table-send').click();
+  await page.getByTestId('table-error').waitFor();
+  assert.equal(await page.evaluate(async () => (await window.__fakeHost.outbox()).length), 3);
+  await page.getByTestId('table-cancel').click();
+  // The sync sends them; the inbox names the proposed cities; staff accept all three.
+  await page.evaluate(async () => { await window.__fakeHost.syncNow(); });
+  await page.evaluate(() => { location.hash = '#/submissions'; });
+  await page.getByTestId('pick-ar-rosario').waitFor();
+  assert.match(await page.getByTestId('inbox-ar-rosario').textContent(), /Rosario/);
+  assert.match(await page.getByTestId('inbox-cn-wuhan').textContent(), /Wuhan/);
+  await page.getByTestId('pick-all').check();
+  await page.getByTestId('accept-picked').click();
+  await page.getByTestId('confirm-batch-0').click();
+  await page.getByTestId('batch-result').waitFor();
+  assert.match(await page.getByTestId('batch-result').textContent(), /3 accepted and published\./);
+  // Published: the Cities list has the two new cities.
+  await page.evaluate(() => { location.hash = '#/cities'; });
+  await page.getByText('Rosario', { exact: true }).first().waitFor();
+  await page.getByText('Wuhan', { exact: true }).first().waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -527,3 +527,68 @@ test('a sync rebases the draft being edited: the Edit screen shows it, and nothi
     await s.stop();
   }
 });
+
+// Issue 14, in the real window: UIL staff save the template, bring in a member list of three
+// cities (a CSV as a spreadsheet program writes it), see the preview, send it for review, accept
+// the batch in Submissions, and the window's next sync lists the three new cities.
+test('UIL brings in a member list in the window: preview, send for review, accept the batch, the new cities arrive', { timeout: 240_000 }, async () => {
+  const db = path.join(work, 'members.sqlite3');
+  const list = path.join(work, 'member-list.csv');
+  fs.writeFileSync(list, [
+    'City;Country;Country code;Region;Member since;Population;Population year;Focal point;Focal point email;Introduction;Budget',
+    'Rosario;Argentina;AR;Latin America and the Caribbean;2021;"1.276.000";2019;Laura Gómez;lgomez@rosario.gob.ar;Rosario is a river port on the Paraná.;12',
+    'Lyon;France;FR;Europe and North America;2023;522 250;2020;Claire Martin;cmartin@lyon.fr;Lyon, a city of knowledge on two rivers.;',
+    'Tunis;Tunisia;TN;Arab States;2020;638 845 (2014);;Amel Ben Salah;;Tunis opens its libraries to all ages.;',
+    '',
+  ].join('\r\n'));
+  const s = await Session.start(DESKTOP, ['--db', db], SHOTS);
+  try {
+    await s.waitText('[data-testid=count]', /^\d+ cities$/);
+    await s.go('#/settings');
+    await s.find('[data-testid=token]');
+    await s.type('[data-testid=token]', staffToken);
+    await s.click('[data-testid=connect]');
+    await s.waitText('[data-testid=identity]', /UIL staff/);
+    await s.find('[data-testid=member-list]');
+    await s.click('[data-testid=table-template]');
+    await s.waitText('[data-testid=table-note]', /member-list-template\.xlsx/);
+    assert.ok(fs.statSync(path.join(work, 'member-list-template.xlsx')).size > 1000, 'the template was written');
+    await s.click('[data-testid=table-choose]');
+    await s.find('[data-testid=table-rows]');
+    await s.waitText('[data-testid=table-summary]', /3 rows: 3 new, 0 changed, 0 unchanged\./);
+    await s.waitText('[data-testid=table-unknown]', /Budget/);
+    await s.waitText('[data-testid=table-row-2]', /Rosario\s*New city/);
+    await s.shot('desktop-member-list');
+    await s.click('[data-testid=table-send]');
+    await s.waitText('[data-testid=table-sent]', /3 rows sent for review\./);
+    // The background sync sends them; the inbox names each proposed city.
+    await s.go('#/submissions');
+    for (let i = 0; i < 60; i++) {
+      const n = await s.js(`return document.querySelectorAll('[data-testid^=pick-]:not([data-testid=pick-all])').length;`);
+      if (n >= 3) break;
+      await sleep(500);
+      await s.go('#/cities');
+      await s.go('#/submissions');
+    }
+    await s.waitText('[data-testid=inbox-ar-rosario]', /Rosario/);
+    await s.click('[data-testid=pick-all]');
+    await s.click('[data-testid=accept-picked]');
+    await s.click('[data-testid=confirm-batch-0]');
+    await s.waitText('[data-testid=batch-result]', /3 accepted and published\./);
+    await s.js(`[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Sync now').click();`);
+    await s.go('#/cities');
+    for (let i = 0; i < 60; i++) {
+      const t = await s.js(`return document.querySelector('[data-testid=count]')?.textContent ?? '';`);
+      if (/^47 cities$/.test(t.trim())) break;
+      await sleep(500);
+      await s.go('#/map');
+      await s.go('#/cities');
+    }
+    await s.waitText('[data-testid=count]', /^47 cities$/);
+    await s.go('#/city/ar-rosario');
+    await s.waitText('[data-testid=portrait]', /Rosario is a river port on the Paraná/);
+    await s.waitText('[data-testid=portrait]', /Laura Gómez/);
+  } finally {
+    await s.stop();
+  }
+});
