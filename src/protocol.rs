@@ -198,6 +198,52 @@ pub struct Identity {
     pub city_id: Option<String>,
 }
 
+/// A token as `GET /v1/tokens` lists it (staff): never its secret nor its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenSummary {
+    pub id: String,
+    pub kind: TokenKind,
+    /// The city of a city token; null for staff.
+    pub city_id: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// `GET /v1/tokens` (staff): every token, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenList {
+    pub tokens: Vec<TokenSummary>,
+}
+
+/// `POST /v1/tokens` (staff): one city token for each city, all or none. Unknown members are
+/// refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenRequest {
+    pub cities: Vec<String>,
+}
+
+/// Most cities `POST /v1/tokens` issues tokens for at once.
+pub const MAX_TOKENS_AT_ONCE: usize = 1000;
+
+/// A token just issued: the secret is in this answer and nowhere else, ever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NewToken {
+    pub id: String,
+    pub city_id: String,
+    pub token: String,
+}
+
+/// The answer to `POST /v1/tokens`: the tokens, in the order of the request's cities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NewTokens {
+    pub tokens: Vec<NewToken>,
+}
+
 /// Splits a token `gnlc_<id>_<secret>` into its id and secret; `None` when it is not one.
 pub fn parse_token(token: &str) -> Option<(&str, &str)> {
     let rest = token.trim().strip_prefix("gnlc_")?;

@@ -1324,6 +1324,129 @@ async fn post_decision(
     Ok(Json(summary(&s)))
 }
 
+// ---- tokens (staff) -------------------------------------------------------------------------
+
+fn token_summary(t: crate::store::TokenRow) -> crate::protocol::TokenSummary {
+    crate::protocol::TokenSummary {
+        id: t.id,
+        kind: t.kind,
+        city_id: t.city_id,
+        created_at: t.created_at,
+        revoked_at: t.revoked_at,
+    }
+}
+
+async fn list_tokens(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<crate::protocol::TokenList>> {
+    let who = authenticate(&state, &headers).await?;
+    require_staff(&who)?;
+    let tokens = state.db.read(|store| Ok(store.tokens()?)).await?;
+    Ok(Json(crate::protocol::TokenList { tokens: tokens.into_iter().map(token_summary).collect() }))
+}
+
+/// Issues one city token a city, all or none. The secrets are in this answer only.
+async fn post_tokens(State(state): State<Shared>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    let who = authenticate(&state, &headers).await?;
+    require_staff(&who)?;
+    let body = read_body(body, &headers, MAX_BODY).await?;
+    let req: crate::protocol::TokenRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiErr::invalid(
+            format!("tokens: {e} (send {{\"cities\": [city ids]}})"),
+            vec![FieldError::new("$.cities", e.to_string())],
+        )
+    })?;
+    let max = crate::protocol::MAX_TOKENS_AT_ONCE;
+    if req.cities.is_empty() || req.cities.len() > max {
+        return Err(ApiErr::invalid(
+            format!("cities: 1 to {max} city ids, not {}", req.cities.len()),
+            vec![FieldError::new("$.cities", format!("1 to {max} city ids"))],
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some((i, c)) = req.cities.iter().enumerate().find(|(_, c)| !seen.insert(c.as_str())) {
+        return Err(ApiErr::invalid(
+            format!("cities: {c} is named twice"),
+            vec![FieldError::new(format!("$.cities[{i}]"), "named twice")],
+        ));
+    }
+    let cities = req.cities.clone();
+    let issued = state
+        .db
+        .write(move |store| {
+            let unknown: Vec<(usize, &String)> =
+                cities.iter().enumerate().filter(|(_, c)| !matches!(store.published_city(c), Ok(Some(_)))).collect();
+            if !unknown.is_empty() {
+                return Err(ApiErr {
+                    fields: unknown
+                        .iter()
+                        .map(|(i, c)| FieldError::new(format!("$.cities[{i}]"), format!("no city {c}")))
+                        .collect(),
+                    ..ApiErr::new(
+                        StatusCode::NOT_FOUND,
+                        ErrorCode::NotFound,
+                        format!(
+                            "no city {}: no token was issued",
+                            unknown.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                });
+            }
+            let made: Vec<(String, String, String, String)> = cities
+                .iter()
+                .map(|c| {
+                    let (id, token, hash) = crate::protocol::new_token();
+                    (id, c.clone(), hash, token)
+                })
+                .collect();
+            let rows: Vec<(String, String, String)> =
+                made.iter().map(|(id, c, hash, _)| (id.clone(), c.clone(), hash.clone())).collect();
+            store.put_city_tokens(&rows)?;
+            Ok(made)
+        })
+        .await?;
+    tracing::info!(tokens = issued.len(), "city tokens issued");
+    let answer = crate::protocol::NewTokens {
+        tokens: issued
+            .into_iter()
+            .map(|(id, city_id, _, token)| crate::protocol::NewToken { id, city_id, token })
+            .collect(),
+    };
+    let mut r = (StatusCode::CREATED, Json(answer)).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// Revokes a token. Revoking one already revoked answers it as it is; the token making the
+/// request is not revoked by itself (the window would lock itself out: sign out instead).
+async fn revoke_token(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<crate::protocol::TokenSummary>> {
+    let who = authenticate(&state, &headers).await?;
+    require_staff(&who)?;
+    if id == who.token_id() {
+        return Err(ApiErr::new(
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            format!("token {id} is the one this request is made with: revoke it with another staff token"),
+        ));
+    }
+    let row = state
+        .db
+        .write(move |store| {
+            let t = store.token(&id)?.ok_or_else(|| {
+                ApiErr::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no token with id {id:?}"))
+            })?;
+            if t.revoked_at.is_none() {
+                store.revoke_token(&id)?;
+            }
+            Ok(store.token(&id)?.unwrap_or(t))
+        })
+        .await?;
+    tracing::info!(token = %row.id, "token revoked");
+    Ok(Json(token_summary(row)))
+}
+
 // ---- the app --------------------------------------------------------------------------------
 
 async fn log_requests(req: Request, next: Next) -> Response {
@@ -1420,6 +1543,8 @@ pub fn router_with(mut store: Store, public_url: &str, request_timeout: Duration
         .route("/v1/submissions", get(list_submissions))
         .route("/v1/submissions/{id}", get(get_submission))
         .route("/v1/submissions/{id}/decision", post(post_decision))
+        .route("/v1/tokens", get(list_tokens).post(post_tokens))
+        .route("/v1/tokens/{id}/revoke", post(revoke_token))
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(middleware::from_fn(json_errors))

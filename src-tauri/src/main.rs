@@ -623,6 +623,41 @@ async fn write_table_template(path: String) -> Res<()> {
     blocking(move || app::write_template(Path::new(&path))).await
 }
 
+// ---- tokens and invitations (staff) ---------------------------------------------------------
+
+/// Every token the server issued (never a secret). Network: no lock held.
+#[tauri::command]
+async fn staff_tokens(state: State<'_, Arc<Shared>>) -> Res<Vec<app::StaffToken>> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let (feed, token) = feed_and_token(&shared)?;
+        app::staff_tokens(&feed, &token)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn staff_revoke_token(state: State<'_, Arc<Shared>>, id: String) -> Res<portraits::protocol::TokenSummary> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let (feed, token) = feed_and_token(&shared)?;
+        app::staff_revoke(&feed, &token, &id)
+    })
+    .await
+}
+
+/// Issues a token for each city through the server and writes the invitations into `dir`;
+/// the catalogue is read on a connection of its own.
+#[tauri::command]
+async fn staff_invite(state: State<'_, Arc<Shared>>, cities: Vec<String>, dir: String) -> Res<app::InviteReport> {
+    let shared = Arc::clone(state.inner());
+    blocking(move || {
+        let (feed, token) = feed_and_token(&shared)?;
+        with_own_connection(&shared, |store| app::staff_invite(store, &feed, &token, &cities, Path::new(&dir)))
+    })
+    .await
+}
+
 /// A folder to save into without asking: set by the WebDriver tests (`PORTRAITS_DIALOG_DIR`),
 /// which cannot drive the native file dialog. Unset for users.
 #[tauri::command]
@@ -908,6 +943,9 @@ fn commands() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync +
         preview_table,
         send_table,
         write_table_template,
+        staff_tokens,
+        staff_revoke_token,
+        staff_invite,
         uptime_ms,
         dialog_dir,
     ]

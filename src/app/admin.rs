@@ -133,10 +133,41 @@ pub struct InviteReport {
 /// an unknown city refuses the whole run before any token is issued; a file that cannot be
 /// written revokes the tokens issued and removes what was written.
 pub fn invite(store: &mut Store, cities: &[String], feed: &str, out: &Path) -> Result<InviteReport> {
+    check_feed_address(feed)?;
+    let portraits = invitees(store, cities)?;
+    let earlier = tokens(store)?;
+    let mut issued: Vec<IssuedToken> = Vec::new();
+    let mut result = portraits.iter().try_for_each(|p| {
+        issued.push(issue_token(store, Some(&p.city.id))?);
+        Ok(())
+    });
+    if result.is_ok() {
+        let pairs: Vec<(String, String)> = issued.iter().map(|t| (t.id.clone(), t.token.clone())).collect();
+        let earlier_of = |city: &str| {
+            earlier.iter().filter(|e| e.city_id.as_deref() == Some(city) && e.revoked_at.is_none()).count()
+        };
+        match write_invitations(&portraits, &pairs, &earlier_of, feed, out) {
+            Ok(report) => return Ok(report),
+            Err(e) => result = Err(e),
+        }
+    }
+    for t in &issued {
+        let _ = revoke_token(store, &t.id);
+    }
+    Err(result.err().unwrap_or_else(|| ApiError::new(ErrorCode::Internal, "invitations not written")))
+}
+
+/// The feed address an invitation gives, checked before any token is issued.
+pub fn check_feed_address(feed: &str) -> Result<&str> {
     let feed = feed.trim().trim_end_matches('/');
     if !(feed.starts_with("https://") || feed.starts_with("http://")) {
         return Err(ApiError::invalid(format!("{feed:?} is not a feed address (https://…)"), vec![]));
     }
+    Ok(feed)
+}
+
+/// The portraits of the cities to invite, in order; an unknown city refuses them all.
+pub fn invitees(store: &Store, cities: &[String]) -> Result<Vec<crate::model::Portrait>> {
     if cities.is_empty() {
         return Err(ApiError::invalid("no cities to invite", vec![]));
     }
@@ -152,16 +183,26 @@ pub fn invite(store: &mut Store, cities: &[String], feed: &str, out: &Path) -> R
     if !unknown.is_empty() {
         return Err(ApiError::new(ErrorCode::NotFound, format!("no city {}: nothing was issued", unknown.join(", "))));
     }
-    let earlier = tokens(store)?;
-    std::fs::create_dir_all(out).map_err(|e| super::files::io_error(out, e))?;
-    let mut issued: Vec<IssuedToken> = Vec::new();
+    Ok(portraits)
+}
+
+/// Writes one invitation a city (`tokens[i]` = `(token id, token)` of `portraits[i]`) to
+/// `out/<city-id>.txt` and the mail-merge file `out/invitations.csv`, readable by their owner
+/// only. Nothing is left behind if one cannot be written.
+pub fn write_invitations(
+    portraits: &[crate::model::Portrait],
+    tokens: &[(String, String)],
+    earlier_of: &dyn Fn(&str) -> usize,
+    feed: &str,
+    out: &Path,
+) -> Result<InviteReport> {
+    let feed = check_feed_address(feed)?;
     let mut written: Vec<std::path::PathBuf> = Vec::new();
     let result = (|| -> Result<InviteReport> {
+        std::fs::create_dir_all(out).map_err(|e| super::files::io_error(out, e))?;
         let mut invitations = Vec::new();
         let mut csv = String::from("city_id,city,country,focal_point,email,feed,token,subject,body\n");
-        for p in &portraits {
-            let t = issue_token(store, Some(&p.city.id))?;
-            issued.push(t.clone());
+        for (p, (token_id, token)) in portraits.iter().zip(tokens) {
             let person = p.focal_point.and_then(|r| match r {
                 crate::model::PersonRef::Contact(i) => {
                     p.contacts.get(i as usize).map(|c| (c.name.clone(), c.email.clone()))
@@ -176,7 +217,7 @@ pub fn invite(store: &mut Store, cities: &[String], feed: &str, out: &Path) -> R
                 None => (None, None),
             };
             let subject = format!("Your invitation to Learning City Portraits: {}", p.city.name);
-            let body = invitation_text(&p.city.name, name.as_deref(), feed, &t.token);
+            let body = invitation_text(&p.city.name, name.as_deref(), feed, token);
             let file = out.join(format!("{}.txt", p.city.id));
             super::files::write_private(&file, format!("Subject: {subject}\n\n{body}").as_bytes())?;
             written.push(file.clone());
@@ -187,7 +228,7 @@ pub fn invite(store: &mut Store, cities: &[String], feed: &str, out: &Path) -> R
                 name.as_deref().unwrap_or(""),
                 email.as_deref().unwrap_or(""),
                 feed,
-                t.token.as_str(),
+                token.as_str(),
                 subject.as_str(),
                 body.as_str(),
             ];
@@ -196,14 +237,11 @@ pub fn invite(store: &mut Store, cities: &[String], feed: &str, out: &Path) -> R
             invitations.push(Invitation {
                 city_id: p.city.id.clone(),
                 city: p.city.name.clone(),
-                token_id: t.id.clone(),
+                token_id: token_id.clone(),
                 focal_point: name,
                 email,
                 file: file.display().to_string(),
-                earlier_tokens: earlier
-                    .iter()
-                    .filter(|e| e.city_id.as_deref() == Some(p.city.id.as_str()) && e.revoked_at.is_none())
-                    .count(),
+                earlier_tokens: earlier_of(&p.city.id),
             });
         }
         let csv_path = out.join("invitations.csv");
@@ -212,9 +250,6 @@ pub fn invite(store: &mut Store, cities: &[String], feed: &str, out: &Path) -> R
         Ok(InviteReport { invitations, csv: csv_path.display().to_string() })
     })();
     if result.is_err() {
-        for t in &issued {
-            let _ = revoke_token(store, &t.id);
-        }
         for f in &written {
             let _ = std::fs::remove_file(f);
         }

@@ -147,6 +147,26 @@ impl Store {
         Ok(())
     }
 
+    /// Stores city tokens `(id, city, hash)` in one transaction: all or none (a city that is
+    /// not published refuses them all).
+    pub fn put_city_tokens(&mut self, tokens: &[(String, String, String)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let now = now_rfc3339();
+        for (id, city, hash) in tokens {
+            let known: Option<i64> =
+                tx.query_row("SELECT 1 FROM cities WHERE id = ?1 AND deleted = 0", [city], |r| r.get(0)).optional()?;
+            if known.is_none() {
+                return Err(StoreError::NotFound(format!("no city with id {city:?}")));
+            }
+            tx.execute(
+                "INSERT INTO tokens(id, kind, city_id, hash, created_at) VALUES (?1, 'city', ?2, ?3, ?4)",
+                params![id, city, hash, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn token(&self, id: &str) -> Result<Option<TokenRow>> {
         Ok(self
             .conn

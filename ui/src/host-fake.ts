@@ -5,7 +5,7 @@
 import type {
   BookletDef, Choice, Partner, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldError, Host, Location, OutboxEntry, Portrait,
   PortraitView, PrintRequest, BookletLang, QuarantineEntry, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail, SubmissionStatus,
-  SubmissionSummary, SyncRequest, SyncStatus, MenuLabels, TableQueued, TableReport,
+  SubmissionSummary, SyncRequest, SyncStatus, MenuLabels, TableQueued, TableReport, StaffToken, TokenSummary, InviteReport,
 } from './host';
 import { parseMarkdown } from './markdown';
 import { validatePortrait } from './validate';
@@ -560,6 +560,36 @@ export class FakeHost implements Host {
   onSyncNote(_cb: (s: SyncRequest) => void) { return () => {}; }
   onNavigate(_cb: (screen: string) => void) { return () => {}; }
   async backup() { return '/tmp/portraits-backup.sqlite3'; }
+  /** The server's tokens: this window's staff token first. */
+  tokens: StaffToken[] = [{ id: 'ffffffffffffffff', kind: 'staff', cityId: null, createdAt: '2026-11-02T09:00:00Z', revokedAt: null, thisWindow: true }];
+  /** The folder the next invite's dialog answers; null: cancelled. */
+  inviteFolder: string | null = '/home/uil/invitations';
+  async staffTokens() { this.staff(); return structuredClone(this.tokens); }
+  async revokeToken(id: string): Promise<TokenSummary> {
+    this.staff();
+    const t = this.tokens.find((x) => x.id === id) ?? fail('not_found', `no token with id "${id}"`);
+    if (t.thisWindow) fail('conflict', `token ${id} is the one this request is made with: revoke it with another staff token`);
+    t.revokedAt ??= new Date().toISOString();
+    const { thisWindow: _w, ...summary } = t;
+    return structuredClone(summary);
+  }
+  async invite(cities: string[]): Promise<InviteReport | null> {
+    this.staff();
+    if (!this.inviteFolder) return null;
+    const unknown = cities.filter((c) => !this.versions.has(c));
+    if (unknown.length) fail('not_found', `no city ${unknown.join(', ')}: nothing was issued`);
+    const dir = this.inviteFolder;
+    const invitations = cities.map((c, i) => {
+      const p = this.latest(c);
+      const earlier = this.tokens.filter((t) => t.cityId === c && !t.revokedAt).length;
+      const id = `${Date.now().toString(16)}${i}`.padEnd(16, '0').slice(0, 16);
+      this.tokens.push({ id, kind: 'city', cityId: c, createdAt: new Date().toISOString(), revokedAt: null, thisWindow: false });
+      const ref = p.focal_point;
+      const fp = ref && typeof ref === 'object' ? p.contacts[ref.contact] : p.contacts.find((x) => x.email);
+      return { city_id: c, city: p.city.name, token_id: id, focal_point: fp?.name ?? null, email: fp?.email ?? null, file: `${dir}/${c}.txt`, earlier_tokens: earlier };
+    });
+    return { invitations, csv: `${dir}/invitations.csv` };
+  }
   /** Member lists the browser tests "put on disk": path → what the real host's preview says. */
   tables = new Map<string, TableReport>();
   /** The file the next pickTable answers (the file dialog's choice); null: cancelled. */

@@ -7,7 +7,7 @@ import { openUrl } from '@tauri-apps/plugin-opener';
 import type {
   Block, BookletDef, BookletInfo, Choice, CityFilter, CitySubmissions, CitySummary, DecisionRequest, Draft, FieldDiff, Host, OutboxEntry, Partner,
   BookletLang, PdfExport, PrintRequest, Portrait, PortraitView, Preview, QuarantineEntry, RestoreProgress, MenuLabels, SavedDraft, SearchHit, SearchQuery, Settings, SortBy, SubmissionDetail,
-  SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus, TableQueued, TableReport,
+  SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus, TableQueued, TableReport, StaffToken, TokenSummary, InviteReport,
 } from './host';
 
 export class TauriHost implements Host {
@@ -106,6 +106,14 @@ export class TauriHost implements Host {
     }
   }
   sendTable(path: string, sha256: string) { return invoke<TableQueued>('send_table', { path, sha256 }); }
+  staffTokens() { return invoke<StaffToken[]>('staff_tokens'); }
+  revokeToken(id: string) { return invoke<TokenSummary>('staff_revoke_token', { id }); }
+  async invite(cities: string[]) {
+    const dir = await invoke<string | null>('dialog_dir');
+    const folder = dir ? `${dir}/invitations` : await open({ multiple: false, directory: true });
+    if (!folder || Array.isArray(folder)) return null;
+    return invoke<InviteReport>('staff_invite', { cities, dir: folder });
+  }
   setMenuLabels(labels: MenuLabels, title: string) { return invoke<void>('set_menu_labels', { labels, title }); }
   async restore(onProgress?: (progress: RestoreProgress) => void) {
     const dir = await invoke<string | null>('dialog_dir');

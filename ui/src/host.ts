@@ -36,12 +36,15 @@ import type { Submitted } from './bindings/Submitted';
 import type { SyncRequest } from './bindings/SyncRequest';
 import type { SyncStatus } from './bindings/SyncStatus';
 import type { TableQueued } from './bindings/TableQueued';
+import type { StaffToken } from './bindings/StaffToken';
+import type { TokenSummary } from './bindings/TokenSummary';
+import type { InviteReport } from './bindings/InviteReport';
 import type { TableReport } from './bindings/TableReport';
 
 export type {
   ApiError, Block, BookletDef, BookletInfo, Choice, Comment, CityFilter, CitySummary, DecisionRequest, Draft, ErrorCode, FieldDiff, FieldError,
   Identity, Location, OutboxEntry, Partner, PdfExport, PrintRequest, Portrait, PortraitView, QuarantineEntry, SavedDraft, SearchHit, SearchQuery, SortBy,
-  SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus, TableQueued, TableReport,
+  SubmissionDetail, SubmissionStatus, SubmissionSummary, Submitted, SyncRequest, SyncStatus, TableQueued, TableReport, StaffToken, TokenSummary, InviteReport,
 };
 
 /** The languages a booklet's fixed words and numbers are set in (Rust's `booklet::words::Lang`). */
@@ -141,6 +144,13 @@ export interface Host {
   previewTable(path: string, onProgress: (rows: number, of: number) => void): Promise<TableReport>;
   /** Queues the previewed member list's changed rows for review (refused if the file changed). */
   sendTable(path: string, sha256: string): Promise<TableQueued>;
+  /** Staff: every token the server issued (never a secret), this window's marked. */
+  staffTokens(): Promise<StaffToken[]>;
+  /** Staff: revokes a token (not this window's own). */
+  revokeToken(id: string): Promise<TokenSummary>;
+  /** Staff: asks for a folder, issues a token for each city through the server and writes the
+   * invitations there; null if the folder dialog was cancelled. */
+  invite(cities: string[]): Promise<InviteReport | null>;
   /** The native menu's words and the window's title, in the window's language. */
   setMenuLabels(labels: MenuLabels, title: string): Promise<void>;
   /** Asks for a backup and restores it; `onProgress` hears what it waits for. Null when cancelled. */

@@ -371,3 +371,43 @@ test('staff bring in a member list: preview, refused file, send for review, acce
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('staff invite focal points from Settings, see the tokens without their secrets, and revoke one', async () => {
+  const page = await open();
+  await page.waitForFunction(() => !!window.__fakeHost);
+  await connect(page, STAFF, 'UIL');
+  await page.getByTestId('invitations').waitFor();
+  await page.getByTestId('invite-find').fill('cork');
+  await page.getByTestId('invite-ie-cork').check();
+  await page.getByTestId('invite-find').fill('espoo');
+  assert.equal(await page.locator('[data-testid=invite-cities] input').count(), 1, 'only Espoo is shown');
+  await page.getByTestId('invite-pick-shown').click();
+  assert.match(await page.getByTestId('invite-count').textContent(), /^2 cities ticked$/);
+  assert.match(await page.getByTestId('invite-issue').textContent(), /Issue 2 tokens and write the invitations…/);
+  await page.getByTestId('invite-issue').click();
+  await page.getByTestId('invite-report').waitFor();
+  const report = await page.getByTestId('invite-report').textContent();
+  assert.match(report, /2 invitations written\. Written to \/home\/uil\/invitations: one letter a city, and invitations\.csv/);
+  assert.match(await page.getByTestId('invited-ie-cork').textContent(), /Cork:/);
+  assert.doesNotMatch(report, /gnlc_/);
+  assert.match(await page.getByTestId('invite-count').textContent(), /^0 cities ticked$/);
+  // The tokens: this window's cannot be revoked here; Cork's can, after a question.
+  await page.getByTestId('show-tokens').click();
+  await page.getByTestId('tokens').waitFor();
+  const rows = page.locator('[data-testid=tokens] tbody tr');
+  assert.equal(await rows.count(), 3);
+  assert.match(await page.getByTestId('token-ffffffffffffffff').textContent(), /UIL staff.*Valid.*This window’s token/);
+  assert.equal(await page.getByTestId('revoke-ffffffffffffffff').count(), 0);
+  const cork = await page.evaluate(async () => (await window.__fakeHost.staffTokens()).find((t) => t.cityId === 'ie-cork').id);
+  await page.getByTestId(`revoke-${cork}`).click();
+  await page.getByTestId('confirm-revoke').waitFor();
+  assert.match(await page.getByTestId('confirm-revoke').textContent(), /Revoke this token for Cork\?/);
+  await page.getByTestId('confirm-revoke-0').click();
+  await page.getByTestId('revoked-note').waitFor();
+  assert.match(await page.getByTestId('revoked-note').textContent(), /Revoked: the token for Cork no longer works\./);
+  assert.match(await page.getByTestId(`token-${cork}`).textContent(), /Revoked/);
+  assert.equal(await page.getByTestId(`revoke-${cork}`).count(), 0);
+  await shot(page, 'invitations');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -588,6 +588,29 @@ test('UIL brings in a member list in the window: preview, send for review, accep
     await s.go('#/city/ar-rosario');
     await s.waitText('[data-testid=portrait]', /Rosario is a river port on the Paraná/);
     await s.waitText('[data-testid=portrait]', /Laura Gómez/);
+    // Staff invite the three focal points from Settings: a token each, issued by the server.
+    await s.go('#/settings');
+    await s.find('[data-testid=invitations]');
+    for (const id of ['ar-rosario', 'fr-lyon', 'tn-tunis']) await s.click(`[data-testid=invite-${id}]`);
+    await s.waitText('[data-testid=invite-count]', /^3 cities ticked$/);
+    await s.click('[data-testid=invite-issue]');
+    await s.waitText('[data-testid=invite-report]', /3 invitations written\./);
+    await s.waitText('[data-testid=invited-ar-rosario]', /Laura Gómez <lgomez@rosario\.gob\.ar>/);
+    await s.click('[data-testid=show-tokens]');
+    await s.find('[data-testid=tokens]');
+    await s.shot('desktop-invitations');
+    const merge = fs.readFileSync(path.join(work, 'invitations', 'invitations.csv'), 'utf8');
+    const letter = fs.readFileSync(path.join(work, 'invitations', 'ar-rosario.txt'), 'utf8');
+    const token = letter.match(/gnlc_[A-Za-z0-9_]+/)[0];
+    assert.ok(merge.includes(token), 'the mail merge holds the same token');
+    assert.equal(fs.statSync(path.join(work, 'invitations', 'ar-rosario.txt')).mode & 0o777, 0o600);
+    // Rosario's coordinator signs in with the invitation on another laptop and sees the new cities.
+    const tokenFile = path.join(work, 'rosario.token');
+    fs.writeFileSync(tokenFile, token);
+    const laptop = path.join(work, 'rosario-laptop.sqlite3');
+    execFileSync(CLI, ['--db', laptop, 'sync', '--feed', serverUrl, '--token-file', tokenFile], { env: { ...env, PORTRAITS_CREDENTIALS: path.join(work, 'rosario-creds.json') }, stdio: 'ignore' });
+    const ids = JSON.parse(execFileSync(CLI, ['--db', laptop, 'list', '--json'], { encoding: 'utf8' })).map((c) => c.id);
+    for (const id of ['ar-rosario', 'fr-lyon', 'tn-tunis']) assert.ok(ids.includes(id), `${id} on Rosario's laptop`);
   } finally {
     await s.stop();
   }
