@@ -46,6 +46,31 @@ for n in $SIZES; do
   echo "| $n | $import | $ref ms | $s1 ms | $s2 ms | $pa ms | $li ms | $lr MB |"
 done
 
+# Sync at each size: the release server on 127.0.0.1 serving the network, a laptop's first sync
+# (a copy of a freshly seeded database, the 44 bundled portraits, taking the rest of the network)
+# and a no-change poll (the same laptop syncing again), each through the CLI with process start.
+echo
+echo "| portraits | reference | first sync of a new laptop | no-change poll | laptop database |"
+echo "|---:|---:|---:|---:|---:|"
+$bin --db "$work/seeded.sqlite3" list >/dev/null
+for n in $SIZES; do
+  db=$work/net-$n.sqlite3
+  $bin --db "$db" serve --addr 127.0.0.1:0 2>"$work/serve.log" &
+  pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
+  url=$(grep -o 'listening on http://[^ ]*' "$work/serve.log" | head -1 | sed 's/listening on //')
+  laptop=$work/laptop-$n.sqlite3
+  export PORTRAITS_CREDENTIALS=$work/creds.json
+  first() { rm -f "$laptop" "$laptop-wal" "$laptop-shm"; cp "$work/seeded.sqlite3" "$laptop"; $bin --db "$laptop" sync --feed "$url"; }
+  full=$(med first)
+  ref=$(med $bin --db "$laptop" booklet show members-meeting-2016 --json)
+  [ "$($bin --db "$laptop" list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$n" ] || { echo "the laptop does not have $n cities" >&2; exit 1; }
+  poll=$(med $bin --db "$laptop" sync)
+  size=$(du -m "$laptop" | cut -f1)
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  echo "| $n | $ref ms | $full ms | $poll ms | $size MB |"
+done
+
 # A booklet of every member of a 425-city network (the 44 bundled and 381 synthetic).
 n=425
 db=$work/net-$n.sqlite3
