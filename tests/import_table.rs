@@ -290,6 +290,13 @@ fn staff_fill_the_template_with_ten_cities_dry_run_then_import_and_reimport_chan
         "ids from the country (by its name in the catalogue, or its code) and the city's name"
     );
     assert_eq!(rows[0]["row"], 3, "rows numbered as the spreadsheet numbers them");
+    // The same workbook saved under a .csv name (a rename, a wrong "Save as") is read as the
+    // workbook its bytes are.
+    let misnamed = env.path("ten-misnamed.csv");
+    std::fs::copy(&filled, &misnamed).unwrap();
+    let same = env.run(&["import-table", misnamed.to_str().unwrap(), "--dry-run", "--json"]).ok().json();
+    assert_eq!(same["sheet"], "Cities");
+    assert_eq!(same["rows"], dry["rows"]);
     assert_eq!(file_sha(&env.db()), sha, "a dry run writes nothing");
     assert_eq!(cities(&env), before);
 

@@ -156,7 +156,10 @@ impl Cell {
 /// is one and the same content, whatever happens to the file meanwhile).
 fn read_sheet(path: &Path, bytes: Vec<u8>) -> Result<Sheet> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext == "csv" || ext == "txt" || ext == "tsv" {
+    // What the bytes are wins over the name: a workbook saved or renamed as .csv is a zip (XLSX,
+    // ODS) or an OLE file (XLS), and is read as the workbook it is.
+    let workbook = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
+    if !workbook && (ext == "csv" || ext == "txt" || ext == "tsv") {
         return read_csv(path, bytes);
     }
     check_inflated_size(path, &bytes)?;
