@@ -388,6 +388,10 @@ pub struct SubmissionSummary {
     /// is in no catalogue until it is accepted.
     #[serde(default)]
     pub city_name: Option<String>,
+    /// Who sent it: the city's own token, or staff (a member list, an edit by UIL). Older
+    /// answers lack it.
+    #[serde(default)]
+    pub sent_by: Option<TokenKind>,
 }
 
 fn first_round() -> u32 {

@@ -815,7 +815,12 @@ fn upload_quota(quota: u64, used: u64, oldest: Option<&str>) -> ApiErr {
 
 // ---- submissions --------------------------------------------------------------------------
 
-fn summary(s: &SubmissionRow) -> SubmissionSummary {
+/// The ids of the staff tokens: who sent a submission, for its summary.
+fn staff_token_ids(store: &Store) -> ApiResult<std::collections::BTreeSet<String>> {
+    Ok(store.tokens()?.into_iter().filter(|t| t.kind == TokenKind::Staff).map(|t| t.id).collect())
+}
+
+fn summary(s: &SubmissionRow, staff: &std::collections::BTreeSet<String>) -> SubmissionSummary {
     SubmissionSummary {
         id: s.id.clone(),
         city_id: s.city_id.clone(),
@@ -830,6 +835,7 @@ fn summary(s: &SubmissionRow) -> SubmissionSummary {
         superseded_by: s.superseded_by.clone(),
         note: s.note.clone(),
         city_name: Some(s.portrait.city.name.clone()),
+        sent_by: Some(if staff.contains(&s.token_id) { TokenKind::Staff } else { TokenKind::City }),
     }
 }
 
@@ -970,6 +976,7 @@ async fn post_submission(
         superseded_by: None,
         note,
         city_name: Some(portrait.city.name.clone()),
+        sent_by: Some(if staff { TokenKind::Staff } else { TokenKind::City }),
     };
     let quota = state.limits.submissions_per_day;
     let (city, sha) = (city_id.clone(), request_sha.clone());
@@ -1147,7 +1154,8 @@ async fn submissions_page(
             let after = after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()));
             let (rows, next) = store.submissions_page(city.as_deref(), &status, after, limit)?;
             let next = next.map(|(at, id)| encode_cursor(&at, &id));
-            Ok((rows.iter().map(summary).collect(), next))
+            let staff = staff_token_ids(store)?;
+            Ok((rows.iter().map(|r| summary(r, &staff)).collect(), next))
         })
         .await
 }
@@ -1209,6 +1217,7 @@ async fn get_submission(
                 s = store.submission(&id)?;
             }
             let (m, published) = review_merge(store, &s)?;
+            let staff = staff_token_ids(store)?;
             let history = store.submission_history(&s.id)?;
             // The changes since the last round a reviewer commented on: that round as the base
             // and as "theirs", this one as "mine".
@@ -1221,12 +1230,12 @@ async fn get_submission(
                 }
             });
             Ok(SubmissionDetail {
-                summary: summary(&s),
+                summary: summary(&s, &staff),
                 published_now: published.version,
                 conflicts: m.conflicts().map(|c| c.field.clone()).collect(),
                 diff: m.fields,
                 portrait: s.portrait,
-                history: history.iter().map(summary).collect(),
+                history: history.iter().map(|h| summary(h, &staff)).collect(),
                 since_last_review,
             })
         })
@@ -1314,14 +1323,15 @@ async fn post_decision(
                 None
             };
             let version = store.decide_submission(&id, status, &comments, publish.as_ref())?;
-            Ok((version, store.submission(&id)?))
+            let staff = staff_token_ids(store)?;
+            Ok((version, summary(&store.submission(&id)?, &staff)))
         })
         .await?;
     if version.is_some() {
         invalidate(&state);
     }
     tracing::info!(submission = %s.id, decision = %status, published_version = ?version, "decision");
-    Ok(Json(summary(&s)))
+    Ok(Json(s))
 }
 
 // ---- tokens (staff) -------------------------------------------------------------------------

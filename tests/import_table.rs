@@ -800,6 +800,7 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     let rosario = open.iter().find(|s| s["cityId"] == "ar-rosario").unwrap();
     assert_eq!(rosario["baseVersion"], 0);
     assert_eq!(rosario["cityName"], "Rosario", "the inbox names a city no catalogue has yet");
+    assert_eq!(rosario["sentBy"], "staff");
     assert!(rosario["note"].as_str().unwrap().contains("ten.csv, row 2"), "{rosario}");
     // The reviewer sees every field the row fills as the submission's, against nothing.
     let shown = review(&["show", rosario["id"].as_str().unwrap()]).ok().json();

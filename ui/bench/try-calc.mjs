@@ -34,6 +34,14 @@ try {
     await sleep(500); await s.go('#/cities'); await s.go('#/submissions');
   }
   await s.shot('try-calc-inbox');
+  // One proposal opened: the reviewer sees what the row fills against nothing.
+  await s.click('[data-testid=inbox-ar-rosario]');
+  await s.waitText('[data-testid=review]', /Rosario/);
+  console.log(await s.js(`return document.querySelector('[data-testid=review]').innerText.slice(0, 1500)`));
+  await s.shot('try-calc-review-proposal');
+  await s.go('#/cities');
+  await s.go('#/submissions');
+  await s.find('[data-testid=pick-all]');
   await s.click('[data-testid=pick-all]');
   await s.click('[data-testid=accept-picked]');
   await s.click('[data-testid=confirm-batch-0]');

@@ -544,6 +544,7 @@ export class FakeHost implements Host {
           id: e.submission_id, cityId: e.city_id, status: 'submitted', baseVersion: e.base_version, comments: [],
           publishedVersion: null, createdAt: e.created_at, updatedAt: e.created_at, portrait: structuredClone(e.portrait),
           round: open ? open.round + 1 : 1, supersedes: open?.id ?? null, supersededBy: null, note: e.note, cityName: e.portrait.city.name,
+          sentBy: this.settings.identity?.kind === 'staff' ? 'staff' : 'city',
         });
       }
     }

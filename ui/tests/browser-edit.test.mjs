@@ -359,6 +359,11 @@ test('staff bring in a member list: preview, refused file, send for review, acce
   await page.getByTestId('pick-ar-rosario').waitFor();
   assert.match(await page.getByTestId('inbox-ar-rosario').textContent(), /Rosario/);
   assert.match(await page.getByTestId('inbox-cn-wuhan').textContent(), /Wuhan/);
+  // A proposal opened: who sent it and that the city is new.
+  await page.getByTestId('inbox-ar-rosario').click();
+  await page.getByTestId('review-base').waitFor();
+  assert.equal((await page.getByTestId('review-base').textContent()).trim(), 'a city new to the network, proposed by UIL staff');
+  assert.match(await page.getByTestId('review-note').textContent(), /^UIL staff write: From the member list members\.xlsx, row 2$/);
   await page.getByTestId('pick-all').check();
   await page.getByTestId('accept-picked').click();
   await page.getByTestId('confirm-batch-0').click();

@@ -5,6 +5,7 @@ import type { Portrait } from "./Portrait";
 import type { SinceReview } from "./SinceReview";
 import type { SubmissionStatus } from "./SubmissionStatus";
 import type { SubmissionSummary } from "./SubmissionSummary";
+import type { TokenKind } from "./TokenKind";
 
 /**
  * `GET /v1/submissions/{id}` (staff): a submission with its per-field three-way diff against
@@ -53,4 +54,9 @@ note: string | null,
  * The city's name as the submission gives it: a city proposed by staff (base version 0)
  * is in no catalogue until it is accepted.
  */
-cityName: string | null, };
+cityName: string | null, 
+/**
+ * Who sent it: the city's own token, or staff (a member list, an edit by UIL). Older
+ * answers lack it.
+ */
+sentBy: TokenKind | null, };
