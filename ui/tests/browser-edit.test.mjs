@@ -416,3 +416,32 @@ test('staff invite focal points from Settings, see the tokens without their secr
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('axe-core finds no violations in the staff cards of Settings (a member list previewed with a problem, invitations written, tokens listed)', async () => {
+  const page = await open();
+  await page.waitForFunction(() => !!window.__fakeHost);
+  await connect(page, STAFF, 'UIL');
+  await page.evaluate(() => {
+    const h = window.__fakeHost;
+    h.tables.set('/home/uil/list.csv', {
+      file: '/home/uil/list.csv', sheet: null, sha256: 'c'.repeat(64), unknown_columns: ['Budget'], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
+      rows: [{ row: 2, city_id: 'ar-rosario', name: 'Rosario', action: 'create', version: 1, changes: [] }, { row: 3, city_id: 'ie-cork', name: 'Cork', action: 'update', version: 3, changes: ['lead'] }],
+      problems: [{ path: 'list.csv, row 4, column Population', message: '"lots" is not a figure', code: 'not_number', params: { row: 4, column: 'Population' } }],
+    });
+    h.tableFile = '/home/uil/list.csv';
+  });
+  await page.getByTestId('table-choose').click();
+  await page.getByTestId('table-problems').waitFor();
+  await page.getByTestId('invite-ie-cork').check();
+  await page.getByTestId('invite-issue').click();
+  await page.getByTestId('invite-report').waitFor();
+  await page.getByTestId('show-tokens').click();
+  await page.getByTestId('tokens').waitFor();
+  await page.addScriptTag({ path: new URL('../node_modules/axe-core/axe.min.js', import.meta.url).pathname });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document.querySelector('main') ?? document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  });
+  assert.deepEqual(found, []);
+  await page.close();
+});
