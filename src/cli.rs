@@ -833,20 +833,15 @@ fn import_table_for_review(
     let mut store = ctx.open()?;
     app::set_identity(&mut store, Some(identity))?;
     let preview = app::table::preview_table(&store, file, &mut |_, _| {})?;
-    let queued = app::queue_previewed_table(&mut store, file, &preview.sha256, &mut |_, _| {})?;
-    let sent = app::send_queued(&mut store, &base, &token, &sync_options())?;
-    let refused: Vec<serde_json::Value> = store
-        .outbox()?
-        .into_iter()
-        .filter(|e| queued.queued.contains(&e.id) && e.status == crate::store::OutboxStatus::Failed)
-        .map(|e| serde_json::json!({ "city_id": e.city_id, "error": e.last_error }))
-        .collect();
+    let queued = app::queue_previewed_table(&mut store, file, &preview.plan_sha256, &mut |_, _| {})?;
+    app::send_queued(&mut store, &base, &token, &sync_options())?;
+    let (sent, failed, pending, refused) = outbox_outcome(&store, &queued.queued)?;
     let v = serde_json::json!({
         "rows": queued.report.rows,
         "queued": queued.queued.len(),
-        "sent": sent.sent,
-        "failed": sent.failed,
-        "pending": sent.pending,
+        "sent": sent,
+        "failed": failed,
+        "pending": pending,
         "refused": refused,
     });
     ctx.emit(&v, |v| {
@@ -862,13 +857,31 @@ fn import_table_for_review(
         }
         s
     })?;
-    if sent.failed > 0 {
+    if failed > 0 {
         return Err(ApiError::new(
             app::ErrorCode::Conflict,
-            format!("{} of {} row(s) were refused by the server", sent.failed, queued.queued.len()),
+            format!("{failed} of {} row(s) were refused by the server", queued.queued.len()),
         ));
     }
     Ok(())
+}
+
+/// How these outbox entries stand (the outbox may hold others, sent along): sent, refused and
+/// pending counts, and each refusal with its reason.
+fn outbox_outcome(
+    store: &crate::store::Store,
+    ids: &[i64],
+) -> Result<(usize, usize, usize, Vec<serde_json::Value>), ApiError> {
+    use crate::store::OutboxStatus;
+    let mine: Vec<crate::store::OutboxEntry> =
+        app::outbox(store)?.into_iter().filter(|e| ids.contains(&e.id)).collect();
+    let count = |s: OutboxStatus| mine.iter().filter(|e| e.status == s).count();
+    let refused = mine
+        .iter()
+        .filter(|e| e.status == OutboxStatus::Failed)
+        .map(|e| serde_json::json!({ "city_id": e.city_id, "error": e.last_error }))
+        .collect();
+    Ok((count(OutboxStatus::Sent), count(OutboxStatus::Failed), count(OutboxStatus::Pending), refused))
 }
 
 fn export_json(ctx: &Ctx, dir: &std::path::Path) -> Result<(), ApiError> {

@@ -988,6 +988,25 @@ async fn post_submission(
             if let Some(previous) = store.submission_by_key(&token_id, &key)? {
                 return Ok(Inserted::Replay(Box::new(previous)));
             }
+            // Staff never replace a coordinator's open submission: its edits would leave review
+            // unseen (a member list's row is built from the published version). Decide it first.
+            if staff {
+                for open in store.submissions(Some(&city), &SubmissionStatus::OPEN)? {
+                    if store.token(&open.token_id)?.is_some_and(|t| t.kind == TokenKind::City) {
+                        return Err(ApiErr {
+                            fields: vec![FieldError::new("$.portrait.city.id", "has an open submission from the city")],
+                            ..ApiErr::new(
+                                StatusCode::CONFLICT,
+                                ErrorCode::Conflict,
+                                format!(
+                                    "{city} has an open submission from its coordinator ({}, {}): decide it first, or UIL's change would replace it",
+                                    open.id, open.status
+                                ),
+                            )
+                        });
+                    }
+                }
+            }
             // Staff (the publisher, sending a member list of hundreds of rows) have no daily
             // quota; the per-second rate still applies to them.
             let (made, oldest) = if staff { (0, None) } else { store.submissions_by_token_since(&token_id, &day_ago())? };
@@ -1150,11 +1169,15 @@ async fn submissions_page(
     state
         .db
         .read(move |store| {
-            if let Some(c) = &city {
-                store.city(c)?;
-            }
             let after = after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()));
             let (rows, next) = store.submissions_page(city.as_deref(), &status, after, limit)?;
+            // A city proposed by staff has submissions before it is published; an id that is
+            // neither is unknown.
+            if let Some(c) = &city {
+                if rows.is_empty() && after.is_none() && store.published_city(c)?.is_none() {
+                    return Err(StoreError::NotFound(format!("no city with id {c:?}")).into());
+                }
+            }
             let next = next.map(|(at, id)| encode_cursor(&at, &id));
             let staff = staff_token_ids(store)?;
             Ok((rows.iter().map(|r| summary(r, &staff)).collect(), next))
@@ -1245,6 +1268,26 @@ async fn get_submission(
     Ok(Json(out))
 }
 
+/// The city block an accepted submission is published with. A new city (nothing published):
+/// the proposal's. A city's own submission: the published block. Staff's: the published block
+/// with the name, region and year of joining the submission gives (a member list's columns);
+/// its awards and country stay the published ones, so that a block read from a stale copy never
+/// takes back what was published since.
+fn accepted_city(published: &Portrait, submitted: &model::City, from_staff: bool) -> model::City {
+    if published.version == 0 {
+        return submitted.clone();
+    }
+    let mut city = published.city.clone();
+    if from_staff {
+        city.name = submitted.name.clone();
+        city.region = submitted.region;
+        if submitted.member_since.is_some() {
+            city.member_since = submitted.member_since;
+        }
+    }
+    city
+}
+
 async fn post_decision(
     State(state): State<Shared>,
     Path(id): Path<String>,
@@ -1312,7 +1355,7 @@ async fn post_decision(
                 // Staff's city block (a new city, a member list's region or year of joining) is
                 // theirs to publish; a city's own submission keeps the published block.
                 let from_staff = store.token(&s.token_id)?.is_some_and(|t| t.kind == TokenKind::Staff);
-                merged.city = if from_staff { s.portrait.city.clone() } else { published.city.clone() };
+                merged.city = accepted_city(&published, &s.portrait.city, from_staff);
                 merged.source = model::Source { booklet: None, published: crate::app::today() };
                 // The number it is published as (the store gives the same).
                 merged.version = published.version + 1;
@@ -1384,8 +1427,12 @@ async fn post_tokens(State(state): State<Shared>, headers: HeaderMap, body: Body
     let issued = state
         .db
         .write(move |store| {
-            let unknown: Vec<(usize, &String)> =
-                cities.iter().enumerate().filter(|(_, c)| !matches!(store.published_city(c), Ok(Some(_)))).collect();
+            let mut unknown: Vec<(usize, &String)> = Vec::new();
+            for (i, c) in cities.iter().enumerate() {
+                if store.published_city(c)?.is_none() {
+                    unknown.push((i, c));
+                }
+            }
             if !unknown.is_empty() {
                 return Err(ApiErr {
                     fields: unknown

@@ -872,6 +872,39 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     assert_eq!(r.status(), 409);
     assert!(r.text().unwrap().contains("already published (version 2)"));
 
+    // A preview made now (ten new cities) goes stale once they are published.
+    let stale_plan = {
+        let (store, _) = portraits::store::Store::open(&uil.db).unwrap();
+        portraits::app::table::preview_table(&store, &csv, &mut |_, _| {}).unwrap().plan_sha256
+    };
+
+    // Staff never replace a coordinator's open submission: Cork's coordinator has one.
+    let mut mine = cork_portrait.clone();
+    mine["tagline"] = "Cork's own words".into();
+    assert_eq!(post(&cork_token, "ie-cork", 2, &mine).status(), 201);
+    let mut theirs = cork_portrait.clone();
+    theirs["tagline"] = "UIL's words".into();
+    let r = post(&staff_token, "ie-cork", 2, &theirs);
+    let (status, text) = (r.status(), r.text().unwrap());
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains("ie-cork has an open submission from its coordinator"), "{text}");
+    // A staff change made from a stale copy of Amman (its awards emptied, its year of joining
+    // changed): accepted, it changes the year and keeps the awards published.
+    let mut amman = lyon.clone();
+    let awards = amman["city"]["awards"].clone();
+    assert!(!awards.as_array().unwrap().is_empty(), "Amman has an award");
+    amman["city"]["awards"] = serde_json::json!([]);
+    amman["city"]["member_since"] = 2016.into();
+    let r = post(&staff_token, "jo-amman", 2, &amman);
+    let (status, text) = (r.status(), r.text().unwrap());
+    assert_eq!(status, 201, "{text}");
+    let amman_sub: serde_json::Value = serde_json::from_str(&text).unwrap();
+    review(&["accept", amman_sub["id"].as_str().unwrap()]).ok();
+    coordinator.run(&["sync"]).ok();
+    let shown_amman = coordinator.run(&["show", "jo-amman", "--json"]).ok().json();
+    assert_eq!(shown_amman["portrait"]["city"]["awards"], awards, "the published awards are kept");
+    assert_eq!(shown_amman["portrait"]["city"]["member_since"], 2016);
+
     // UIL accepts the batch; the coordinator's next sync brings the ten cities.
     let mut accept: Vec<&str> = vec!["accept"];
     accept.extend(ids.iter().map(String::as_str));
@@ -886,8 +919,22 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     assert_eq!(r["portrait"]["version"], 1);
     assert_eq!(r["portrait"]["facts"]["population"]["value"], 1_276_000.0, "{}", r["portrait"]["facts"]);
 
-    // Now published: the same list again changes nothing and sends nothing.
+    // Now published: the staff laptop's sync learns the ten were accepted, and its next sync
+    // asks the server about none of them again.
     uil.run(&["sync"]).ok();
+    let asked = |log: &str| log.matches("/v1/cities/").count();
+    let before = asked(&server.log());
+    assert!(before >= 10, "the log names the requests that followed the ten: {before}");
+    uil.run(&["sync"]).ok();
+    assert_eq!(asked(&server.log()), before, "decided submissions are not followed any more");
+    // The stale preview cannot be sent: what its rows do changed (they are published now).
+    {
+        let (mut store, _) = portraits::store::Store::open(&uil.db).unwrap();
+        let err = portraits::app::queue_previewed_table(&mut store, &csv, &stale_plan, &mut |_, _| {}).unwrap_err();
+        assert_eq!(err.code, portraits::app::ErrorCode::Conflict, "{err:?}");
+        assert!(err.message.contains("preview it again"), "{err:?}");
+    }
+    // Now published: the same list again changes nothing and sends nothing.
     let same = uil
         .run(&[
             "import-table",
@@ -917,8 +964,13 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
         .json();
     assert_eq!((upd["queued"].as_u64(), upd["sent"].as_u64()), (Some(1), Some(1)), "{upd}");
     let open = review(&["list", "--open"]).ok().json()["submissions"].clone();
-    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
-    assert_eq!(open[0]["baseVersion"], 1, "{open}");
+    let staff_open: Vec<&serde_json::Value> =
+        open.as_array().unwrap().iter().filter(|s| s["sentBy"] == "staff").collect();
+    assert_eq!(staff_open.len(), 1, "{open}");
+    assert_eq!(
+        (staff_open[0]["cityId"].as_str(), staff_open[0]["baseVersion"].as_u64()),
+        (Some("ar-rosario"), Some(1))
+    );
 }
 
 fn uuid_like() -> String {

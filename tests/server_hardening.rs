@@ -218,9 +218,15 @@ fn racing_requests_with_one_key_make_one_submission_and_keys_are_per_token() {
     assert_eq!(other.status, 201, "{}", other.body);
     assert!(other.headers.get("idempotent-replayed").is_none());
     assert_ne!(other.body["id"], answers[0].body["id"]);
-    let by_staff = post_submission(&server.url, &staff, "ie-cork", "the-same-key", &body);
-    assert_eq!(by_staff.status, 201);
+    // Staff's own key space too (for a city with no open submission from its coordinator:
+    // staff never replace one, see below).
+    let espoo = submission(&env, "fi-espoo", |p| p["tagline"] = json!("staff"));
+    let by_staff = post_submission(&server.url, &staff, "fi-espoo", "the-same-key", &espoo);
+    assert_eq!(by_staff.status, 201, "{}", by_staff.body);
     assert_ne!(by_staff.body["id"], other.body["id"]);
+    let replacing = post_submission(&server.url, &staff, "ie-cork", "the-same-key-2", &body);
+    assert_eq!(replacing.status, 409, "{}", replacing.body);
+    assert!(replacing.body["message"].as_str().unwrap().contains("open submission from its coordinator"));
     // Replaying each token's key gives each token's own answer.
     let again = post_submission(&server.url, &cork2, "ie-cork", "the-same-key", &body);
     assert_eq!((again.status, &again.body["id"]), (201, &other.body["id"]));

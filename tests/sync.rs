@@ -291,9 +291,11 @@ fn the_auth_matrix_and_idempotency() {
     let (s3, e) = post(Some(&cork), "ie-cork", "key-1", &other.to_string());
     assert_eq!(s3, 422, "{e}");
     assert_eq!(e["code"], "idempotency_key_reused");
-    // A missing key: 400. Staff may submit for any city.
+    // A missing key: 400. Staff may submit for any city (but never replace a coordinator's
+    // open submission: Cork has one).
     assert_eq!(post(Some(&cork), "ie-cork", "", &body).0, 400);
-    assert_eq!(post(Some(&staff), "ie-cork", "key-2", &body).0, 201);
+    assert_eq!(post(Some(&staff), "fi-espoo", "key-2", &submission_body(&env, "fi-espoo").to_string()).0, 201);
+    assert_eq!(post(Some(&staff), "ie-cork", "key-3", &body).0, 409);
     // Feed and media need no token; unknown media 404; a bad id 400.
     assert_eq!(http().get(u("/v1/feed.json")).send().unwrap().status().as_u16(), 200);
     assert_eq!(http().get(u(&format!("/v1/media/{}", "a".repeat(64)))).send().unwrap().status().as_u16(), 404);

@@ -599,7 +599,7 @@ async fn send_table(
     app_handle: AppHandle,
     state: State<'_, Arc<Shared>>,
     path: String,
-    sha256: String,
+    plan_sha256: String,
 ) -> Res<app::TableQueued> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
@@ -608,7 +608,7 @@ async fn send_table(
             let mut progress = |rows, of| {
                 let _ = app_handle.emit("table-progress", TableProgress { rows, of });
             };
-            app::queue_previewed_table(store, Path::new(&path), &sha256, &mut progress)
+            app::queue_previewed_table(store, Path::new(&path), &plan_sha256, &mut progress)
         })?;
         let pending = with_store(&shared, |s| pending_count(s))?;
         set_status(&app_handle, &shared, |st| st.pending = pending);

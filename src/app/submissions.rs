@@ -164,6 +164,35 @@ pub struct SyncSummary {
     pub pending: u32,
 }
 
+/// Most cities whose submissions one sync refreshes (each is a request): the rest wait for the
+/// next sync, so a member list of hundreds of rows does not cost hundreds of requests a sync.
+pub const FOLLOW_AT_MOST: usize = 20;
+
+/// The cities whose submissions a sync refreshes: those with a submission sent from here whose
+/// last known status is still open (or unknown), newest first, at most [`FOLLOW_AT_MOST`]. A
+/// decided submission is not asked about again.
+fn cities_to_follow(store: &Store) -> Result<Vec<String>> {
+    let mut cities: Vec<String> = Vec::new();
+    for e in store.outbox()?.into_iter().rev().filter(|e| e.status == crate::store::OutboxStatus::Sent) {
+        if cities.contains(&e.city_id) {
+            continue;
+        }
+        let known = store.submission_statuses(&e.city_id)?;
+        let decided = e
+            .submission_id
+            .as_deref()
+            .and_then(|id| known.iter().find(|s| s.id == id))
+            .is_some_and(|s| s.status.is_final());
+        if !decided {
+            cities.push(e.city_id);
+        }
+        if cities.len() == FOLLOW_AT_MOST {
+            break;
+        }
+    }
+    Ok(cities)
+}
+
 /// Pulls the catalogue, then sends the outbox and refreshes submission status when a token is
 /// known for the feed.
 pub fn sync_now(
@@ -177,8 +206,7 @@ pub fn sync_now(
     let (sent, failed, pending);
     if let Some(t) = token {
         (sent, failed, pending) = sync::send_outbox(store, feed, t, opts)?;
-        let cities: std::collections::BTreeSet<String> = store.outbox()?.into_iter().map(|e| e.city_id).collect();
-        for c in cities {
+        for c in cities_to_follow(store)? {
             let _ = sync::fetch_submissions(store, feed, t, &c, opts);
         }
     } else {

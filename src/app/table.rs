@@ -111,6 +111,10 @@ pub struct TableReport {
     /// SHA-256 of the file read: an import of a preview names it, and is refused if the file
     /// changed since.
     pub sha256: String,
+    /// SHA-256 of the file and of what each row does against the catalogue (its city, action,
+    /// version and changes): sending a preview names it, and is refused if the file or the
+    /// catalogue changed what the preview showed.
+    pub plan_sha256: String,
     /// Headers that match no column: reported, their cells not read.
     pub unknown_columns: Vec<String>,
     /// What refuses the file, each with its place (`path`: "FILE, sheet S, row N, column C";
@@ -568,10 +572,12 @@ fn plan(store: &Store, path: &Path, progress: &mut dyn FnMut(usize, usize)) -> R
         }
     }
     progress(total, total);
+    let plan_sha256 = plan_fingerprint(&sha256, &report_rows);
     Ok(Plan {
         report: TableReport {
             file,
             sheet: sheet.name,
+            plan_sha256,
             sha256,
             rows: report_rows,
             unknown_columns: unknown,
@@ -594,6 +600,7 @@ fn plan_refused(
         report: TableReport {
             file,
             sheet,
+            plan_sha256: plan_fingerprint(&sha256, &[]),
             sha256,
             rows: vec![],
             unknown_columns: unknown,
@@ -603,6 +610,19 @@ fn plan_refused(
         },
         items: vec![],
     }
+}
+
+/// The fingerprint of a plan: the file's hash and each row's city, action, version and changes.
+fn plan_fingerprint(file_sha256: &str, rows: &[TableRow]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(file_sha256.as_bytes());
+    for r in rows {
+        h.update(
+            format!("\n{}\t{}\t{:?}\t{}\t{}", r.row, r.city_id, r.action, r.version, r.changes.join(",")).as_bytes(),
+        );
+    }
+    hex::encode(h.finalize())
 }
 
 /// What a spreadsheet would do, without doing it: every row read, checked and compared with the
@@ -663,16 +683,16 @@ pub struct TableQueued {
     pub queued: Vec<i64>,
 }
 
-/// Sends the spreadsheet a preview showed for review: each created or updated row becomes a
+/// Sends the spreadsheet a preview showed (its `plan_sha256`) for review: each created or updated row becomes a
 /// submission in the outbox (base version 0 for a city new to the network, else the
 /// catalogue's latest), all in one transaction, with a note naming the file and row. Staff
 /// only, on a database that follows a feed: that is where review happens. Refused, changing
-/// nothing, if the file changed since the preview or has a problem, or if a row's city already
+/// nothing, if the file or what its rows do changed since the preview, if it has a problem, or if a row's city already
 /// waits in the outbox (sending the file twice).
 pub fn queue_previewed_table(
     store: &mut Store,
     path: &Path,
-    sha256: &str,
+    plan_sha256: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<TableQueued> {
     if store.meta("feed:authority_url")?.is_none() {
@@ -689,10 +709,13 @@ pub fn queue_previewed_table(
         ));
     }
     let Plan { report, items } = plan(store, path, progress)?;
-    if report.sha256 != sha256 {
+    if report.plan_sha256 != plan_sha256 {
         return Err(ApiError::new(
             ErrorCode::Conflict,
-            format!("{}: the file changed since it was previewed; nothing was sent: preview it again", report.file),
+            format!(
+                "{}: the file, or the catalogue it is compared with (a sync), changed since it was previewed; nothing was sent: preview it again",
+                report.file
+            ),
         ));
     }
     if !report.problems.is_empty() {

@@ -605,10 +605,10 @@ export class FakeHost implements Host {
     }
     return structuredClone(r);
   }
-  async sendTable(path: string, sha256: string): Promise<TableQueued> {
+  async sendTable(path: string, planSha256: string): Promise<TableQueued> {
     this.staff();
     const r = this.tables.get(path) ?? fail('io', `${path}: No such file or directory (os error 2)`);
-    if (r.sha256 !== sha256) fail('conflict', `${path}: the file changed since it was previewed; nothing was sent: preview it again`);
+    if (r.plan_sha256 !== planSha256) fail('conflict', `${path}: the file, or the catalogue it is compared with (a sync), changed since it was previewed; nothing was sent: preview it again`);
     if (r.problems.length) fail('invalid_input', `the import was refused: ${r.problems[0].path}: ${r.problems[0].message}`, r.problems);
     const rows = r.rows.filter((x) => x.action !== 'unchanged');
     const waiting = rows.filter((x) => this.box.some((e) => e.status === 'pending' && e.city_id === x.city_id));

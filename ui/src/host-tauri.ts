@@ -105,7 +105,7 @@ export class TauriHost implements Host {
       unlisten();
     }
   }
-  sendTable(path: string, sha256: string) { return invoke<TableQueued>('send_table', { path, sha256 }); }
+  sendTable(path: string, planSha256: string) { return invoke<TableQueued>('send_table', { path, planSha256 }); }
   staffTokens() { return invoke<StaffToken[]>('staff_tokens'); }
   revokeToken(id: string) { return invoke<TokenSummary>('staff_revoke_token', { id }); }
   async invite(cities: string[]) {

@@ -142,8 +142,9 @@ export interface Host {
   pickTable(): Promise<string | null>;
   /** What the member list would do (nothing written), with progress by row. */
   previewTable(path: string, onProgress: (rows: number, of: number) => void): Promise<TableReport>;
-  /** Queues the previewed member list's changed rows for review (refused if the file changed). */
-  sendTable(path: string, sha256: string): Promise<TableQueued>;
+  /** Queues the previewed member list's changed rows for review, named by the preview's
+   * `plan_sha256` (refused if the file, or what its rows do, changed since). */
+  sendTable(path: string, planSha256: string): Promise<TableQueued>;
   /** Staff: every token the server issued (never a secret), this window's marked. */
   staffTokens(): Promise<StaffToken[]>;
   /** Staff: revokes a token (not this window's own). */

@@ -315,12 +315,12 @@ test('staff bring in a member list: preview, refused file, send for review, acce
     const h = window.__fakeHost;
     const row = (row, city_id, name, action, changes = []) => ({ row, city_id, name, action, version: action === 'create' ? 1 : 3, changes });
     h.tables.set('/home/uil/bad.csv', {
-      file: '/home/uil/bad.csv', sheet: null, sha256: 'b'.repeat(64), unknown_columns: [], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
+      file: '/home/uil/bad.csv', sheet: null, sha256: 'b'.repeat(64), plan_sha256: 'b1'.repeat(32), unknown_columns: [], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
       rows: [],
       problems: [{ path: 'bad.csv, row 4, column Population', message: '"lots" is not a figure', code: 'not_number', params: { row: 4, column: 'Population' } }],
     });
     h.tables.set('/home/uil/members.xlsx', {
-      file: '/home/uil/members.xlsx', sheet: 'Cities', sha256: 'a'.repeat(64), unknown_columns: ['Budget'], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
+      file: '/home/uil/members.xlsx', sheet: 'Cities', sha256: 'a'.repeat(64), plan_sha256: 'a1'.repeat(32), unknown_columns: ['Budget'], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
       rows: [row(2, 'ar-rosario', 'Rosario', 'create'), row(3, 'cn-wuhan', 'Wuhan', 'create'), row(4, 'ie-cork', 'Cork', 'update', ['facts.population']), row(5, 'gb-bristol', 'Bristol', 'unchanged')],
       problems: [],
     });
@@ -424,7 +424,7 @@ test('axe-core finds no violations in the staff cards of Settings (a member list
   await page.evaluate(() => {
     const h = window.__fakeHost;
     h.tables.set('/home/uil/list.csv', {
-      file: '/home/uil/list.csv', sheet: null, sha256: 'c'.repeat(64), unknown_columns: ['Budget'], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
+      file: '/home/uil/list.csv', sheet: null, sha256: 'c'.repeat(64), plan_sha256: 'c1'.repeat(32), unknown_columns: ['Budget'], dry_run: true, imported: { added: [], unchanged: [], new_cities: [] },
       rows: [{ row: 2, city_id: 'ar-rosario', name: 'Rosario', action: 'create', version: 1, changes: [] }, { row: 3, city_id: 'ie-cork', name: 'Cork', action: 'update', version: 3, changes: ['lead'] }],
       problems: [{ path: 'list.csv, row 4, column Population', message: '"lots" is not a figure', code: 'not_number', params: { row: 4, column: 'Population' } }],
     });

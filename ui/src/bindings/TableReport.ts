@@ -17,6 +17,12 @@ sheet: string | null, rows: Array<TableRow>,
  */
 sha256: string, 
 /**
+ * SHA-256 of the file and of what each row does against the catalogue (its city, action,
+ * version and changes): sending a preview names it, and is refused if the file or the
+ * catalogue changed what the preview showed.
+ */
+plan_sha256: string, 
+/**
  * Headers that match no column: reported, their cells not read.
  */
 unknown_columns: Array<string>, 
