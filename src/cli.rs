@@ -829,8 +829,9 @@ fn import_table_for_review(
         token_file,
         "a staff token is needed: give --token-file or connect in the window first",
     )?;
-    let identity = app::sign_in(&base, &token)?;
     let mut store = ctx.open()?;
+    app::check_same_feed(&store, &base)?;
+    let identity = app::sign_in(&base, &token)?;
     app::set_identity(&mut store, Some(identity))?;
     let preview = app::table::preview_table(&store, file, &mut |_, _| {})?;
     let queued = app::queue_previewed_table(&mut store, file, &preview.plan_sha256, &mut |_, _| {})?;

@@ -835,6 +835,19 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     assert_eq!(ids.len(), 10, "one open submission a city");
     assert!(open.as_array().unwrap().iter().all(|s| s["round"] == 2));
 
+    // Another feed than the one this laptop follows: refused, nothing queued.
+    let elsewhere = uil.run(&[
+        "import-table",
+        csv.to_str().unwrap(),
+        "--for-review",
+        "--feed",
+        "http://127.0.0.1:9/",
+        "--token-file",
+        staff.to_str().unwrap(),
+    ]);
+    assert_eq!(elsewhere.code, 2, "{}", elsewhere.stderr);
+    assert!(elsewhere.stderr.contains("this database follows"), "{}", elsewhere.stderr);
+
     // A city token cannot propose cities: refused before anything is queued.
     let cork = common::token(&env, &server_db, &["--city", "ie-cork"]);
     let coordinator = Client::new(&env, "cork-laptop");

@@ -603,8 +603,9 @@ async fn send_table(
 ) -> Res<app::TableQueued> {
     let shared = Arc::clone(state.inner());
     blocking(move || {
-        feed_and_token(&shared)?;
+        let (feed, _) = feed_and_token(&shared)?;
         let queued = with_own_connection(&shared, |store| {
+            app::check_same_feed(store, &feed)?;
             let mut progress = |rows, of| {
                 let _ = app_handle.emit("table-progress", TableProgress { rows, of });
             };

@@ -221,6 +221,19 @@ pub fn set_settings(store: &mut Store, feed_url: Option<&str>, sync_minutes: u32
 }
 
 /// Records who the token acts for (`None`: signed out).
+/// Refuses a feed other than the one this database follows: its rows are compared with this
+/// catalogue, so they belong to that feed's server.
+pub fn check_same_feed(store: &Store, feed: &str) -> Result<()> {
+    let norm = |f: &str| f.trim().trim_end_matches('/').to_string();
+    match store.meta("feed:authority_url")? {
+        Some(followed) if norm(&followed) != norm(feed) => Err(ApiError::invalid(
+            format!("this database follows {followed}, not {feed}: sync with --feed {feed} first, or leave --feed out"),
+            vec![crate::model::FieldError::new("$.feed_url", "not the feed this database follows")],
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn set_identity(store: &mut Store, identity: Option<crate::protocol::Identity>) -> Result<Settings> {
     let mut st = settings(store);
     st.identity = identity;
