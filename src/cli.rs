@@ -830,19 +830,22 @@ fn import_table_for_review(
         "a staff token is needed: give --token-file or connect in the window first",
     )?;
     let mut store = ctx.open()?;
+    // Refused here before any request (the use case checks it again, for every caller).
     app::check_same_feed(&store, &base)?;
     let identity = app::sign_in(&base, &token)?;
     app::set_identity(&mut store, Some(identity))?;
     let preview = app::table::preview_table(&store, file, &mut |_, _| {})?;
-    let queued = app::queue_previewed_table(&mut store, file, &preview.plan_sha256, &mut |_, _| {})?;
-    app::send_queued(&mut store, &base, &token, &sync_options())?;
-    let (sent, failed, pending, refused) = outbox_outcome(&store, &queued.queued)?;
+    let queued = app::queue_previewed_table(&mut store, file, &preview.plan_sha256, &base, &mut |_, _| {})?;
+    let outcome = app::send_queued(&mut store, &base, &token, &sync_options(), &queued.queued)?;
+    let failed = outcome.refused.len();
+    let refused: Vec<serde_json::Value> =
+        outcome.refused.iter().map(|(city, why)| serde_json::json!({ "city_id": city, "error": why })).collect();
     let v = serde_json::json!({
         "rows": queued.report.rows,
         "queued": queued.queued.len(),
-        "sent": sent,
+        "sent": outcome.sent,
         "failed": failed,
-        "pending": pending,
+        "pending": outcome.pending,
         "refused": refused,
     });
     ctx.emit(&v, |v| {
@@ -865,24 +868,6 @@ fn import_table_for_review(
         ));
     }
     Ok(())
-}
-
-/// How these outbox entries stand (the outbox may hold others, sent along): sent, refused and
-/// pending counts, and each refusal with its reason.
-fn outbox_outcome(
-    store: &crate::store::Store,
-    ids: &[i64],
-) -> Result<(usize, usize, usize, Vec<serde_json::Value>), ApiError> {
-    use crate::store::OutboxStatus;
-    let mine: Vec<crate::store::OutboxEntry> =
-        app::outbox(store)?.into_iter().filter(|e| ids.contains(&e.id)).collect();
-    let count = |s: OutboxStatus| mine.iter().filter(|e| e.status == s).count();
-    let refused = mine
-        .iter()
-        .filter(|e| e.status == OutboxStatus::Failed)
-        .map(|e| serde_json::json!({ "city_id": e.city_id, "error": e.last_error }))
-        .collect();
-    Ok((count(OutboxStatus::Sent), count(OutboxStatus::Failed), count(OutboxStatus::Pending), refused))
 }
 
 fn export_json(ctx: &Ctx, dir: &std::path::Path) -> Result<(), ApiError> {

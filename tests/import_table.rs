@@ -767,18 +767,20 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     let csv = ten_csv(&env, "ten.csv", &ten());
 
     let uil = Client::new(&env, "uil-laptop");
-    uil.run(&["sync", "--feed", &server.url, "--token-file", staff.to_str().unwrap()]).ok();
-    let sent = uil
-        .run(&[
+    let send_for_review = |file: &std::path::Path| {
+        uil.run(&[
             "import-table",
-            csv.to_str().unwrap(),
+            file.to_str().unwrap(),
             "--for-review",
             "--token-file",
             staff.to_str().unwrap(),
             "--json",
         ])
         .ok()
-        .json();
+        .json()
+    };
+    uil.run(&["sync", "--feed", &server.url, "--token-file", staff.to_str().unwrap()]).ok();
+    let sent = send_for_review(&csv);
     assert_eq!(
         (sent["queued"].as_u64(), sent["sent"].as_u64(), sent["failed"].as_u64()),
         (Some(10), Some(10), Some(0)),
@@ -818,17 +820,7 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     }
 
     // Sent again before anyone decides: each city's open submission is replaced, not doubled.
-    let again = uil
-        .run(&[
-            "import-table",
-            csv.to_str().unwrap(),
-            "--for-review",
-            "--token-file",
-            staff.to_str().unwrap(),
-            "--json",
-        ])
-        .ok()
-        .json();
+    let again = send_for_review(&csv);
     assert_eq!(again["sent"], 10, "{again}");
     let open = review(&["list", "--open"]).ok().json()["submissions"].clone();
     let ids: Vec<String> = open.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
@@ -943,38 +935,19 @@ fn staff_send_the_member_list_for_review_accept_the_batch_and_laptops_see_the_ne
     // The stale preview cannot be sent: what its rows do changed (they are published now).
     {
         let (mut store, _) = portraits::store::Store::open(&uil.db).unwrap();
-        let err = portraits::app::queue_previewed_table(&mut store, &csv, &stale_plan, &mut |_, _| {}).unwrap_err();
+        let err = portraits::app::queue_previewed_table(&mut store, &csv, &stale_plan, &server.url, &mut |_, _| {})
+            .unwrap_err();
         assert_eq!(err.code, portraits::app::ErrorCode::Conflict, "{err:?}");
         assert!(err.message.contains("preview it again"), "{err:?}");
     }
     // Now published: the same list again changes nothing and sends nothing.
-    let same = uil
-        .run(&[
-            "import-table",
-            csv.to_str().unwrap(),
-            "--for-review",
-            "--token-file",
-            staff.to_str().unwrap(),
-            "--json",
-        ])
-        .ok()
-        .json();
+    let same = send_for_review(&csv);
     assert_eq!(same["queued"], 0, "{same}");
     // One figure changed: an update based on version 1.
     let mut rows = ten();
     rows[0][5] = "1,300,000".into();
     let changed = ten_csv(&env, "ten-2.csv", &rows);
-    let upd = uil
-        .run(&[
-            "import-table",
-            changed.to_str().unwrap(),
-            "--for-review",
-            "--token-file",
-            staff.to_str().unwrap(),
-            "--json",
-        ])
-        .ok()
-        .json();
+    let upd = send_for_review(&changed);
     assert_eq!((upd["queued"].as_u64(), upd["sent"].as_u64()), (Some(1), Some(1)), "{upd}");
     let open = review(&["list", "--open"]).ok().json()["submissions"].clone();
     let staff_open: Vec<&serde_json::Value> =

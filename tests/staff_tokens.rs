@@ -101,7 +101,10 @@ fn staff_invite_focal_points_through_the_server_list_and_revoke_tokens_never_see
             .unwrap();
         (r.status().as_u16(), r.text().unwrap())
     };
+    let too_many =
+        serde_json::json!({ "cities": (0..1001).map(|i| format!("ie-city-{i}")).collect::<Vec<_>>() }).to_string();
     for (body, status, says) in [
+        (too_many.as_str(), 422, "1 to 1000 city ids, not 1001"),
         (r#"{"cities": []}"#, 422, "1 to 1000 city ids"),
         (r#"{"cities": ["ie-cork", "ie-cork"]}"#, 422, "ie-cork is named twice"),
         (r#"{"cities": ["ie-cork", "xx-nowhere"]}"#, 404, "no city xx-nowhere: no token was issued"),

@@ -605,11 +605,10 @@ async fn send_table(
     blocking(move || {
         let (feed, _) = feed_and_token(&shared)?;
         let queued = with_own_connection(&shared, |store| {
-            app::check_same_feed(store, &feed)?;
             let mut progress = |rows, of| {
                 let _ = app_handle.emit("table-progress", TableProgress { rows, of });
             };
-            app::queue_previewed_table(store, Path::new(&path), &plan_sha256, &mut progress)
+            app::queue_previewed_table(store, Path::new(&path), &plan_sha256, &feed, &mut progress)
         })?;
         let pending = with_store(&shared, |s| pending_count(s))?;
         set_status(&app_handle, &shared, |st| st.pending = pending);

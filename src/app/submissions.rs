@@ -110,20 +110,31 @@ pub fn submit(
     })
 }
 
-/// What [`send_queued`] did with the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+/// How the submissions [`send_queued`] was asked about stand once the outbox was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sent {
-    pub sent: u32,
-    /// Refused by the server: each entry says why.
-    pub failed: u32,
+    pub sent: usize,
+    /// Refused by the server: each with its city and why.
+    pub refused: Vec<(String, String)>,
     /// Not sent yet (offline, or waiting behind an earlier submission of the same city).
-    pub pending: u32,
+    pub pending: usize,
 }
 
-/// Sends whatever waits in the outbox, now.
-pub fn send_queued(store: &mut Store, feed: &str, token: &str, opts: &sync::Options) -> Result<Sent> {
-    let (sent, failed, pending) = sync::send_outbox(store, feed, token, opts)?;
-    Ok(Sent { sent, failed, pending })
+/// Sends whatever waits in the outbox, now, and says how the entries `ids` stand (the outbox
+/// may hold others, sent along).
+pub fn send_queued(store: &mut Store, feed: &str, token: &str, opts: &sync::Options, ids: &[i64]) -> Result<Sent> {
+    use crate::store::OutboxStatus;
+    sync::send_outbox(store, feed, token, opts)?;
+    let mine: Vec<OutboxEntry> = store.outbox()?.into_iter().filter(|e| ids.contains(&e.id)).collect();
+    Ok(Sent {
+        sent: mine.iter().filter(|e| e.status == OutboxStatus::Sent).count(),
+        refused: mine
+            .iter()
+            .filter(|e| e.status == OutboxStatus::Failed)
+            .map(|e| (e.city_id.clone(), e.last_error.clone().unwrap_or_default()))
+            .collect(),
+        pending: mine.iter().filter(|e| e.status == OutboxStatus::Pending).count(),
+    })
 }
 
 /// The remote updates held back by the sync, with why (retried on every sync).

@@ -683,7 +683,8 @@ pub struct TableQueued {
     pub queued: Vec<i64>,
 }
 
-/// Sends the spreadsheet a preview showed (its `plan_sha256`) for review: each created or updated row becomes a
+/// Sends the spreadsheet a preview showed (its `plan_sha256`) for review, to `feed` (the one
+/// this database follows): each created or updated row becomes a
 /// submission in the outbox (base version 0 for a city new to the network, else the
 /// catalogue's latest), all in one transaction, with a note naming the file and row. Staff
 /// only, on a database that follows a feed: that is where review happens. Refused, changing
@@ -693,6 +694,7 @@ pub fn queue_previewed_table(
     store: &mut Store,
     path: &Path,
     plan_sha256: &str,
+    feed: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<TableQueued> {
     if store.meta("feed:authority_url")?.is_none() {
@@ -701,6 +703,7 @@ pub fn queue_previewed_table(
             vec![],
         ));
     }
+    super::account::check_same_feed(store, feed)?;
     let settings = super::account::settings(store);
     if !settings.identity.as_ref().is_some_and(|i| i.kind == crate::protocol::TokenKind::Staff) {
         return Err(ApiError::new(
